@@ -13,3 +13,4 @@
  */
 
 export * from "./identity.ts";
+export * from "./ssh_keys.ts";

@@ -1,0 +1,425 @@
+/**
+ * SSH keys in OpenSSH's formats: Ed25519 key generation, the
+ * `openssh-key-v1` private key file, `.pub` lines and `SHA256:`
+ * fingerprints, with clear errors for every kind of bad key file.
+ *
+ * @module
+ */
+
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import ssh2 from "ssh2";
+import { Buffer } from "node:buffer";
+
+/** Why a key could not be used. */
+export type KeyErrorKind =
+  | "not-found"
+  | "unreadable"
+  | "pem-format"
+  | "encrypted"
+  | "malformed"
+  | "unsupported";
+
+/**
+ * A key file or key text that cannot be used; the message names the file and
+ * says what to do.
+ *
+ * @example
+ * ```ts
+ * import { KeyError, readPrivateKeyFile } from "./ssh_keys.ts";
+ * try {
+ *   await readPrivateKeyFile("/nonexistent/key");
+ * } catch (e) {
+ *   if (e instanceof KeyError) console.log(e.kind); // "not-found"
+ * }
+ * ```
+ */
+export class KeyError extends Error {
+  /** What kind of problem this is. */
+  readonly kind: KeyErrorKind;
+  /** Creates the error; `source` names the file or the origin of the text. */
+  constructor(kind: KeyErrorKind, source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = "KeyError";
+    this.kind = kind;
+  }
+}
+
+const PRIVATE_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----";
+const PRIVATE_END = "-----END OPENSSH PRIVATE KEY-----";
+const AUTH_MAGIC = new TextEncoder().encode("openssh-key-v1\0");
+const ED25519 = "ssh-ed25519";
+
+/** A parsed private key, ready to sign with or to hand to the SSH stack. */
+export interface PrivateKey {
+  /** Key algorithm, e.g. `ssh-ed25519`. */
+  type: string;
+  /** Public key blob in SSH wire format. */
+  publicBlob: Uint8Array;
+  /** `SHA256:` fingerprint of the public key. */
+  fingerprint: string;
+  /** The 32-byte Ed25519 seed, for `ssh-ed25519` keys. */
+  seed?: Uint8Array;
+  /** The key in OpenSSH private key file format (what ssh2 takes). */
+  pem: string;
+  /** The comment stored with the key. */
+  comment: string;
+}
+
+/** A parsed public key: algorithm, SSH wire blob and comment. */
+export interface PublicKey {
+  /** Key algorithm, e.g. `ssh-ed25519`. */
+  type: string;
+  /** Public key blob in SSH wire format. */
+  blob: Uint8Array;
+  /** Trailing comment of the `.pub` line (may be empty). */
+  comment: string;
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function sshString(data: Uint8Array | string): Uint8Array {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  return concat([u32(bytes.length), bytes]);
+}
+
+/** Reads SSH wire strings; throws `KeyError` on truncation. */
+class WireReader {
+  #view: DataView;
+  #pos = 0;
+  constructor(readonly bytes: Uint8Array, readonly source: string) {
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get remaining(): number {
+    return this.bytes.length - this.#pos;
+  }
+  uint32(): number {
+    if (this.remaining < 4) throw new KeyError("malformed", this.source, "key data is truncated");
+    const v = this.#view.getUint32(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+  bytesOf(n: number): Uint8Array {
+    if (n > this.remaining) throw new KeyError("malformed", this.source, "key data is truncated");
+    const v = this.bytes.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return v;
+  }
+  string(): Uint8Array {
+    return this.bytesOf(this.uint32());
+  }
+  text(): string {
+    return new TextDecoder().decode(this.string());
+  }
+}
+
+/**
+ * Encodes a 32-byte Ed25519 public key as an SSH public key blob.
+ *
+ * @example
+ * ```ts
+ * import { ed25519PublicBlob } from "./ssh_keys.ts";
+ * console.log(ed25519PublicBlob(new Uint8Array(32)).length); // 51
+ * ```
+ */
+export function ed25519PublicBlob(publicKey: Uint8Array): Uint8Array {
+  return concat([sshString(ED25519), sshString(publicKey)]);
+}
+
+/**
+ * The OpenSSH `SHA256:` fingerprint of a public key blob (base64 without
+ * padding of its SHA-256), as `ssh-keygen -lf` prints it.
+ *
+ * @example
+ * ```ts
+ * import { ed25519PublicBlob, fingerprint } from "./ssh_keys.ts";
+ * console.log(fingerprint(ed25519PublicBlob(new Uint8Array(32))).startsWith("SHA256:")); // true
+ * ```
+ */
+export function fingerprint(publicBlob: Uint8Array): string {
+  return "SHA256:" + btoa(String.fromCharCode(...sha256(publicBlob))).replace(/=+$/, "");
+}
+
+/**
+ * A `.pub` line (`ssh-ed25519 AAAA... comment`) for a public key blob.
+ *
+ * @example
+ * ```ts
+ * import { ed25519PublicBlob, publicKeyLine } from "./ssh_keys.ts";
+ * console.log(publicKeyLine(ed25519PublicBlob(new Uint8Array(32)), "me@host"));
+ * ```
+ */
+export function publicKeyLine(publicBlob: Uint8Array, comment = ""): string {
+  const type = new WireReader(publicBlob, "public key").text();
+  const b64 = Buffer.from(publicBlob).toString("base64");
+  return comment ? `${type} ${b64} ${comment}` : `${type} ${b64}`;
+}
+
+/**
+ * Serializes an Ed25519 key (its 32-byte seed) as an unencrypted OpenSSH
+ * private key file, the format `ssh-keygen` writes and `ssh` reads.
+ *
+ * @example
+ * ```ts
+ * import { encodeOpenSshPrivateKey } from "./ssh_keys.ts";
+ * const seed = crypto.getRandomValues(new Uint8Array(32));
+ * const text = encodeOpenSshPrivateKey(seed, "host key");
+ * console.log(text.split("\n")[0]); // -----BEGIN OPENSSH PRIVATE KEY-----
+ * ```
+ */
+export function encodeOpenSshPrivateKey(seed: Uint8Array, comment = ""): string {
+  if (seed.length !== 32) throw new RangeError("an Ed25519 seed is 32 bytes");
+  const pub = ed25519.getPublicKey(seed);
+  const blob = ed25519PublicBlob(pub);
+  const check = crypto.getRandomValues(new Uint8Array(4));
+  const secret = concat([seed, pub]);
+  const body = [
+    check,
+    check,
+    sshString(ED25519),
+    sshString(pub),
+    sshString(secret),
+    sshString(comment),
+  ];
+  let privLen = body.reduce((n, p) => n + p.length, 0);
+  const pad: number[] = [];
+  for (let i = 1; privLen % 8 !== 0; i++, privLen++) pad.push(i);
+  const priv = concat([...body, new Uint8Array(pad)]);
+  const file = concat([
+    AUTH_MAGIC,
+    sshString("none"),
+    sshString("none"),
+    sshString(new Uint8Array(0)),
+    u32(1),
+    sshString(blob),
+    sshString(priv),
+  ]);
+  secret.fill(0);
+  priv.fill(0);
+  const b64 = Buffer.from(file).toString("base64");
+  file.fill(0);
+  const lines = b64.match(/.{1,70}/g) ?? [];
+  return `${PRIVATE_BEGIN}\n${lines.join("\n")}\n${PRIVATE_END}\n`;
+}
+
+/**
+ * Parses the text of an OpenSSH private key file. Ed25519 keys are decoded
+ * here; RSA and ECDSA keys in OpenSSH format go through ssh2. PEM keys and
+ * passphrase-protected keys are refused with a `KeyError` that says how to
+ * convert them.
+ *
+ * @example
+ * ```ts
+ * import { encodeOpenSshPrivateKey, parsePrivateKey } from "./ssh_keys.ts";
+ * const text = encodeOpenSshPrivateKey(new Uint8Array(32).fill(7));
+ * console.log(parsePrivateKey(text, "example").type); // "ssh-ed25519"
+ * ```
+ */
+export function parsePrivateKey(text: string, source: string): PrivateKey {
+  const trimmed = text.trim();
+  const pemType = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(trimmed)?.[1];
+  if (pemType === undefined) {
+    if (/^(ssh-|ecdsa-|sk-)/.test(trimmed)) {
+      throw new KeyError(
+        "unsupported",
+        source,
+        "this is a public key; a private key file is needed here",
+      );
+    }
+    throw new KeyError("malformed", source, "not an OpenSSH private key file");
+  }
+  if (pemType !== "OPENSSH PRIVATE KEY") {
+    if (/ENCRYPTED/.test(pemType) || /Proc-Type: 4,ENCRYPTED/.test(trimmed)) {
+      throw new KeyError(
+        "encrypted",
+        source,
+        `passphrase-protected PEM key (${pemType}); alknet needs an unencrypted OpenSSH key: ` +
+          `ssh-keygen -p -N '' -f <file> removes the passphrase, or use 'alknet keygen'`,
+      );
+    }
+    throw new KeyError(
+      "pem-format",
+      source,
+      `PEM key (${pemType}) is not supported; alknet reads OpenSSH-format keys: convert with ` +
+        `ssh-keygen -p -N '' -f <file> (which rewrites it in OpenSSH format) or create one with 'alknet keygen'`,
+    );
+  }
+  const end = trimmed.indexOf(PRIVATE_END);
+  if (end < 0) throw new KeyError("malformed", source, "missing END OPENSSH PRIVATE KEY line");
+  const b64 = trimmed.slice(PRIVATE_BEGIN.length, end).replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
+    throw new KeyError("malformed", source, "key body is not valid base64");
+  }
+  const bytes = new Uint8Array(Buffer.from(b64, "base64"));
+  if (bytes.length < AUTH_MAGIC.length || !AUTH_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new KeyError("malformed", source, "missing openssh-key-v1 header");
+  }
+  const r = new WireReader(bytes.subarray(AUTH_MAGIC.length), source);
+  const cipher = r.text();
+  const kdf = r.text();
+  r.string();
+  if (cipher !== "none" || kdf !== "none") {
+    throw new KeyError(
+      "encrypted",
+      source,
+      `key is protected by a passphrase (${cipher}/${kdf}); alknet needs an unencrypted key: ` +
+        `ssh-keygen -p -N '' -f <file> removes the passphrase`,
+    );
+  }
+  const count = r.uint32();
+  if (count !== 1) throw new KeyError("unsupported", source, `file holds ${count} keys, expected 1`);
+  const publicBlob = r.string().slice();
+  const priv = new WireReader(r.string(), source);
+  const c1 = priv.uint32();
+  const c2 = priv.uint32();
+  if (c1 !== c2) throw new KeyError("malformed", source, "check bytes differ (corrupted key)");
+  const type = priv.text();
+  const normalizedPem = `${PRIVATE_BEGIN}\n${
+    (b64.match(/.{1,70}/g) ?? []).join("\n")
+  }\n${PRIVATE_END}\n`;
+  if (type === ED25519) {
+    const pub = priv.string();
+    const secret = priv.string();
+    const comment = priv.text();
+    if (pub.length !== 32 || secret.length !== 64) {
+      throw new KeyError("malformed", source, "Ed25519 key has the wrong length");
+    }
+    const seed = secret.slice(0, 32);
+    const derived = ed25519.getPublicKey(seed);
+    if (!derived.every((b, i) => b === pub[i])) {
+      throw new KeyError("malformed", source, "Ed25519 public and private halves do not match");
+    }
+    return {
+      type,
+      publicBlob,
+      fingerprint: fingerprint(publicBlob),
+      seed,
+      pem: normalizedPem,
+      comment,
+    };
+  }
+  const parsed = ssh2.utils.parseKey(Buffer.from(normalizedPem));
+  if (parsed instanceof Error) {
+    throw new KeyError("unsupported", source, `cannot use ${type} key: ${parsed.message}`);
+  }
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  return {
+    type,
+    publicBlob,
+    fingerprint: fingerprint(publicBlob),
+    pem: normalizedPem,
+    comment: key.comment ?? "",
+  };
+}
+
+/**
+ * Parses one `.pub` line or `authorized_keys`-style key (`type base64 [comment]`).
+ *
+ * @example
+ * ```ts
+ * import { ed25519PublicBlob, parsePublicKeyLine, publicKeyLine } from "./ssh_keys.ts";
+ * const line = publicKeyLine(ed25519PublicBlob(new Uint8Array(32)), "me");
+ * console.log(parsePublicKeyLine(line, "example").comment); // "me"
+ * ```
+ */
+export function parsePublicKeyLine(line: string, source: string): PublicKey {
+  const parts = line.trim().split(/\s+/);
+  if (parts.length < 2) throw new KeyError("malformed", source, "not a public key line");
+  const [type, b64, ...rest] = parts;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+    throw new KeyError("malformed", source, "public key is not valid base64");
+  }
+  const blob = new Uint8Array(Buffer.from(b64, "base64"));
+  const inner = new WireReader(blob, source).text();
+  if (inner !== type) {
+    throw new KeyError("malformed", source, `key type ${type} does not match its data (${inner})`);
+  }
+  return { type, blob, comment: rest.join(" ") };
+}
+
+async function readKeyText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new KeyError("not-found", path, "no such key file");
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new KeyError("unreadable", path, "permission denied reading the key file");
+    }
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new KeyError("unreadable", path, "is a directory, not a key file");
+    }
+    throw new KeyError("unreadable", path, (e as Error).message);
+  }
+}
+
+/**
+ * Reads and parses an OpenSSH private key file.
+ *
+ * @example
+ * ```ts
+ * import { readPrivateKeyFile } from "./ssh_keys.ts";
+ * const key = await readPrivateKeyFile(Deno.env.get("HOME") + "/.ssh/id_ed25519").catch(() => null);
+ * console.log(key?.fingerprint);
+ * ```
+ */
+export async function readPrivateKeyFile(path: string): Promise<PrivateKey> {
+  return parsePrivateKey(await readKeyText(path), path);
+}
+
+/**
+ * The `SHA256:` fingerprint of a public (`.pub`) or private key file, the
+ * same as `ssh-keygen -lf` prints.
+ *
+ * @example
+ * ```ts
+ * import { fingerprintOfKeyFile } from "./ssh_keys.ts";
+ * const fp = await fingerprintOfKeyFile("/etc/ssh/ssh_host_ed25519_key.pub").catch(() => null);
+ * console.log(fp);
+ * ```
+ */
+export async function fingerprintOfKeyFile(path: string): Promise<string> {
+  const text = await readKeyText(path);
+  if (text.trimStart().startsWith("-----BEGIN")) return parsePrivateKey(text, path).fingerprint;
+  const line = text.split("\n").find((l) => l.trim() && !l.trim().startsWith("#"));
+  if (!line) throw new KeyError("malformed", path, "file holds no key");
+  return fingerprint(parsePublicKeyLine(line, path).blob);
+}
+
+/**
+ * A fresh Ed25519 key pair as file contents: the OpenSSH private key text,
+ * the `.pub` line and the fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { generateEd25519Key } from "./ssh_keys.ts";
+ * const k = generateEd25519Key("me@laptop");
+ * console.log(k.publicLine.startsWith("ssh-ed25519 "), k.fingerprint);
+ * ```
+ */
+export function generateEd25519Key(
+  comment = "",
+): { privateText: string; publicLine: string; fingerprint: string } {
+  const seed = ed25519.utils.randomSecretKey();
+  const blob = ed25519PublicBlob(ed25519.getPublicKey(seed));
+  const privateText = encodeOpenSshPrivateKey(seed, comment);
+  seed.fill(0);
+  return { privateText, publicLine: publicKeyLine(blob, comment), fingerprint: fingerprint(blob) };
+}
