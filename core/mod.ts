@@ -14,3 +14,14 @@
 
 export * from "./identity.ts";
 export * from "./ssh_keys.ts";
+export * from "./auth/mod.ts";
+export * from "./policy.ts";
+export * from "./log.ts";
+export * from "./stream.ts";
+export * from "./dial.ts";
+export * from "./peek.ts";
+export * from "./socks5.ts";
+export * from "./forward_spec.ts";
+export * from "./ssh_algorithms.ts";
+export * from "./ssh_server.ts";
+export * from "./serve.ts";

@@ -1,0 +1,228 @@
+/**
+ * `AuthorizedKeysAuthenticator`: the SSH public-key (and certificate)
+ * authenticator built from an `authorized_keys` file.
+ *
+ * @module
+ */
+
+import type {
+  ForwardRestrictions,
+  Identity,
+  SshAuthDecision,
+  SshAuthenticator,
+  SshAuthRequest,
+} from "../identity.ts";
+import {
+  type AuthorizedKeyEntry,
+  matchFrom,
+  parseAuthorizedKeys,
+  type WarnFn,
+} from "./authorized_keys.ts";
+import { algoMatchesKeyType, fingerprintOf, keyTypeOf } from "./keys.ts";
+import { authorizeCertificate, isCertificateType } from "./cert_auth.ts";
+
+/**
+ * Thrown by {@link AuthorizedKeysAuthenticator.fromFile} when the file cannot
+ * be read.
+ *
+ * @example
+ * ```ts
+ * import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "./authenticator.ts";
+ * try {
+ *   await AuthorizedKeysAuthenticator.fromFile("/nonexistent/authorized_keys");
+ * } catch (e) {
+ *   console.log(e instanceof AuthorizedKeysFileError); // true
+ * }
+ * ```
+ */
+export class AuthorizedKeysFileError extends Error {
+  /** The file that could not be read. */
+  readonly path: string;
+  /** Creates the error for `path`; `reason` says why (missing, permission, ...). */
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`cannot read authorized_keys file '${path}': ${reason}`, options);
+    this.name = "AuthorizedKeysFileError";
+    this.path = path;
+  }
+}
+
+/**
+ * Options of {@link AuthorizedKeysAuthenticator}.
+ *
+ * @example
+ * ```ts
+ * import type { AuthenticatorOptions } from "./authenticator.ts";
+ * const opts: AuthenticatorOptions = { now: () => Date.parse("2030-01-01T00:00:00Z") };
+ * ```
+ */
+export interface AuthenticatorOptions {
+  /** Clock in Unix milliseconds (default `Date.now`), for `expiry-time=` and certificates. */
+  now?: () => number;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}
+
+/**
+ * The forwarding limits an `authorized_keys` line carries.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthorizedKeys } from "./authorized_keys.ts";
+ * import { restrictionsOf } from "./authenticator.ts";
+ * const [e] = parseAuthorizedKeys(
+ *   'permitopen="db:5432" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBERERERERERERERERERERERERERERERERERERERERER',
+ *   "keys",
+ * );
+ * console.log(restrictionsOf(e).permitOpen); // [ "db:5432" ]
+ * ```
+ */
+export function restrictionsOf(entry: AuthorizedKeyEntry): ForwardRestrictions {
+  const r: ForwardRestrictions = { noPortForwarding: entry.options.noPortForwarding };
+  if (entry.options.permitOpen) r.permitOpen = [...entry.options.permitOpen];
+  if (entry.options.permitListen) r.permitListen = [...entry.options.permitListen];
+  return r;
+}
+
+/**
+ * Authenticates SSH public keys and OpenSSH user certificates against parsed
+ * `authorized_keys` entries. Plain keys match by blob equality; certificates
+ * match `cert-authority` lines by CA key. The identity id is the signing key's
+ * `SHA256:` fingerprint; scopes come from `alknet-scopes=` (default
+ * `relay:connect`). `authorize` never throws.
+ *
+ * @example
+ * ```ts
+ * import { AuthorizedKeysAuthenticator } from "./authenticator.ts";
+ * const auth = AuthorizedKeysAuthenticator.fromText(
+ *   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBERERERERERERERERERERERERERERERERERERERERER alice",
+ *   "inline",
+ * );
+ * const d = auth.authorize({
+ *   algo: "ssh-ed25519", key: new Uint8Array(51), username: "x",
+ *   remoteAddress: "127.0.0.1", remotePort: 1,
+ * });
+ * console.log(d.ok); // false
+ * ```
+ */
+export class AuthorizedKeysAuthenticator implements SshAuthenticator {
+  readonly #entries: readonly AuthorizedKeyEntry[];
+  readonly #byFingerprint = new Map<string, AuthorizedKeyEntry[]>();
+  readonly #cas: AuthorizedKeyEntry[] = [];
+  readonly #now: () => number;
+
+  /** Builds the authenticator from already parsed entries. */
+  constructor(entries: readonly AuthorizedKeyEntry[], options: AuthenticatorOptions = {}) {
+    this.#entries = [...entries];
+    this.#now = options.now ?? Date.now;
+    for (const e of this.#entries) {
+      if (e.options.certAuthority) {
+        this.#cas.push(e);
+        continue;
+      }
+      const list = this.#byFingerprint.get(e.key.fingerprint) ?? [];
+      list.push(e);
+      this.#byFingerprint.set(e.key.fingerprint, list);
+    }
+  }
+
+  /**
+   * Parses `text` (see {@link parseAuthorizedKeys}) and builds the
+   * authenticator; bad lines go to `warn`.
+   */
+  static fromText(
+    text: string,
+    source: string,
+    warn?: WarnFn,
+    options?: AuthenticatorOptions,
+  ): AuthorizedKeysAuthenticator {
+    return new AuthorizedKeysAuthenticator(parseAuthorizedKeys(text, source, warn), options);
+  }
+
+  /**
+   * Reads and parses an `authorized_keys` file.
+   *
+   * @throws {AuthorizedKeysFileError} when the file is missing or unreadable.
+   */
+  static async fromFile(
+    path: string,
+    warn?: WarnFn,
+    options?: AuthenticatorOptions,
+  ): Promise<AuthorizedKeysAuthenticator> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      const reason = e instanceof Deno.errors.NotFound
+        ? "no such file"
+        : e instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : e instanceof Deno.errors.IsADirectory
+        ? "is a directory"
+        : (e as Error).message;
+      throw new AuthorizedKeysFileError(path, reason, { cause: e });
+    }
+    return AuthorizedKeysAuthenticator.fromText(text, path, warn, options);
+  }
+
+  /** The entries this authenticator was built from. */
+  get entries(): readonly AuthorizedKeyEntry[] {
+    return this.#entries;
+  }
+
+  /** The identity of a listed plain key by `SHA256:` fingerprint, or null. */
+  resolveFingerprint(fingerprint: string): Identity | null {
+    const e = this.#byFingerprint.get(fingerprint)?.[0];
+    return e ? { id: fingerprint, scopes: [...e.options.scopes], resources: {} } : null;
+  }
+
+  /** Evaluates one offered key or certificate. Never throws. */
+  authorize(request: SshAuthRequest): SshAuthDecision {
+    try {
+      return this.#authorize(request);
+    } catch (e) {
+      return { ok: false, reason: `internal error: ${(e as Error)?.message ?? String(e)}` };
+    }
+  }
+
+  #authorize(req: SshAuthRequest): SshAuthDecision {
+    const key = req.key instanceof Uint8Array ? req.key : new Uint8Array(req.key);
+    const blobType = keyTypeOf(key);
+    if (blobType === null) return { ok: false, reason: "malformed key blob" };
+    if (isCertificateType(blobType)) {
+      return authorizeCertificate(req.algo, key, req.remoteAddress, this.#cas, this.#now());
+    }
+    const fingerprint = fingerprintOf(key);
+    const candidates = this.#byFingerprint.get(fingerprint) ?? [];
+    let reason = "key not in authorized_keys";
+    for (const e of candidates) {
+      if (!bytesEqual(e.key.blob, key)) continue;
+      if (!algoMatchesKeyType(req.algo, e.key.type)) {
+        reason = `algorithm '${req.algo}' does not fit key type '${e.key.type}'`;
+        continue;
+      }
+      if (e.options.from && !matchFrom(e.options.from, req.remoteAddress)) {
+        reason = `from= does not allow ${req.remoteAddress} (${e.source}:${e.line})`;
+        continue;
+      }
+      if (e.options.expiresAt !== undefined && this.#now() >= e.options.expiresAt) {
+        reason = `key expired by expiry-time= (${e.source}:${e.line})`;
+        continue;
+      }
+      const verifyKey = e.key;
+      return {
+        ok: true,
+        identity: { id: fingerprint, scopes: [...e.options.scopes], resources: {} },
+        fingerprint,
+        method: "publickey",
+        restrictions: restrictionsOf(e),
+        verify: (data, signature, hashAlgo) => verifyKey.verify(data, signature, hashAlgo),
+      };
+    }
+    return { ok: false, reason, fingerprint };
+  }
+}

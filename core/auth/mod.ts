@@ -1,0 +1,50 @@
+/**
+ * Authentication for alknet: SSH wire helpers, public keys and fingerprints,
+ * `authorized_keys` parsing, the SSH authenticator, OpenSSH certificates,
+ * signed tokens and API keys.
+ *
+ * @example
+ * ```ts
+ * import { AuthorizedKeysAuthenticator } from "./mod.ts";
+ * const auth = AuthorizedKeysAuthenticator.fromText("# no keys yet\n", "inline");
+ * console.log(auth.entries.length); // 0
+ * ```
+ *
+ * @module
+ */
+
+export { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
+export {
+  algoMatchesKeyType,
+  fingerprintOf,
+  keyTypeOf,
+  parsePublicKeyBlob,
+  PublicKeyError,
+  type SshPublicKey,
+  SUPPORTED_KEY_TYPES,
+} from "./keys.ts";
+export {
+  type Cidr,
+  cidrContains,
+  CidrError,
+  formatIp,
+  parseCidr,
+  parseIp,
+  parseIPv4,
+  parseIPv6,
+  wildcardMatch,
+} from "./addr.ts";
+export {
+  type AuthorizedKeyEntry,
+  type AuthorizedKeyOptions,
+  DEFAULT_SCOPE,
+  matchFrom,
+  parseAuthorizedKeys,
+  type WarnFn,
+} from "./authorized_keys.ts";
+export {
+  type AuthenticatorOptions,
+  AuthorizedKeysAuthenticator,
+  AuthorizedKeysFileError,
+  restrictionsOf,
+} from "./authenticator.ts";
