@@ -25,3 +25,6 @@ export * from "./forward_spec.ts";
 export * from "./ssh_algorithms.ts";
 export * from "./ssh_server.ts";
 export * from "./serve.ts";
+export * from "./known_hosts.ts";
+export * from "./ssh_client.ts";
+export * from "./tunnel.ts";

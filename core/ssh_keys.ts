@@ -283,7 +283,9 @@ export function parsePrivateKey(text: string, source: string): PrivateKey {
     );
   }
   const count = r.uint32();
-  if (count !== 1) throw new KeyError("unsupported", source, `file holds ${count} keys, expected 1`);
+  if (count !== 1) {
+    throw new KeyError("unsupported", source, `file holds ${count} keys, expected 1`);
+  }
   const publicBlob = r.string().slice();
   const priv = new WireReader(r.string(), source);
   const c1 = priv.uint32();

@@ -1,0 +1,113 @@
+/**
+ * Small helpers shared by the CLI commands: strict flag parsing that reports
+ * usage errors, the config directory, and error printing.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/**
+ * A command line that cannot be understood; commands exit with code 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./args.ts";
+ * console.log(new UsageError("missing --host-key").message);
+ * ```
+ */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parses `args` strictly against `options`; unknown flags and missing values
+ * become {@link UsageError}s.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./args.ts";
+ * const { values } = parseFlags(["--force"], { force: { type: "boolean" } });
+ * console.log(values.force); // true
+ * ```
+ */
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+}
+
+/**
+ * alknet's configuration directory: `$XDG_CONFIG_HOME/alknet`, else
+ * `~/.config/alknet`.
+ *
+ * @example
+ * ```ts
+ * import { configDir } from "./args.ts";
+ * console.log(configDir());
+ * ```
+ */
+export function configDir(): string {
+  const xdg = Deno.env.get("XDG_CONFIG_HOME");
+  if (xdg) return `${xdg}/alknet`;
+  return `${Deno.env.get("HOME") ?? "."}/.config/alknet`;
+}
+
+/**
+ * Runs a command body and turns errors into an exit code: usage errors print
+ * the usage and give 2, anything else prints one line and gives 1.
+ *
+ * @example
+ * ```ts
+ * import { runCommand } from "./args.ts";
+ * const code = await runCommand("demo", "usage: ...", () => Promise.resolve(0));
+ * console.log(code); // 0
+ * ```
+ */
+export async function runCommand(
+  name: string,
+  usage: string,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`alknet ${name}: ${e.message}\n\n${usage}`);
+      return 2;
+    }
+    console.error(`alknet ${name}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+/**
+ * Resolves at the first SIGINT or SIGTERM.
+ *
+ * @example
+ * ```ts
+ * import { waitForShutdownSignal } from "./args.ts";
+ * // await waitForShutdownSignal(); // then drain and exit
+ * ```
+ */
+export function waitForShutdownSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handler = () => {
+      for (const s of signals) Deno.removeSignalListener(s, handler);
+      resolve();
+    };
+    for (const s of signals) Deno.addSignalListener(s, handler);
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * `alknet connect`: connect to a node and serve a local SOCKS5 proxy and
+ * OpenSSH-style `-L`/`-R` forwards through it, reconnecting on its own.
+ *
+ * @module
+ */
+
+import {
+  connect,
+  type ForwardSpec,
+  type LogFormat,
+  Logger,
+  parseForwardSpec,
+  parseHostPort,
+  readPrivateKeyFile,
+} from "@alknet/core";
+import { configDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
+
+const USAGE = `usage: alknet connect HOST:PORT --identity PATH [--socks5 HOST:PORT | --no-socks5]
+                      [-L SPEC]... [-R SPEC]... [--known-hosts PATH]
+                      [--host-key-fingerprint SHA256:...] [--log-format text|json]
+
+  HOST:PORT                 the node (a name, an IPv4 address or [IPv6]:PORT)
+  --identity PATH           your OpenSSH private key (or set ALKNET_IDENTITY)
+  --socks5 HOST:PORT        local SOCKS5 proxy address (default 127.0.0.1:1080)
+  --no-socks5               no SOCKS5 proxy
+  -L [bind:]port:host:hostport   forward a local port to host:hostport via the node
+  -R [bind:]port:host:hostport   forward a port on the node to host:hostport from here
+  --known-hosts PATH        known hosts file (default ${configDir()}/known_hosts)
+  --host-key-fingerprint FP accept only this host key (SHA256:...)
+  --user NAME               user name sent to the server (default: $USER or alknet)`;
+
+/** What `connect` was asked to do, after flag parsing. */
+export interface ConnectFlags {
+  /** Server host. */
+  host: string;
+  /** Server port. */
+  port: number;
+  /** Identity key file. */
+  identity: string;
+  /** SOCKS5 listener or null. */
+  socks5: { host: string; port: number } | null;
+  /** -L forwards. */
+  localForwards: ForwardSpec[];
+  /** -R forwards. */
+  remoteForwards: ForwardSpec[];
+  /** Known hosts file. */
+  knownHosts: string;
+  /** Pinned host key fingerprint. */
+  hostKeyFingerprint?: string;
+  /** Log format. */
+  logFormat: LogFormat;
+  /** User name to send. */
+  user: string;
+}
+
+/**
+ * Parses `alknet connect` flags (with `ALKNET_IDENTITY` standing in for
+ * `--identity`).
+ *
+ * @example
+ * ```ts
+ * import { parseConnectFlags } from "./connect.ts";
+ * const f = parseConnectFlags(["[::1]:2222", "--identity", "id", "-L", "8080:web:80"]);
+ * console.log(f !== "help" && f.localForwards[0].host); // "web"
+ * ```
+ */
+export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
+  const { values, positionals } = parseFlags(args, {
+    identity: { type: "string", short: "i" },
+    socks5: { type: "string" },
+    "no-socks5": { type: "boolean" },
+    local: { type: "string", short: "L", multiple: true },
+    remote: { type: "string", short: "R", multiple: true },
+    "known-hosts": { type: "string" },
+    "host-key-fingerprint": { type: "string" },
+    "log-format": { type: "string" },
+    user: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return "help";
+  if (positionals.length !== 1) throw new UsageError("expected exactly one HOST:PORT");
+  const { host, port } = parseHostPort(positionals[0]);
+  if (port === 0) throw new UsageError(`port 0 in '${positionals[0]}' is not a server port`);
+  const identity = values.identity ?? Deno.env.get("ALKNET_IDENTITY");
+  if (!identity) throw new UsageError("--identity PATH (or ALKNET_IDENTITY) is required");
+  if (values.socks5 && values["no-socks5"]) {
+    throw new UsageError("--socks5 and --no-socks5 cannot be used together");
+  }
+  const socks5 = values["no-socks5"]
+    ? null
+    : values.socks5
+    ? parseHostPort(values.socks5, "127.0.0.1")
+    : { host: "127.0.0.1", port: 1080 };
+  const fp = values["host-key-fingerprint"];
+  if (fp !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fp)) {
+    throw new UsageError(
+      `--host-key-fingerprint '${fp}' is not of the form SHA256:<43 base64 characters>`,
+    );
+  }
+  const logFormat = values["log-format"] ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new UsageError(`--log-format must be text or json, not '${logFormat}'`);
+  }
+  const wrap = (spec: string, flag: string, allowZero: boolean) => {
+    try {
+      return parseForwardSpec(spec, { allowZeroBindPort: allowZero });
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    host,
+    port,
+    identity,
+    socks5,
+    localForwards: (values.local ?? []).map((s) => wrap(s, "-L", false)),
+    remoteForwards: (values.remote ?? []).map((s) => wrap(s, "-R", true)),
+    knownHosts: values["known-hosts"] ?? `${configDir()}/known_hosts`,
+    hostKeyFingerprint: fp,
+    logFormat,
+    user: values.user ?? Deno.env.get("USER") ?? "alknet",
+  };
+}
+
+function addr(a: { hostname: string; port: number }): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * Runs `alknet connect` until SIGINT/SIGTERM.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./connect.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCommand("connect", USAGE, async () => {
+    const flags = parseConnectFlags(args);
+    if (flags === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    const logger = new Logger(flags.logFormat);
+    const identity = await readPrivateKeyFile(flags.identity);
+    const tunnel = await connect({
+      host: flags.host,
+      port: flags.port,
+      identity,
+      username: flags.user,
+      hostKey: {
+        pinnedFingerprint: flags.hostKeyFingerprint,
+        knownHostsPath: flags.knownHosts,
+        onTrusted: (msg) => logger.notice(msg),
+      },
+      socks5: flags.socks5,
+      localForwards: flags.localForwards,
+      remoteForwards: flags.remoteForwards,
+      logger,
+    });
+    if (tunnel.socksAddr) logger.event("socks5 listening", { addr: addr(tunnel.socksAddr) });
+    tunnel.localAddrs.forEach((a) =>
+      logger.event("forward listening", { kind: "local", addr: addr(a) })
+    );
+    tunnel.remotePorts().forEach((p) =>
+      logger.event("forward listening", { kind: "remote", port: p })
+    );
+    await waitForShutdownSignal();
+    await tunnel.close();
+    return 0;
+  });
+}

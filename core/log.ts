@@ -1,0 +1,87 @@
+/**
+ * One-line structured logs on stderr: `key=value` text or JSON lines, with
+ * stable field names (DESIGN 4.7). Tunnel destinations, DNS names and byte
+ * counts never go through here.
+ *
+ * @module
+ */
+
+/** Log output format. */
+export type LogFormat = "text" | "json";
+
+/** Field values a log line may carry. */
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+/** Where finished lines go (stderr by default; tests capture them). */
+export type LogSink = (line: string) => void;
+
+const encoder = new TextEncoder();
+const stderrSink: LogSink = (line) => {
+  try {
+    Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  } catch { /* stderr closed */ }
+};
+
+function quote(v: string): string {
+  return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+}
+
+/**
+ * Writes events as single lines: `<iso time> <event> key=value ...` or
+ * `{"ts":...,"event":...,...}`. `undefined` fields are left out.
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "./log.ts";
+ * const lines: string[] = [];
+ * const log = new Logger("text", (l) => lines.push(l));
+ * log.event("auth", { result: "accept", remote: "127.0.0.1:5000", method: "publickey" });
+ * console.log(lines[0].includes("auth result=accept")); // true
+ * ```
+ */
+export class Logger {
+  /** Creates a logger writing `format` lines to `sink` (stderr by default). */
+  constructor(readonly format: LogFormat = "text", readonly sink: LogSink = stderrSink) {}
+
+  /** Logs one event with its fields. */
+  event(event: string, fields: LogFields = {}): void {
+    const ts = new Date().toISOString();
+    if (this.format === "json") {
+      const space = event.indexOf(" ");
+      const obj: Record<string, unknown> = space < 0
+        ? { ts, event }
+        : { ts, event: event.slice(0, space), action: event.slice(space + 1) };
+      for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = v;
+      this.sink(JSON.stringify(obj));
+      return;
+    }
+    let line = `${ts} ${event}`;
+    for (const [k, v] of Object.entries(fields)) {
+      if (v !== undefined) line += ` ${k}=${quote(String(v))}`;
+    }
+    this.sink(line);
+  }
+
+  /** Logs a human-readable notice (`event=notice msg="..."`). */
+  notice(message: string, fields: LogFields = {}): void {
+    this.event("notice", { msg: message, ...fields });
+  }
+
+  /** Logs a warning (`event=warn msg="..."`). */
+  warn(message: string, fields: LogFields = {}): void {
+    this.event("warn", { msg: message, ...fields });
+  }
+}
+
+/**
+ * Formats `host:port` for logs, with IPv6 addresses in brackets.
+ *
+ * @example
+ * ```ts
+ * import { hostPort } from "./log.ts";
+ * console.log(hostPort("::1", 22)); // "[::1]:22"
+ * ```
+ */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * `serve()`: run a node's SSH endpoint on one or more TCP listeners. Each
+ * accepted connection gets TCP_NODELAY, its first bytes are peeked (SSH or
+ * not), and SSH connections go to one shared {@link SshServer}.
+ *
+ * @module
+ */
+
+import type { ForwardingPolicy, SshAuthenticator } from "./identity.ts";
+import type { PrivateKey } from "./ssh_keys.ts";
+import { hostPort, Logger } from "./log.ts";
+import { type ReservedChannelHandler, SshServer } from "./ssh_server.ts";
+import { peekProtocol } from "./peek.ts";
+import { connToDuplex, writeAll } from "./stream.ts";
+import { ForwardSpecError, parseHostPort } from "./forward_spec.ts";
+import type { Dialer } from "./dial.ts";
+
+/** A parsed `--listen` value. */
+export interface ListenAddress {
+  /** `tcp` for SSH on plain TCP; other schemes are served by other layers. */
+  scheme: string;
+  /** Host or IP literal (IPv6 without brackets). */
+  host: string;
+  /** Port (0 picks a free one). */
+  port: number;
+}
+
+/**
+ * Parses a listen address: `HOST:PORT`, `[IPv6]:PORT` or `SCHEME://HOST:PORT`.
+ *
+ * @example
+ * ```ts
+ * import { parseListenAddress } from "./serve.ts";
+ * console.log(parseListenAddress("[::1]:2222")); // { scheme: "tcp", host: "::1", port: 2222 }
+ * ```
+ */
+export function parseListenAddress(text: string): ListenAddress {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*?)\/?$/.exec(text);
+  const scheme = m ? m[1] : "tcp";
+  const rest = m ? m[2] : text;
+  try {
+    const { host, port } = parseHostPort(rest);
+    return { scheme, host, port };
+  } catch (e) {
+    if (e instanceof ForwardSpecError) {
+      throw new ForwardSpecError(`--listen '${text}': ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Listen addresses (`HOST:PORT` or `tcp://HOST:PORT`); at least one. */
+  listen: string[];
+  /** Host keys (OpenSSH private keys). */
+  hostKeys: PrivateKey[];
+  /** Who may log in. */
+  authenticator: SshAuthenticator;
+  /** Where forwards may go (default: allow everything not reserved). */
+  policy?: ForwardingPolicy;
+  /** Event log (default: text lines on stderr). */
+  logger?: Logger;
+  /** Allow remote forwards on non-loopback addresses. */
+  allowRemoteBind?: boolean;
+  /** Handlers for reserved `alknet-*` destinations. */
+  reserved?: Record<string, ReservedChannelHandler>;
+  /** Outbound connections for tunnels (default: direct TCP). */
+  dial?: Dialer;
+  /** Pre-authentication timeout (default 30 s). */
+  preauthTimeoutMs?: number;
+  /** How long to wait for a client's first bytes (default 5 s). */
+  peekTimeoutMs?: number;
+}
+
+/** A running node endpoint. */
+export interface NodeServer {
+  /** The bound addresses, in `listen` order (ports resolved when 0 was asked). */
+  addrs: Deno.NetAddr[];
+  /** The SSH server (to swap authenticator or policy at runtime). */
+  ssh: SshServer;
+  /** Stops accepting, drains open sessions for `drainMs` (default 2 s), then closes them. */
+  shutdown(drainMs?: number): Promise<void>;
+}
+
+const NOT_SSH_RESPONSE = new TextEncoder().encode(
+  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n" +
+    "Connection: close\r\n\r\nThis port only speaks SSH.\n",
+);
+
+/**
+ * Starts SSH listeners.
+ *
+ * @example
+ * ```ts
+ * import { generateEd25519Key, parsePrivateKey, serve } from "@alknet/core";
+ * const hostKey = parsePrivateKey(generateEd25519Key().privateText, "generated");
+ * const node = await serve({
+ *   listen: ["127.0.0.1:0"],
+ *   hostKeys: [hostKey],
+ *   authenticator: { authorize: () => ({ ok: false, reason: "no keys" }) },
+ * });
+ * console.log(node.addrs[0].port > 0); // true
+ * await node.shutdown(0);
+ * ```
+ */
+export function serve(options: ServeOptions): Promise<NodeServer> {
+  if (options.listen.length === 0) throw new Error("serve: at least one listen address is needed");
+  const logger = options.logger ?? new Logger();
+  const ssh = new SshServer({
+    hostKeys: options.hostKeys,
+    authenticator: options.authenticator,
+    policy: options.policy ?? { evaluate: () => "allow" },
+    logger,
+    allowRemoteBind: options.allowRemoteBind,
+    reserved: options.reserved,
+    dial: options.dial,
+    preauthTimeoutMs: options.preauthTimeoutMs,
+  });
+  const listeners: Deno.TcpListener[] = [];
+  try {
+    for (const text of options.listen) {
+      const addr = parseListenAddress(text);
+      if (addr.scheme !== "tcp") {
+        throw new ForwardSpecError(
+          `--listen '${text}': scheme ${addr.scheme}:// is not served by the SSH endpoint (use HOST:PORT or tcp://)`,
+        );
+      }
+      listeners.push(Deno.listen({ hostname: addr.host, port: addr.port, transport: "tcp" }));
+    }
+  } catch (e) {
+    for (const l of listeners) l.close();
+    return Promise.reject(e);
+  }
+  const peekTimeout = options.peekTimeoutMs ?? 5000;
+  const accepting = listeners.map(async (listener) => {
+    try {
+      for await (const conn of listener) {
+        handleConn(conn, ssh, logger, peekTimeout).catch(() => conn.close());
+      }
+    } catch { /* listener closed */ }
+  });
+  let shut: Promise<void> | undefined;
+  return Promise.resolve({
+    addrs: listeners.map((l) => l.addr as Deno.NetAddr),
+    ssh,
+    shutdown(drainMs = 2000) {
+      shut ??= (async () => {
+        for (const l of listeners) {
+          try {
+            l.close();
+          } catch { /* closed */ }
+        }
+        await Promise.all(accepting);
+        await ssh.shutdown(drainMs);
+      })();
+      return shut;
+    },
+  });
+}
+
+async function handleConn(
+  conn: Deno.TcpConn,
+  ssh: SshServer,
+  logger: Logger,
+  peekTimeout: number,
+): Promise<void> {
+  conn.setNoDelay(true);
+  const peer = conn.remoteAddr as Deno.NetAddr;
+  const peeked = await peekProtocol(conn, peekTimeout);
+  if (peeked.protocol !== "ssh" || peeked.timedOut) {
+    logger.event("conn rejected", {
+      remote: hostPort(peer.hostname, peer.port),
+      transport: "tcp",
+      reason: peeked.protocol === "silent" ? "no-data" : "not-ssh",
+    });
+    if (peeked.protocol === "http") await writeAll(conn, NOT_SSH_RESPONSE).catch(() => {});
+    conn.close();
+    return;
+  }
+  const socket = connToDuplex(conn, {
+    remoteAddress: peer.hostname,
+    remotePort: peer.port,
+    prefix: peeked.prefix,
+  });
+  ssh.handle(socket, { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" });
+}

@@ -1,0 +1,243 @@
+/**
+ * Byte-stream plumbing: a Deno connection seen as a Node `Duplex` (what ssh2
+ * speaks), and relays that move bytes between two streams with backpressure
+ * and without copying on the hot path more than once.
+ *
+ * @module
+ */
+
+import { Duplex } from "node:stream";
+import { Buffer } from "node:buffer";
+
+/** The parts of a Deno connection the adapters need (TCP, TLS, Unix, QUIC-backed). */
+export interface ByteConn {
+  /** Reads into `p`; resolves to the count read or `null` at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes some of `p`; resolves to the count written. */
+  write(p: Uint8Array): Promise<number>;
+  /** Closes both directions. */
+  close(): void;
+  /** Half-closes the sending side, when the transport supports it. */
+  closeWrite?(): Promise<void>;
+}
+
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Writes every byte of `data` to `conn`.
+ *
+ * @example
+ * ```ts
+ * import { writeAll } from "./stream.ts";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
+ * if (conn) await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+ * ```
+ */
+export async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(off === 0 ? data : data.subarray(off));
+}
+
+/** Extra fields ssh2 and loggers read from a socket. */
+export interface DuplexInfo {
+  /** Peer IP address. */
+  remoteAddress?: string;
+  /** Peer port. */
+  remotePort?: number;
+  /** Bytes already read from the connection (a peeked prefix) to deliver first. */
+  prefix?: Uint8Array;
+}
+
+/**
+ * A Node `Duplex` over a Deno connection, for ssh2. Reads are pulled only
+ * when the consumer wants more (backpressure); queued writes are coalesced
+ * into one `write` call; `end()` half-closes; `destroy()` closes.
+ *
+ * @example
+ * ```ts
+ * import { connToDuplex } from "./stream.ts";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 22 }).catch(() => null);
+ * if (conn) {
+ *   const sock = connToDuplex(conn, { remoteAddress: "127.0.0.1", remotePort: 22 });
+ *   sock.destroy();
+ * }
+ * ```
+ */
+export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & DuplexInfo {
+  let reading = false;
+  let closed = false;
+  const closeConn = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  const duplex = new Duplex({
+    allowHalfOpen: true,
+    read() {
+      if (reading) return;
+      reading = true;
+      (async () => {
+        try {
+          while (true) {
+            const buf = new Uint8Array(READ_SIZE);
+            const n = await conn.read(buf);
+            if (n === null) {
+              duplex.push(null);
+              return;
+            }
+            if (!duplex.push(Buffer.from(buf.buffer, 0, n))) break;
+          }
+        } catch (e) {
+          if (!duplex.destroyed) duplex.destroy(e as Error);
+        } finally {
+          reading = false;
+        }
+      })();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      writeAll(conn, chunk).then(() => cb(), (e) => cb(e as Error));
+    },
+    writev(chunks, cb) {
+      const data = chunks.length === 1
+        ? chunks[0].chunk as Buffer
+        : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
+      writeAll(conn, data).then(() => cb(), (e) => cb(e as Error));
+    },
+    final(cb) {
+      if (conn.closeWrite) conn.closeWrite().then(() => cb(), () => cb());
+      else cb();
+    },
+    destroy(err, cb) {
+      closeConn();
+      cb(err);
+    },
+  });
+  duplex.on("end", () => {
+    if (duplex.writableFinished) closeConn();
+  });
+  duplex.on("finish", () => {
+    if (duplex.readableEnded) closeConn();
+  });
+  if (info.prefix && info.prefix.length > 0) duplex.unshift(Buffer.from(info.prefix));
+  return Object.assign(duplex, {
+    remoteAddress: info.remoteAddress,
+    remotePort: info.remotePort,
+    setNoDelay() {
+      return duplex;
+    },
+    setKeepAlive() {
+      return duplex;
+    },
+  });
+}
+
+function waitDrain(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
+
+/**
+ * Moves bytes both ways between a Deno connection and a Node duplex (an SSH
+ * channel) until both directions have ended or either side fails; then
+ * closes both. `initial` bytes (read ahead from `conn`) are sent first.
+ * Resolves when the relay is over; never rejects.
+ *
+ * @example
+ * ```ts
+ * import { relayConnDuplex } from "./stream.ts";
+ * import { PassThrough } from "node:stream";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
+ * if (conn) await relayConnDuplex(conn, new PassThrough());
+ * ```
+ */
+export function relayConnDuplex(
+  conn: ByteConn,
+  channel: Duplex,
+  initial?: Uint8Array,
+): Promise<void> {
+  let finished = false;
+  let connClosed = false;
+  const closeAll = () => {
+    if (finished) return;
+    finished = true;
+    if (!connClosed) {
+      connClosed = true;
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    if (!channel.destroyed) channel.destroy();
+  };
+  const upstream = (async () => {
+    if (initial && initial.length > 0) {
+      if (!channel.write(Buffer.from(initial))) await waitDrain(channel);
+    }
+    while (!finished) {
+      const buf = new Uint8Array(READ_SIZE);
+      const n = await conn.read(buf);
+      if (n === null) break;
+      if (!channel.write(Buffer.from(buf.buffer, 0, n))) await waitDrain(channel);
+    }
+    if (!channel.destroyed) channel.end();
+  })();
+  const downstream = new Promise<void>((resolve, reject) => {
+    let writing = Promise.resolve();
+    channel.on("data", (chunk: Buffer) => {
+      channel.pause();
+      writing = writeAll(conn, chunk).then(() => {
+        if (!finished) channel.resume();
+      }, reject);
+    });
+    channel.on("end", () => {
+      writing.then(async () => {
+        if (conn.closeWrite) await conn.closeWrite().catch(() => {});
+        resolve();
+      }, reject);
+    });
+    channel.on("error", reject);
+  });
+  const channelClosed = new Promise<void>((resolve) => channel.on("close", () => resolve()));
+  return Promise.race([Promise.all([upstream, downstream]), channelClosed]).then(
+    closeAll,
+    closeAll,
+  );
+}
+
+/**
+ * Moves bytes both ways between two Deno connections (used for direct
+ * dials, e.g. a native data path), then closes both. Never rejects.
+ *
+ * @example
+ * ```ts
+ * import { relayConns } from "./stream.ts";
+ * const a = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
+ * const b = await Deno.connect({ hostname: "127.0.0.1", port: 81 }).catch(() => null);
+ * if (a && b) await relayConns(a, b);
+ * ```
+ */
+export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
+  const pump = async (from: ByteConn, to: ByteConn) => {
+    const buf = new Uint8Array(READ_SIZE);
+    while (true) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      await writeAll(to, buf.subarray(0, n));
+    }
+    if (to.closeWrite) await to.closeWrite().catch(() => {});
+  };
+  await Promise.all([pump(a, b), pump(b, a)]).catch(() => {});
+  for (const c of [a, b]) {
+    try {
+      c.close();
+    } catch { /* already closed */ }
+  }
+}
