@@ -41,7 +41,7 @@ const SEGMENT = /^(0|[1-9][0-9]*)(['h])?$/;
 export function parsePath(path: string, options: ParsePathOptions = {}): number[] {
   if (typeof path !== "string") throw new InvalidPath(String(path), "not a string");
   if (/\s/.test(path)) throw new InvalidPath(path, "contains whitespace");
-  if (path === "") throw new InvalidPath(path, "empty; a path starts with 'm'");
+  if (path === "") throw new InvalidPath(path, "empty; must start with 'm'");
   const parts = path.split("/");
   if (parts[0] !== "m") throw new InvalidPath(path, "must start with 'm'");
   const out: number[] = [];
