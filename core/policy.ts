@@ -261,6 +261,8 @@ export class RulePolicy implements ForwardingPolicy {
   readonly #default: "allow" | "deny";
 
   /**
+   * Parses and validates `rules` up front.
+   *
    * @throws {PolicyRuleError} naming the rule and pattern when a rule is malformed.
    */
   constructor(rules: readonly PolicyRule[], options: RulePolicyOptions = {}) {

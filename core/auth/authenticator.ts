@@ -20,6 +20,36 @@ import {
 } from "./authorized_keys.ts";
 import { algoMatchesKeyType, fingerprintOf, keyTypeOf } from "./keys.ts";
 import { authorizeCertificate, isCertificateType } from "./cert_auth.ts";
+import { SshReader } from "./ssh_wire.ts";
+import { TokenError, tokenKeyId, verifyToken } from "./token.ts";
+import { timingSafeEqual } from "./ct.ts";
+
+/**
+ * Result of {@link AuthorizedKeysAuthenticator.authorizeToken}.
+ *
+ * @example
+ * ```ts
+ * import type { TokenAuthResult } from "./authenticator.ts";
+ * const r: TokenAuthResult = { ok: false, reason: "token expired", code: "expired" };
+ * ```
+ */
+export type TokenAuthResult =
+  | {
+    ok: true;
+    /** Who signed the token (id = the SSH key's `SHA256:` fingerprint). */
+    identity: Identity;
+    /** `SHA256:` fingerprint of the signing key. */
+    fingerprint: string;
+    /** Forwarding limits of the key's `authorized_keys` line. */
+    restrictions: ForwardRestrictions;
+  }
+  | {
+    ok: false;
+    /** Why (for the log). */
+    reason: string;
+    /** Machine-readable cause. */
+    code: "malformed" | "expired" | "unknown-key" | "bad-signature" | "from" | "key-expired";
+  };
 
 /**
  * Thrown by {@link AuthorizedKeysAuthenticator.fromFile} when the file cannot
@@ -114,6 +144,7 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
   readonly #byFingerprint = new Map<string, AuthorizedKeyEntry[]>();
   readonly #cas: AuthorizedKeyEntry[] = [];
   readonly #now: () => number;
+  readonly #tokenKeys: { id: Uint8Array; pub: Uint8Array; entry: AuthorizedKeyEntry }[] = [];
 
   /** Builds the authenticator from already parsed entries. */
   constructor(entries: readonly AuthorizedKeyEntry[], options: AuthenticatorOptions = {}) {
@@ -123,6 +154,12 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
       if (e.options.certAuthority) {
         this.#cas.push(e);
         continue;
+      }
+      if (e.key.type === "ssh-ed25519") {
+        const r = new SshReader(e.key.blob);
+        r.readString();
+        const pub = r.readString().slice();
+        this.#tokenKeys.push({ id: tokenKeyId(pub), pub, entry: e });
       }
       const list = this.#byFingerprint.get(e.key.fingerprint) ?? [];
       list.push(e);
@@ -178,6 +215,74 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
   resolveFingerprint(fingerprint: string): Identity | null {
     const e = this.#byFingerprint.get(fingerprint)?.[0];
     return e ? { id: fingerprint, scopes: [...e.options.scopes], resources: {} } : null;
+  }
+
+  /**
+   * Checks a signed token (DESIGN 4.5) against the listed plain `ssh-ed25519`
+   * keys, honouring their `expiry-time=` and, when `remoteAddress` is given,
+   * `from=`. Never throws.
+   *
+   * @param token the token text
+   * @param remoteAddress client IP, for `from=`
+   * @param nowSeconds Unix seconds (default: the authenticator's clock)
+   */
+  authorizeToken(token: string, remoteAddress?: string, nowSeconds?: number): TokenAuthResult {
+    const now = nowSeconds ?? Math.floor(this.#now() / 1000);
+    let candidates: AuthorizedKeyEntry[] = [];
+    try {
+      verifyToken(token, (keyId) => {
+        candidates = this.#tokenKeys.filter((k) => timingSafeEqual(k.id, keyId)).map((k) =>
+          k.entry
+        );
+        const hit = this.#tokenKeys.find((k) => timingSafeEqual(k.id, keyId));
+        return hit ? hit.pub : null;
+      }, now);
+    } catch (e) {
+      if (e instanceof TokenError) return { ok: false, reason: e.message, code: e.code };
+      return {
+        ok: false,
+        reason: `token check failed: ${(e as Error)?.message}`,
+        code: "malformed",
+      };
+    }
+    let result: TokenAuthResult = {
+      ok: false,
+      reason: "token key not listed",
+      code: "unknown-key",
+    };
+    for (const e of candidates) {
+      if (
+        e.options.from && remoteAddress !== undefined && !matchFrom(e.options.from, remoteAddress)
+      ) {
+        result = {
+          ok: false,
+          reason: `from= does not allow ${remoteAddress} (${e.source}:${e.line})`,
+          code: "from",
+        };
+        continue;
+      }
+      if (e.options.expiresAt !== undefined && now * 1000 >= e.options.expiresAt) {
+        result = {
+          ok: false,
+          reason: `key expired by expiry-time= (${e.source}:${e.line})`,
+          code: "key-expired",
+        };
+        continue;
+      }
+      return {
+        ok: true,
+        identity: { id: e.key.fingerprint, scopes: [...e.options.scopes], resources: {} },
+        fingerprint: e.key.fingerprint,
+        restrictions: restrictionsOf(e),
+      };
+    }
+    return result;
+  }
+
+  /** The identity a signed token stands for, or null (see {@link authorizeToken}). */
+  resolveToken(token: string): Identity | null {
+    const r = this.authorizeToken(token);
+    return r.ok ? r.identity : null;
   }
 
   /** Evaluates one offered key or certificate. Never throws. */

@@ -48,3 +48,32 @@ export {
   AuthorizedKeysFileError,
   restrictionsOf,
 } from "./authenticator.ts";
+export { type TokenAuthResult } from "./authenticator.ts";
+export { timingSafeEqual } from "./ct.ts";
+export {
+  keyLookup,
+  mintToken,
+  TOKEN_WINDOW_SECONDS,
+  TokenError,
+  type TokenErrorCode,
+  TokenExpiredError,
+  tokenKeyId,
+  type TokenKeyLookup,
+  TokenMalformedError,
+  TokenSignatureError,
+  TokenUnknownKeyError,
+  type VerifiedToken,
+  verifyToken,
+} from "./token.ts";
+export {
+  ApiKeyError,
+  type ApiKeyErrorCode,
+  type ApiKeyRecord,
+  ApiKeyStore,
+  type ApiKeyStoreOptions,
+  generateApiKey,
+  type GenerateApiKeyOptions,
+  hashApiKey,
+  validateApiKeyRecord,
+} from "./api_keys.ts";
+export { ConfigIdentityProvider } from "./provider.ts";
