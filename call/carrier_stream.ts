@@ -1,0 +1,266 @@
+/**
+ * Framed carriers: the call protocol over any byte duplex (the SSH
+ * `alknet-control` channel, a TLS connection the endpoint already accepted),
+ * a plain TCP listener, and TCP/TLS clients. Every Deno TCP connection gets
+ * `setNoDelay(true)`.
+ *
+ * @module
+ */
+
+import type { Identity } from "@alknet/core";
+import { type Authenticate, CallConnection, type ConnectionOptions } from "./connection.ts";
+import { ConnectError } from "./errors.ts";
+import type { OperationRouter } from "./registry.ts";
+import { type ByteDuplex, framedTransport } from "./transport.ts";
+
+/** The TLS ALPN protocol id of the call protocol. */
+export const CALL_ALPN = "alknet/call";
+
+/** Options for serving calls on one accepted byte stream. */
+export interface ServeDuplexOptions {
+  /** The operations served (a registry or a composite environment). */
+  registry: OperationRouter;
+  /** The peer's identity when the carrier authenticated it (SSH). */
+  identity?: Identity | null;
+  /** Verifies `auth_token` of requests (TLS, TCP). */
+  authenticate?: Authenticate;
+  /** Refuse requests until the peer is authenticated (default: true when no identity is given and `authenticate` is). */
+  requireAuth?: boolean;
+  /** Extra connection options (timeouts, id, ...). */
+  connection?: Omit<ConnectionOptions, "router" | "identity" | "authenticate" | "requireAuth">;
+}
+
+/**
+ * Serves the call protocol on one byte duplex with length-prefixed frames:
+ * the SSH `alknet-control` channel (pass the session's `identity`) or an
+ * accepted TLS/TCP connection (pass `authenticate`). The same connection can
+ * call the peer back.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry, serveCallDuplex } from "./mod.ts";
+ * const registry = new OperationRegistry();
+ * registry.register({ name: "demo/echo", type: "query", handler: (x) => x });
+ * // In the SSH server, on a direct-tcpip channel to alknet-control:
+ * const channel = new TransformStream<Uint8Array, Uint8Array>(); // stands in for the channel
+ * const conn = serveCallDuplex(
+ *   { readable: channel.readable, writable: channel.writable },
+ *   { registry, identity: { id: "SHA256:abc", scopes: ["relay:connect"], resources: {} } },
+ * );
+ * await conn.close();
+ * ```
+ */
+export function serveCallDuplex(duplex: ByteDuplex, options: ServeDuplexOptions): CallConnection {
+  const requireAuth = options.requireAuth ??
+    ((options.identity ?? null) === null && options.authenticate !== undefined);
+  return new CallConnection(framedTransport(duplex), {
+    ...options.connection,
+    router: options.registry,
+    identity: options.identity ?? null,
+    authenticate: options.authenticate,
+    requireAuth,
+  });
+}
+
+/** A running call server. */
+export interface CallServer {
+  /** The bound address (port 0 resolved). */
+  readonly addr: Deno.NetAddr;
+  /** Open connections. */
+  readonly connections: ReadonlySet<CallConnection>;
+  /** Stops accepting, closes every connection and resolves when done. */
+  close(): Promise<void>;
+}
+
+function noDelay(conn: unknown): void {
+  const c = conn as { setNoDelay?: (v: boolean) => void };
+  try {
+    c.setNoDelay?.(true);
+  } catch {
+    // not a TCP socket
+  }
+}
+
+function duplexOf(conn: Deno.Conn): ByteDuplex {
+  return {
+    readable: conn.readable,
+    writable: conn.writable,
+    close: () => {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+/** Options of {@link serveCallTcp}. */
+export interface ServeTcpOptions extends Omit<ServeDuplexOptions, "identity"> {
+  /** Address to bind (default 127.0.0.1). */
+  hostname?: string;
+  /** Port (0 picks one). */
+  port: number;
+}
+
+/** Accept loop shared by the TCP and TLS servers. */
+export function acceptLoop(
+  listener: Deno.Listener,
+  accept: (conn: Deno.Conn) => Promise<CallConnection | null>,
+): CallServer {
+  const conns = new Set<CallConnection>();
+  const raw = new Set<Deno.Conn>();
+  let closing = false;
+  const loop = (async () => {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return;
+      }
+      if (closing) {
+        conn.close();
+        continue;
+      }
+      noDelay(conn);
+      raw.add(conn);
+      accept(conn).then((c) => {
+        raw.delete(conn);
+        if (!c) return;
+        if (closing) {
+          void c.close();
+          return;
+        }
+        conns.add(c);
+        void c.closed.then(() => conns.delete(c));
+      }, () => {
+        raw.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // closed
+        }
+      });
+    }
+  })();
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    connections: conns,
+    async close() {
+      closing = true;
+      try {
+        listener.close();
+      } catch {
+        // closed
+      }
+      await loop;
+      for (const c of raw) {
+        try {
+          c.close();
+        } catch {
+          // closed
+        }
+      }
+      await Promise.all([...conns].map((c) => c.close()));
+    },
+  };
+}
+
+/**
+ * A plain TCP call server (framed envelopes; tokens in `auth_token`). For
+ * loopback and trusted networks; use TLS elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry, registerNodeOperations, serveCallTcp } from "./mod.ts";
+ * const registry = new OperationRegistry();
+ * registerNodeOperations(registry, { version: "0.1.0" });
+ * const server = serveCallTcp({ hostname: "127.0.0.1", port: 0, registry });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
+export function serveCallTcp(options: ServeTcpOptions): CallServer {
+  const listener = Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
+  return acceptLoop(listener, (conn) => Promise.resolve(serveCallDuplex(duplexOf(conn), options)));
+}
+
+/** Options of {@link connectCallTcp}. */
+export interface ConnectTcpOptions extends ConnectionOptions {
+  /** Host (default 127.0.0.1). */
+  hostname?: string;
+  /** Port. */
+  port: number;
+}
+
+/**
+ * Connects to a framed call server over TCP (NODELAY set).
+ *
+ * @example
+ * ```ts
+ * import { connectCallTcp } from "./mod.ts";
+ * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: 7000 }).catch((e) => e);
+ * console.log(conn instanceof Error ? conn.message : await conn.call("node/ping", 1));
+ * ```
+ */
+export async function connectCallTcp(options: ConnectTcpOptions): Promise<CallConnection> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname, port: options.port });
+  } catch (e) {
+    throw new ConnectError(`tcp://${hostname}:${options.port}`, (e as Error).message, { cause: e });
+  }
+  conn.setNoDelay(true);
+  return new CallConnection(framedTransport(duplexOf(conn)), options);
+}
+
+/** Options of {@link connectCallTls}. */
+export interface ConnectTlsOptions extends ConnectTcpOptions {
+  /** Server name for SNI and verification (default: hostname). */
+  serverName?: string;
+  /** Extra trusted CA certificates (PEM). */
+  caCerts?: string[];
+}
+
+/**
+ * Connects over TLS with ALPN `alknet/call`: TCP first (NODELAY set), then
+ * `Deno.startTls`. Pass `authToken` to authenticate the first request.
+ *
+ * @example
+ * ```ts
+ * import { connectCallTls } from "./mod.ts";
+ * const conn = await connectCallTls({ hostname: "127.0.0.1", port: 8443, authToken: "token" })
+ *   .catch((e) => e);
+ * console.log(conn instanceof Error ? conn.message : await conn.call("node/info", {}));
+ * ```
+ */
+export async function connectCallTls(options: ConnectTlsOptions): Promise<CallConnection> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const target = `tls://${hostname}:${options.port}`;
+  let tcp: Deno.TcpConn;
+  try {
+    tcp = await Deno.connect({ hostname, port: options.port });
+  } catch (e) {
+    throw new ConnectError(target, (e as Error).message, { cause: e });
+  }
+  tcp.setNoDelay(true);
+  let tls: Deno.TlsConn;
+  try {
+    tls = await Deno.startTls(tcp, {
+      hostname: options.serverName ?? hostname,
+      caCerts: options.caCerts,
+      alpnProtocols: [CALL_ALPN],
+    });
+    await tls.handshake();
+  } catch (e) {
+    try {
+      tcp.close();
+    } catch {
+      // closed
+    }
+    throw new ConnectError(target, `TLS handshake failed: ${(e as Error).message}`, { cause: e });
+  }
+  return new CallConnection(framedTransport(duplexOf(tls)), options);
+}

@@ -1,0 +1,99 @@
+/**
+ * Built-in discovery operations (DESIGN 5.3): `services/list`,
+ * `services/schema` and `services/list-peers`. Registered by every
+ * {@link OperationRegistry} unless it is created with `discovery: false`.
+ *
+ * @module
+ */
+
+import { accessDenial } from "./access.ts";
+import { CallError } from "./errors.ts";
+import type { OperationRegistry, OperationSpec, OperationType, PeerInfo } from "./registry.ts";
+
+/** One line of `services/list`. */
+export interface OperationSummary {
+  /** `ns/op`. */
+  name: string;
+  /** Query, mutation or subscription. */
+  type: OperationType;
+  /** Description, when the operation has one. */
+  description?: string;
+}
+
+/** Output of `services/list`. */
+export interface ServiceList {
+  /** External operations the caller may call, sorted by name. */
+  operations: OperationSummary[];
+}
+
+/** Output of `services/list-peers`. */
+export interface PeerList {
+  /** Peers in routing order. */
+  peers: PeerInfo[];
+}
+
+/**
+ * Registers the three discovery operations on `registry`.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry } from "./registry.ts";
+ * const reg = new OperationRegistry(); // discovery is registered by default
+ * reg.register({ name: "demo/echo", type: "query", handler: (x) => x });
+ * console.log(await reg.invoke("services/list", {}));
+ * ```
+ */
+export function registerDiscovery(registry: OperationRegistry): void {
+  registry.register<unknown, ServiceList>({
+    name: "services/list",
+    type: "query",
+    description: "External operations the caller may call",
+    input_schema: { type: ["object", "null"] },
+    output_schema: {
+      type: "object",
+      properties: { operations: { type: "array" } },
+      required: ["operations"],
+    },
+    handler: (_input, ctx) => {
+      const operations = ctx.env.list()
+        .filter((s) => s.visibility === "external" && accessDenial(s.access, ctx.identity) === null)
+        .map((s) => {
+          const o: OperationSummary = { name: s.name, type: s.type };
+          if (s.description !== undefined) o.description = s.description;
+          return o;
+        })
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { operations };
+    },
+  });
+  registry.register<{ name: string }, OperationSpec>({
+    name: "services/schema",
+    type: "query",
+    description: "The full spec of one external operation",
+    input_schema: {
+      type: "object",
+      properties: { name: { type: "string" } },
+      required: ["name"],
+    },
+    output_schema: { type: "object" },
+    handler: ({ name }, ctx) => {
+      const spec = ctx.env.list().find((s) => s.name === name);
+      if (spec === undefined || spec.visibility !== "external") {
+        throw new CallError("NOT_FOUND", `no such operation: ${name}`);
+      }
+      return spec;
+    },
+  });
+  registry.register<unknown, PeerList>({
+    name: "services/list-peers",
+    type: "query",
+    description: "Peers whose operations this node routes to, in routing order",
+    input_schema: { type: ["object", "null"] },
+    output_schema: {
+      type: "object",
+      properties: { peers: { type: "array" } },
+      required: ["peers"],
+    },
+    handler: (_input, ctx) => ({ peers: ctx.env.peers() }),
+  });
+}

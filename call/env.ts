@@ -1,0 +1,122 @@
+/**
+ * The composite operation environment (DESIGN 5.4): a session layer, then
+ * peers in attach order, then the local registry. A call may pin one peer.
+ *
+ * @module
+ */
+
+import { invokeOperation, subscribeOperation } from "./dispatch.ts";
+import type { LocalInvokeOptions, OperationEntry, OperationRouter, PeerInfo } from "./registry.ts";
+
+/** A router that stands for one peer (see `fromCall`). */
+export interface PeerRouter extends OperationRouter {
+  /** The peer's id. */
+  readonly id: string;
+  /** False once its connection closed; closed peers are skipped. */
+  readonly open: boolean;
+}
+
+/** Options of {@link CompositeEnv}. */
+export interface CompositeEnvOptions {
+  /** The node's own operations (searched last). */
+  local: OperationRouter;
+  /** A session- or connection-scoped overlay (searched first). */
+  session?: OperationRouter;
+}
+
+/**
+ * Routes names through a session layer, attached peers (in attach order),
+ * then local operations. Serve it on a connection with `{ router: env }`.
+ *
+ * @example
+ * ```ts
+ * import { CompositeEnv, OperationRegistry } from "./mod.ts";
+ * const local = new OperationRegistry();
+ * local.register({ name: "demo/who", type: "query", handler: () => "local" });
+ * const session = new OperationRegistry({ discovery: false });
+ * session.register({ name: "demo/who", type: "query", handler: () => "session" });
+ * const env = new CompositeEnv({ local, session });
+ * console.log(await env.invoke("demo/who", null)); // "session"
+ * ```
+ */
+export class CompositeEnv implements OperationRouter {
+  readonly #local: OperationRouter;
+  readonly #session?: OperationRouter;
+  readonly #peers: PeerRouter[];
+
+  /** Builds the environment; peers are attached later. */
+  constructor(options: CompositeEnvOptions, peers: PeerRouter[] = []) {
+    this.#local = options.local;
+    this.#session = options.session;
+    this.#peers = peers;
+  }
+
+  /** Adds a peer after the ones already attached. Throws when its id is taken. */
+  attach(peer: PeerRouter): void {
+    if (this.#peers.some((p) => p.id === peer.id)) {
+      throw new Error(`peer ${peer.id} is already attached`);
+    }
+    this.#peers.push(peer);
+  }
+
+  /** Removes a peer by id; returns whether it was attached. */
+  detach(id: string): boolean {
+    const i = this.#peers.findIndex((p) => p.id === id);
+    if (i < 0) return false;
+    this.#peers.splice(i, 1);
+    return true;
+  }
+
+  /** The same peers and local operations with another session layer (e.g. one per connection). */
+  withSession(session: OperationRouter | undefined): CompositeEnv {
+    return new CompositeEnv({ local: this.#local, session }, this.#peers);
+  }
+
+  /** {@inheritDoc OperationRouter.lookup} */
+  lookup(name: string, peer?: string): OperationEntry | undefined {
+    if (peer !== undefined) {
+      const p = this.#peers.find((x) => x.id === peer);
+      return p && p.open ? p.lookup(name) : undefined;
+    }
+    const s = this.#session?.lookup(name);
+    if (s) return s;
+    for (const p of this.#peers) {
+      if (!p.open) continue;
+      const e = p.lookup(name);
+      if (e) return e;
+    }
+    return this.#local.lookup(name);
+  }
+
+  /** {@inheritDoc OperationRouter.list} */
+  list(): OperationEntry[] {
+    const seen = new Map<string, OperationEntry>();
+    const layers: OperationRouter[] = [];
+    if (this.#session) layers.push(this.#session);
+    for (const p of this.#peers) if (p.open) layers.push(p);
+    layers.push(this.#local);
+    for (const l of layers) {
+      for (const e of l.list()) if (!seen.has(e.spec.name)) seen.set(e.spec.name, e);
+    }
+    return [...seen.values()];
+  }
+
+  /** {@inheritDoc OperationRouter.peers} */
+  peers(): PeerInfo[] {
+    return this.#peers.map((p) => ({ id: p.id, operations: p.list().length, open: p.open }));
+  }
+
+  /** Calls a query or mutation in-process through this environment. */
+  invoke(name: string, input: unknown, options: LocalInvokeOptions = {}): Promise<unknown> {
+    return invokeOperation(this, name, input, options);
+  }
+
+  /** Starts a subscription in-process through this environment. */
+  subscribe(
+    name: string,
+    input: unknown,
+    options: LocalInvokeOptions = {},
+  ): AsyncIterable<unknown> {
+    return subscribeOperation(this, name, input, options);
+  }
+}
