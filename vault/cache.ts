@@ -36,6 +36,8 @@ export class TtlLruCache<V> {
   readonly #ttlMs: number;
   readonly #clock: () => number;
   readonly #onEvict: (value: V) => void;
+  #hits = 0;
+  #misses = 0;
 
   /** Creates an empty cache. */
   constructor(options: TtlLruCacheOptions<V> = {}) {
@@ -53,15 +55,25 @@ export class TtlLruCache<V> {
     return this.#entries.size;
   }
 
+  /** Lookups that found a live entry, and lookups that did not. */
+  get stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
+  }
+
   /** The live value for `key`, marking it most recently used; `undefined` if absent or expired. */
   get(key: string): V | undefined {
     const e = this.#entries.get(key);
-    if (!e) return undefined;
+    if (!e) {
+      this.#misses++;
+      return undefined;
+    }
     this.#entries.delete(key);
     if (this.#clock() - e.insertedAt >= this.#ttlMs) {
+      this.#misses++;
       this.#onEvict(e.value);
       return undefined;
     }
+    this.#hits++;
     this.#entries.set(key, e);
     return e.value;
   }

@@ -76,9 +76,18 @@ export class Vault extends Redacted {
     return this.#seed !== undefined;
   }
 
-  /** Number of derived keys in the cache (for tests and monitoring). */
-  get cachedKeyCount(): number {
-    return this.#keys.size;
+  /**
+   * Derived-key cache figures (for tests and monitoring): entries held, and
+   * lookups that hit or missed since the vault was created.
+   *
+   * @example
+   * ```ts
+   * import { Vault } from "./vault.ts";
+   * console.log(new Vault().cacheStats); // { size: 0, hits: 0, misses: 0 }
+   * ```
+   */
+  get cacheStats(): { size: number; hits: number; misses: number } {
+    return { size: this.#keys.size, ...this.#keys.stats };
   }
 
   /**
