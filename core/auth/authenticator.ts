@@ -299,7 +299,14 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
     const blobType = keyTypeOf(key);
     if (blobType === null) return { ok: false, reason: "malformed key blob" };
     if (isCertificateType(blobType)) {
-      return authorizeCertificate(req.algo, key, req.remoteAddress, this.#cas, this.#now());
+      return authorizeCertificate(
+        req.algo,
+        key,
+        req.remoteAddress,
+        String(req.username ?? ""),
+        this.#cas,
+        this.#now(),
+      );
     }
     const fingerprint = fingerprintOf(key);
     const candidates = this.#byFingerprint.get(fingerprint) ?? [];

@@ -77,3 +77,17 @@ export {
   validateApiKeyRecord,
 } from "./api_keys.ts";
 export { ConfigIdentityProvider } from "./provider.ts";
+export {
+  type CertificateCheck,
+  CertificateError,
+  type CertificateErrorCode,
+  type CertificateGrant,
+  certifiedKeyFingerprint,
+  checkCertificate,
+  parseCertificate,
+  SSH_CERT_TYPE_HOST,
+  SSH_CERT_TYPE_USER,
+  type SshCertificate,
+  SUPPORTED_CERT_TYPES,
+} from "./certificate.ts";
+export { authorizeCertificate, isCertificateType } from "./cert_auth.ts";
