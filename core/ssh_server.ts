@@ -221,7 +221,7 @@ export class SshServer {
     client.on("close", () => {
       clearTimeout(preauth);
       this.#connections.delete(client);
-      for (const l of forwards.values()) l.close();
+      for (const l of new Set(forwards.values())) closeQuietly(l);
       forwards.clear();
       log.event("conn closed", {
         remote,
@@ -369,8 +369,8 @@ export class SshServer {
             const key = hostPort(data.bindAddr, data.bindPort);
             const l = forwards.get(key);
             if (l) {
-              l.close();
-              forwards.delete(key);
+              closeQuietly(l);
+              for (const [k, v] of forwards) if (v === l) forwards.delete(k);
               accept?.();
             } else reject?.();
           } else {
@@ -433,6 +433,12 @@ export class SshServer {
       }
     })().catch(() => {});
   }
+}
+
+function closeQuietly(closable: { close(): void }): void {
+  try {
+    closable.close();
+  } catch { /* already closed */ }
 }
 
 interface AuthContext {
