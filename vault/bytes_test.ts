@@ -10,7 +10,7 @@ Deno.test("bytes: hex and strict base64", () => {
     const b = crypto.getRandomValues(new Uint8Array(n));
     assert.deepEqual(fromBase64Strict(toBase64(b)), b);
   }
-  const big = crypto.getRandomValues(new Uint8Array(100_000));
+  const big = new Uint8Array(100_000).map((_, i) => (i * 7919) & 255);
   assert.deepEqual(fromBase64Strict(toBase64(big)), big);
   for (const bad of ["A", "AA", "AAA", "AA=A", "AAAA\n", "AA-_", "AB==", "AAB=", "=", "AAAA===="]) {
     assert.equal(fromBase64Strict(bad), undefined, bad);
