@@ -281,7 +281,6 @@ export class CallConnection {
   #ensureSweep(): void {
     if (this.#sweep !== undefined || this.#closed) return;
     const sweep = setInterval(() => this.#sweepPending(), this.#sweepMs);
-    Deno.unrefTimer(sweep);
     this.#sweep = sweep;
   }
 

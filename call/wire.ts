@@ -99,7 +99,7 @@ export function errorEnvelope(
   message: string,
   retryable = code === "TIMEOUT",
   details?: unknown,
-): Envelope {
+): { type: "call.error"; id: string; payload: ErrorPayload } {
   const payload: ErrorPayload = { code, message, retryable };
   if (details !== undefined) payload.details = details;
   return { type: "call.error", id, payload };
@@ -288,7 +288,7 @@ export class FrameDecoder {
     const out: Uint8Array[] = [];
     if (chunk.byteLength === 0) return out;
     // Fast path: nothing buffered, walk whole frames inside this chunk without copying.
-    if (this.#buffered === 0) {
+    if (this.#buffered === 0 && this.#expected < 0) {
       let off = 0;
       const len = chunk.byteLength;
       while (len - off >= 4) {
