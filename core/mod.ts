@@ -28,3 +28,4 @@ export * from "./serve.ts";
 export * from "./known_hosts.ts";
 export * from "./ssh_client.ts";
 export * from "./tunnel.ts";
+export * from "./socks5_client.ts";
