@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import type { Identity } from "@alknet/core";
+import { connectCallTcp, connectCallTls, serveCallDuplex, serveCallTcp } from "./carrier_stream.ts";
+import { serveCallTls } from "./carrier_tls.ts";
+import { callWebSocketHandler, connectCallWebSocket, serveCallWebSocket } from "./carrier_ws.ts";
+import { CallConnection } from "./connection.ts";
+import { CallError, ConnectError } from "./errors.ts";
+import { OperationRegistry } from "./registry.ts";
+import { registerNodeOperations } from "./builtins.ts";
+import { framedTransport } from "./transport.ts";
+import { selfSignedCert } from "./testutil_test.ts";
+
+const alice: Identity = { id: "alice", scopes: ["user"], resources: {} };
+const authenticate = (t: string) => (t === "good-token" ? alice : null);
+
+function registry(): OperationRegistry {
+  const reg = new OperationRegistry();
+  registerNodeOperations(reg, { version: "test", listeners: ["tls://127.0.0.1:0"] });
+  reg.register({ name: "t/whoami", type: "query", handler: (_i, ctx) => ctx.identity?.id ?? null });
+  return reg;
+}
+
+Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", async () => {
+  const { cert, key, dir } = await selfSignedCert();
+  const server = await serveCallTls({ port: 0, cert, key, registry: registry(), authenticate });
+  try {
+    const conn = await connectCallTls({
+      hostname: "localhost",
+      port: server.addr.port,
+      caCerts: [cert],
+      authToken: "good-token",
+    });
+    // 64 calls in flight at once: only the first carries the token.
+    const outs = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => conn.call("node/ping", { i })),
+    );
+    assert.deepEqual(outs[63], { i: 63 });
+    assert.equal(await conn.call("t/whoami", null), "alice");
+    const ticks = [];
+    for await (const t of conn.subscribe("node/ticks", { count: 3 })) ticks.push(t);
+    assert.equal(ticks.length, 3);
+    await conn.close();
+
+    const bad = await connectCallTls({
+      hostname: "localhost",
+      port: server.addr.port,
+      caCerts: [cert],
+      authToken: "nope",
+    });
+    await assert.rejects(bad.call("node/ping", 1), (e: CallError) => {
+      assert.equal(e.code, "FORBIDDEN");
+      assert.deepEqual(e.details, { authentication: "failed" });
+      return true;
+    });
+    await bad.closed;
+
+    const none = await connectCallTls({
+      hostname: "localhost",
+      port: server.addr.port,
+      caCerts: [cert],
+    });
+    await assert.rejects(none.call("node/ping", 1), /authentication required/);
+    await none.closed;
+
+    // Without trusting the certificate the handshake fails.
+    await assert.rejects(
+      connectCallTls({ hostname: "localhost", port: server.addr.port }),
+      ConnectError,
+    );
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("carrier: WebSocket with bearer token; bad or missing token is HTTP 401", async () => {
+  const reg = registry();
+  const server = serveCallWebSocket({ port: 0, registry: reg, authenticate });
+  const url = `ws://127.0.0.1:${server.addr.port}`;
+  try {
+    const conn = await connectCallWebSocket({ url, token: "good-token" });
+    assert.deepEqual(await conn.call("node/ping", { x: 1 }), { x: 1 });
+    assert.equal(await conn.call("t/whoami", null), "alice");
+    const outs = await Promise.all(Array.from({ length: 32 }, (_, i) => conn.call("node/ping", i)));
+    assert.equal(outs[31], 31);
+    const ticks = [];
+    for await (const t of conn.subscribe("node/ticks", { count: 3 })) ticks.push(t);
+    assert.equal(ticks.length, 3);
+    // The server side can call back: the client registered nothing, so NOT_FOUND.
+    const serverEnd = [...server.connections][0];
+    await assert.rejects(serverEnd.call("x/y", null), (e: CallError) => e.code === "NOT_FOUND");
+    await conn.close();
+
+    await assert.rejects(
+      connectCallWebSocket({ url, token: "bad-token" }),
+      (e: ConnectError) => e.unauthorized && /HTTP 401/.test(e.message),
+    );
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/alknet/call`);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /Bearer/);
+    await res.body?.cancel();
+    const off = await fetch(`http://127.0.0.1:${server.addr.port}/other`, {
+      headers: { authorization: "Bearer good-token" },
+    });
+    assert.equal(off.status, 404);
+    await off.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("carrier: the WebSocket handler answers 401/426 without a socket", async () => {
+  const h = callWebSocketHandler({ registry: new OperationRegistry(), authenticate });
+  assert.equal((await h(new Request("http://x/alknet/call"))).status, 401);
+  assert.equal(
+    (await h(
+      new Request("http://x/alknet/call", { headers: { authorization: "Bearer good-token" } }),
+    )).status,
+    426,
+  );
+});
+
+Deno.test("carrier: framed TCP and a raw duplex with a carrier identity (the SSH control channel shape)", async () => {
+  const server = serveCallTcp({ port: 0, registry: registry() });
+  const conn = await connectCallTcp({ port: server.addr.port });
+  assert.equal(await conn.call("t/whoami", null), null);
+  await conn.close();
+  await server.close();
+
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const srv = serveCallDuplex({ readable: ab.readable, writable: ba.writable }, {
+    registry: registry(),
+    identity: alice,
+  });
+  const cli = new CallConnection(framedTransport({ readable: ba.readable, writable: ab.writable }));
+  assert.equal(await cli.call("t/whoami", null), "alice");
+  await cli.close();
+  await srv.closed;
+});
+
+Deno.test("carrier: a protocol error closes the stream", async () => {
+  const server = serveCallTcp({ port: 0, registry: registry() });
+  const raw = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  await raw.write(new Uint8Array([0, 0, 0, 0]));
+  const buf = new Uint8Array(16);
+  assert.equal(await raw.read(buf), null);
+  raw.close();
+  await server.close();
+});
