@@ -37,7 +37,8 @@ async function httpGetOver(
     chunks.push(buf.slice(0, n));
   }
   conn.close();
-  const text = new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+  const decoder = new TextDecoder();
+  const text = chunks.map((c) => decoder.decode(c, { stream: true })).join("") + decoder.decode();
   const [head, ...body] = text.split("\r\n\r\n");
   return { status: head.split("\r\n")[0], body: body.join("\r\n\r\n") };
 }

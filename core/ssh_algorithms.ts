@@ -6,6 +6,9 @@
  * @module
  */
 
+// @ts-types="@types/ssh2"
+import type { Algorithms } from "ssh2";
+
 /**
  * Algorithm lists in ssh2's configuration shape.
  *
@@ -15,7 +18,7 @@
  * console.log(SSH_ALGORITHMS.cipher[0]); // "chacha20-poly1305@openssh.com"
  * ```
  */
-export const SSH_ALGORITHMS = {
+export const SSH_ALGORITHMS: Algorithms = {
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",

@@ -6,6 +6,7 @@
  * @module
  */
 
+// @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
@@ -186,7 +187,7 @@ export class SshSession {
       this.#client.unforwardIn(
         bindHost,
         bindPort,
-        (err: Error | undefined) => err ? reject(err) : resolve(),
+        (err?: Error | null) => err ? reject(err) : resolve(),
       );
     });
   }
@@ -270,7 +271,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
       sock: sock as unknown as import("node:stream").Readable,
       username: options.username ?? "alknet",
       privateKey: Buffer.from(options.identity.pem),
-      algorithms: SSH_ALGORITHMS as never,
+      algorithms: SSH_ALGORITHMS,
       keepaliveInterval: options.keepaliveMs ?? 15_000,
       keepaliveCountMax: 3,
       readyTimeout: options.readyTimeoutMs ?? 20_000,

@@ -8,6 +8,7 @@
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+// @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { Buffer } from "node:buffer";
 

@@ -8,8 +8,10 @@
  * @module
  */
 
+// @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import type {
   ForwardingPolicy,
@@ -163,7 +165,7 @@ export class SshServer {
       remotePort: info.remotePort,
       __alknetTransport: info.transport,
     });
-    this.#ssh.injectSocket(sock);
+    this.#ssh.injectSocket(sock as unknown as Socket);
   }
 
   /** Stops taking connections, waits up to `drainMs` for open ones, then closes them. */
