@@ -91,13 +91,37 @@ function stripNewline(text: string): string {
   return nl === -1 ? text : text.slice(0, nl);
 }
 
+function denoCacheDir(): string {
+  const explicit = Deno.env.get("DENO_DIR");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? ""}/.cache`;
+  return `${xdg}/deno`;
+}
+
 async function readFromFd(fd: number): Promise<string> {
+  const fail = (why: string) =>
+    new Error(`cannot read the passphrase from file descriptor ${fd}: ${why}`);
+  const link = `/dev/fd/${fd}`;
+  let info: Deno.FileInfo;
+  let target = "";
   try {
-    return stripNewline(await Deno.readTextFile(`/dev/fd/${fd}`));
+    info = await Deno.stat(link);
+    target = await Deno.readLink(link).catch(() => "");
+  } catch {
+    throw fail("it is not open");
+  }
+  // Refuse descriptors the runtime opened for itself (sockets, event fds, its cache files):
+  // only an inherited pipe, file or terminal makes sense here.
+  const cache = denoCacheDir();
+  if (
+    !(info.isFifo || info.isFile || info.isCharDevice) || (info.isFile && target.startsWith(cache))
+  ) {
+    throw fail("it is not an inherited pipe, file or terminal");
+  }
+  try {
+    return stripNewline(await Deno.readTextFile(link));
   } catch (e) {
-    throw new Error(
-      `cannot read the passphrase from file descriptor ${fd}: ${(e as Error).message}`,
-    );
+    throw fail((e as Error).message);
   }
 }
 
