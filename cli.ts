@@ -15,9 +15,9 @@
  * @module
  */
 
-import { COMMANDS, runCli } from "./cli/main.ts";
+import { type Command, COMMANDS, runCli } from "./cli/main.ts";
 
-export { COMMANDS, runCli };
+export { type Command, COMMANDS, runCli };
 
 if (import.meta.main) {
   Deno.exit(await runCli(Deno.args));

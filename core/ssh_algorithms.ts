@@ -6,8 +6,19 @@
  * @module
  */
 
-// @ts-types="@types/ssh2"
-import type { Algorithms } from "ssh2";
+/** Algorithm names by kind, most preferred first. */
+export interface SshAlgorithmPreferences {
+  /** Ciphers. */
+  cipher: string[];
+  /** Key exchange methods. */
+  kex: string[];
+  /** Host key algorithms. */
+  serverHostKey: string[];
+  /** MACs (unused with AEAD ciphers). */
+  hmac: string[];
+  /** Compression. */
+  compress: string[];
+}
 
 /**
  * Algorithm lists in ssh2's configuration shape.
@@ -18,7 +29,7 @@ import type { Algorithms } from "ssh2";
  * console.log(SSH_ALGORITHMS.cipher[0]); // "chacha20-poly1305@openssh.com"
  * ```
  */
-export const SSH_ALGORITHMS: Algorithms = {
+export const SSH_ALGORITHMS: SshAlgorithmPreferences = {
   cipher: [
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",

@@ -7,7 +7,7 @@
  */
 
 // @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
+import ssh2, { type Algorithms } from "ssh2";
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import type { PrivateKey } from "./ssh_keys.ts";
@@ -271,7 +271,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
       sock: sock as unknown as import("node:stream").Readable,
       username: options.username ?? "alknet",
       privateKey: Buffer.from(options.identity.pem),
-      algorithms: SSH_ALGORITHMS,
+      algorithms: SSH_ALGORITHMS as Algorithms,
       keepaliveInterval: options.keepaliveMs ?? 15_000,
       keepaliveCountMax: 3,
       readyTimeout: options.readyTimeoutMs ?? 20_000,

@@ -9,7 +9,7 @@
  */
 
 // @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
+import ssh2, { type Algorithms } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
@@ -135,7 +135,7 @@ export class SshServer {
     this.#options = { ...options };
     this.#ssh = new ssh2.Server({
       hostKeys: options.hostKeys.map((k) => Buffer.from(k.pem)),
-      algorithms: SSH_ALGORITHMS,
+      algorithms: SSH_ALGORITHMS as Algorithms,
       ident: SERVER_IDENT,
       highWaterMark: 256 * 1024,
     });
