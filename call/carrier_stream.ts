@@ -12,6 +12,8 @@ import { type Authenticate, CallConnection, type ConnectionOptions } from "./con
 import { ConnectError } from "./errors.ts";
 import type { OperationRouter } from "./registry.ts";
 import { type ByteDuplex, framedTransport } from "./transport.ts";
+import tls from "node:tls";
+import { Duplex } from "node:stream";
 
 /** The TLS ALPN protocol id of the call protocol. */
 export const CALL_ALPN = "alknet/call";
@@ -222,6 +224,8 @@ export interface ConnectTlsOptions extends ConnectTcpOptions {
   serverName?: string;
   /** Extra trusted CA certificates (PEM). */
   caCerts?: string[];
+  /** Skip certificate verification (testing only; uses `node:tls`, which can). */
+  insecure?: boolean;
 }
 
 /**
@@ -239,6 +243,7 @@ export interface ConnectTlsOptions extends ConnectTcpOptions {
 export async function connectCallTls(options: ConnectTlsOptions): Promise<CallConnection> {
   const hostname = options.hostname ?? "127.0.0.1";
   const target = `tls://${hostname}:${options.port}`;
+  if (options.insecure) return await connectInsecure(options, hostname, target);
   let tcp: Deno.TcpConn;
   try {
     tcp = await Deno.connect({ hostname, port: options.port });
@@ -263,4 +268,41 @@ export async function connectCallTls(options: ConnectTlsOptions): Promise<CallCo
     throw new ConnectError(target, `TLS handshake failed: ${(e as Error).message}`, { cause: e });
   }
   return new CallConnection(framedTransport(duplexOf(tls)), options);
+}
+
+async function connectInsecure(
+  options: ConnectTlsOptions,
+  hostname: string,
+  target: string,
+): Promise<CallConnection> {
+  const sock = tls.connect({
+    host: hostname,
+    port: options.port,
+    servername: options.serverName ?? (/^[\d.:]+$/.test(hostname) ? undefined : hostname),
+    rejectUnauthorized: false,
+    ALPNProtocols: [CALL_ALPN],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once("secureConnect", () => resolve());
+      sock.once("error", reject);
+    });
+  } catch (e) {
+    sock.destroy();
+    throw new ConnectError(target, (e as Error).message, { cause: e });
+  }
+  sock.setNoDelay(true);
+  const web = (Duplex as unknown as {
+    toWeb(
+      d: unknown,
+    ): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+  }).toWeb(sock);
+  return new CallConnection(
+    framedTransport({
+      readable: web.readable,
+      writable: web.writable,
+      close: () => sock.destroy(),
+    }),
+    options,
+  );
 }

@@ -4,7 +4,7 @@ import { connectCallTcp, connectCallTls, serveCallDuplex, serveCallTcp } from ".
 import { serveCallTls } from "./carrier_tls.ts";
 import { callWebSocketHandler, connectCallWebSocket, serveCallWebSocket } from "./carrier_ws.ts";
 import { CallConnection } from "./connection.ts";
-import { CallError, ConnectError } from "./errors.ts";
+import { type CallError, ConnectError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { registerNodeOperations } from "./builtins.ts";
 import { framedTransport } from "./transport.ts";

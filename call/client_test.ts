@@ -4,7 +4,7 @@ import { connectCallTcp, serveCallTcp } from "./carrier_stream.ts";
 import { CallClient, fromCall } from "./client.ts";
 import { CallConnection } from "./connection.ts";
 import { CompositeEnv } from "./env.ts";
-import { CallError, SamePeerCollisionError } from "./errors.ts";
+import { type CallError, SamePeerCollisionError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { registerNodeOperations } from "./builtins.ts";
 import { memoryTransportPair } from "./transport.ts";

@@ -7,7 +7,7 @@ import { memoryTransportPair } from "./transport.ts";
 
 const alice: Identity = { id: "alice", scopes: ["user"], resources: { vault: ["read"] } };
 
-async function wire(reg: OperationRegistry, identity: Identity | null) {
+function wire(reg: OperationRegistry, identity: Identity | null) {
   const [a, b] = memoryTransportPair();
   const server = new CallConnection(a, { router: reg, identity });
   const client = new CallConnection(b);
@@ -97,7 +97,7 @@ Deno.test("dispatch order: internal from the wire is NOT_FOUND before any access
     input_schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] },
     handler: ({ n }: { n: number }) => n * 2,
   });
-  const w = await wire(reg, alice);
+  const w = wire(reg, alice);
   try {
     await rejects(w.client.call("sec/missing", 1), "NOT_FOUND");
     // Bad input and missing scopes, but internal: NOT_FOUND wins.
@@ -133,7 +133,7 @@ Deno.test("dispatch: unauthenticated callers only reach open operations", async 
     access: { scopes_any: ["user"] },
     handler: () => "ok",
   });
-  const w = await wire(reg, null);
+  const w = wire(reg, null);
   try {
     assert.equal(await w.client.call("open/x", null), "ok");
     await rejects(w.client.call("closed/x", null), "FORBIDDEN", /authenticated/);
@@ -164,7 +164,7 @@ Deno.test("errors: declared codes pass, undeclared become INTERNAL with the orig
       throw new CallError(code, `failed with ${code}`, { details });
     },
   });
-  const w = await wire(reg, null);
+  const w = wire(reg, null);
   try {
     const a = await rejects(
       w.client.call("shop/buy", { code: "OUT_OF_STOCK", details: { sku: "w" } }),
@@ -206,7 +206,7 @@ Deno.test("discovery: list filters internal and forbidden ops; schema hides inte
     handler: () => 1,
   });
   reg.register({ name: "d/stream", type: "subscription", subscribe: async function* () {} });
-  const w = await wire(reg, alice);
+  const w = wire(reg, alice);
   try {
     const list = await w.client.call<{ operations: { name: string; type: string }[] }>(
       "services/list",
@@ -267,7 +267,7 @@ Deno.test("composition: allow list and declared authority", async () => {
     allow: ["vault/*"],
     handler: (_i, ctx) => ctx.env.invoke("misc/other", null),
   });
-  const w = await wire(reg, alice);
+  const w = wire(reg, alice);
   try {
     assert.equal(await w.client.call("app/sign", null), "derived with s3cret");
     await rejects(w.client.call("app/no-authority", null), "FORBIDDEN", /vault:derive/);

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Duplex as NodeDuplex } from "node:stream";
 import { ProtocolError } from "./errors.ts";
 import {
   decodeFrameBody,
@@ -433,4 +434,43 @@ class MemoryTransport implements EnvelopeTransport {
       this.peer?.close();
     });
   }
+}
+
+/** The parts of a Node.js `Duplex` (an ssh2 channel, a `node:tls` socket) that {@link fromNodeDuplex} uses. */
+export interface NodeDuplexLike {
+  /** Ends the stream and releases it. */
+  destroy(error?: Error): unknown;
+}
+
+/**
+ * Adapts a Node.js `Duplex` (what ssh2 hands out for channels) to the
+ * {@link ByteDuplex} the framed transport takes, with `Duplex.toWeb`.
+ * `close` destroys the Node stream.
+ *
+ * @example
+ * ```ts
+ * import { PassThrough } from "node:stream";
+ * import { fromNodeDuplex } from "./transport.ts";
+ * const d = fromNodeDuplex(new PassThrough());
+ * console.log(d.readable instanceof ReadableStream); // true
+ * d.close?.();
+ * ```
+ */
+export function fromNodeDuplex(duplex: NodeDuplexLike): ByteDuplex {
+  const web = (NodeDuplex as unknown as {
+    toWeb(
+      d: unknown,
+    ): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+  }).toWeb(duplex);
+  return {
+    readable: web.readable,
+    writable: web.writable,
+    close: () => {
+      try {
+        duplex.destroy();
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
