@@ -12,12 +12,15 @@ import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import type { PrivateKey } from "./ssh_keys.ts";
 import { type HostKeyPolicy, verifyHostKey } from "./known_hosts.ts";
-import { connToDuplex } from "./stream.ts";
+import { type ByteConn, connToDuplex } from "./stream.ts";
 import { dialTcp } from "./dial.ts";
 import { SSH_ALGORITHMS } from "./ssh_algorithms.ts";
 
-/** Opens the byte stream the SSH session runs on (TCP by default). */
-export type SshDialer = (host: string, port: number) => Promise<Deno.Conn>;
+/**
+ * Opens the byte stream the SSH session runs on: TCP by default; TLS, QUIC,
+ * WebSocket or a proxy chain from the transport layer.
+ */
+export type SshDialer = (host: string, port: number) => Promise<ByteConn>;
 
 /** Options of {@link connectSsh}. */
 export interface SshConnectOptions {
@@ -219,7 +222,7 @@ export class SshSession {
  * ```
  */
 export async function connectSsh(options: SshConnectOptions): Promise<SshSession> {
-  let conn: Deno.Conn;
+  let conn: ByteConn;
   try {
     conn = await (options.dial ?? dialTcp)(options.host, options.port);
   } catch (e) {
@@ -228,8 +231,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
       { cause: e },
     );
   }
-  const remote = conn.remoteAddr as Deno.NetAddr;
-  const sock = connToDuplex(conn, { remoteAddress: remote.hostname, remotePort: remote.port });
+  const sock = connToDuplex(conn, { remoteAddress: options.host, remotePort: options.port });
   const client = new ssh2.Client();
   let hostKeyError: Error | undefined;
   return await new Promise<SshSession>((resolve, reject) => {
