@@ -185,6 +185,8 @@ export class ConnectionLimiter {
   readonly #sessions = new Map<string, number>();
 
   /**
+   * Creates a limiter with no connections.
+   *
    * @param limits initial limits (missing ones take {@link DEFAULT_LIMITS})
    * @param options `now`: clock in milliseconds (default `Date.now`)
    * @throws {LimitSettingsError} for a bad limit.

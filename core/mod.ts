@@ -29,3 +29,5 @@ export * from "./known_hosts.ts";
 export * from "./ssh_client.ts";
 export * from "./tunnel.ts";
 export * from "./socks5_client.ts";
+export * from "./limits.ts";
+export * from "./config/mod.ts";

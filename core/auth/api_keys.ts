@@ -60,11 +60,18 @@ export type ApiKeyErrorCode =
 export class ApiKeyError extends Error {
   /** Which check failed. */
   readonly code: ApiKeyErrorCode;
+  /** For `bad-record`: the record field at fault. */
+  readonly field?: "prefix" | "hash" | "scopes" | "expiresAt";
   /** Creates the error. */
-  constructor(code: ApiKeyErrorCode, message: string) {
+  constructor(
+    code: ApiKeyErrorCode,
+    message: string,
+    field?: "prefix" | "hash" | "scopes" | "expiresAt",
+  ) {
     super(message);
     this.name = "ApiKeyError";
     this.code = code;
+    if (field) this.field = field;
   }
 }
 
@@ -157,22 +164,29 @@ export function validateApiKeyRecord(r: ApiKeyRecord): void {
     throw new ApiKeyError(
       "bad-record",
       `api key prefix '${String(r?.prefix)}' is not alk_ and 8 lowercase letters/digits`,
+      "prefix",
     );
   }
   if (typeof r.hash !== "string" || !HASH_RE.test(r.hash)) {
     throw new ApiKeyError(
       "bad-record",
       `api key ${r.prefix}: hash must be sha256: and 64 lowercase hex digits`,
+      "hash",
     );
   }
   if (!Array.isArray(r.scopes) || r.scopes.some((s) => typeof s !== "string" || s === "")) {
     throw new ApiKeyError(
       "bad-record",
       `api key ${r.prefix}: scopes must be a list of non-empty strings`,
+      "scopes",
     );
   }
   if (r.expiresAt !== undefined && !Number.isFinite(r.expiresAt)) {
-    throw new ApiKeyError("bad-record", `api key ${r.prefix}: expiresAt is not a time`);
+    throw new ApiKeyError(
+      "bad-record",
+      `api key ${r.prefix}: expiresAt is not a time`,
+      "expiresAt",
+    );
   }
 }
 
@@ -216,7 +230,7 @@ export class ApiKeyStore {
     for (const r of records) {
       validateApiKeyRecord(r);
       if (this.#records.has(r.prefix)) {
-        throw new ApiKeyError("bad-record", `api key prefix ${r.prefix} is listed twice`);
+        throw new ApiKeyError("bad-record", `api key prefix ${r.prefix} is listed twice`, "prefix");
       }
       const record = { ...r, scopes: [...r.scopes] };
       this.#records.set(r.prefix, { record, digest: fromHex(HASH_RE.exec(r.hash)![1]) });

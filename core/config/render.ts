@@ -1,0 +1,58 @@
+/**
+ * Renders an effective configuration as TOML with secrets redacted.
+ *
+ * @module
+ */
+
+import { stringify } from "smol-toml";
+import type { AlknetConfig } from "./schema.ts";
+
+/** Placeholder printed instead of secret material. */
+export const REDACTED = "<redacted>";
+
+/**
+ * The configuration as a snake_case TOML document. API key hashes are
+ * replaced by {@link REDACTED}; unset optional values are left out.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, renderConfig } from "./mod.ts";
+ * console.log(renderConfig(defaultConfig()).includes('log_format = "text"')); // true
+ * ```
+ */
+export function renderConfig(config: AlknetConfig): string {
+  const server: Record<string, unknown> = {
+    listen: config.server.listen,
+    log_format: config.server.logFormat,
+    allow_remote_bind: config.server.allowRemoteBind,
+  };
+  if (config.server.hostKey) server.host_key = config.server.hostKey;
+  const auth: Record<string, unknown> = {};
+  if (config.auth.authorizedKeys) auth.authorized_keys = config.auth.authorizedKeys;
+  if (config.auth.apiKeys.length) {
+    auth.api_keys = config.auth.apiKeys.map((k) => {
+      const o: Record<string, unknown> = { prefix: k.prefix, hash: REDACTED, scopes: k.scopes };
+      if (k.expiresAt !== undefined) o.expires_at = new Date(k.expiresAt);
+      return o;
+    });
+  }
+  const forwarding: Record<string, unknown> = { default: config.forwarding.default };
+  if (config.forwarding.rules.length) {
+    forwarding.rules = config.forwarding.rules.map((r) => {
+      const o: Record<string, unknown> = { action: r.action, target: r.target };
+      if (r.principals) o.principals = r.principals;
+      if (r.transports) o.transports = r.transports;
+      return o;
+    });
+  }
+  const l = config.limits;
+  const limits = {
+    max_connections_per_ip: l.maxConnectionsPerIp,
+    max_auth_failures: l.maxAuthFailures,
+    penalty_seconds: l.penaltySeconds,
+    penalty_after_failures: l.penaltyAfterFailures,
+    preauth_timeout_s: l.preauthTimeoutS,
+    max_sessions_per_identity: l.maxSessionsPerIdentity,
+  };
+  return stringify({ server, auth, forwarding, limits });
+}
