@@ -54,7 +54,13 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Native base64 (TC39 Uint8Array.fromBase64 / toBase64), typed locally.
+interface Base64Bytes {
+  toBase64(): string;
+}
+interface Base64Ctor {
+  fromBase64(text: string, options: { lastChunkHandling: "strict" }): Uint8Array;
+}
 
 /**
  * Standard base64 with padding.
@@ -66,12 +72,7 @@ const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * ```
  */
 export function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  }
-  return btoa(bin);
+  return (bytes as unknown as Base64Bytes).toBase64();
 }
 
 /**
@@ -87,12 +88,16 @@ export function toBase64(bytes: Uint8Array): string {
  * ```
  */
 export function fromBase64Strict(text: string): Uint8Array | undefined {
-  if (!B64_RE.test(text)) return undefined;
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  // Reject non-canonical encodings (stray bits in the last character).
-  if (toBase64(out) !== text) return undefined;
+  if (text.length % 4 !== 0) return undefined;
+  let out: Uint8Array;
+  try {
+    // Native decoding rejects other alphabets, missing padding and stray bits…
+    out = (Uint8Array as unknown as Base64Ctor).fromBase64(text, { lastChunkHandling: "strict" });
+  } catch {
+    return undefined;
+  }
+  // …but skips ASCII whitespace: any would make the text longer than canonical.
+  if (text.length !== Math.ceil(out.length / 3) * 4) return undefined;
   return out;
 }
 

@@ -12,7 +12,23 @@ Deno.test("bytes: hex and strict base64", () => {
   }
   const big = new Uint8Array(100_000).map((_, i) => (i * 7919) & 255);
   assert.deepEqual(fromBase64Strict(toBase64(big)), big);
-  for (const bad of ["A", "AA", "AAA", "AA=A", "AAAA\n", "AA-_", "AB==", "AAB=", "=", "AAAA===="]) {
+  for (
+    const bad of [
+      "A",
+      "AA",
+      "AAA",
+      "AA=A",
+      "AAAA\n",
+      "AAAA    ",
+      "A AA",
+      "AA\tA",
+      "AA-_",
+      "AB==",
+      "AAB=",
+      "=",
+      "AAAA====",
+    ]
+  ) {
     assert.equal(fromBase64Strict(bad), undefined, bad);
   }
   assert.deepEqual(fromBase64Strict(""), new Uint8Array(0));

@@ -36,7 +36,9 @@ export class DerivedKey extends Redacted {
   readonly path: string;
   #privateKey: Uint8Array;
   #chainCode: Uint8Array;
-  #publicKey: Uint8Array | undefined;
+  // Shared between a key and its clones: the public key is not secret, and a
+  // cached key's clones then compute it once.
+  #pub: { value?: Uint8Array };
   #wiped = false;
 
   /**
@@ -56,7 +58,7 @@ export class DerivedKey extends Redacted {
     this.path = path;
     this.#privateKey = privateKey;
     this.#chainCode = chainCode;
-    this.#publicKey = publicKey;
+    this.#pub = { value: publicKey };
   }
 
   #check(): void {
@@ -77,11 +79,11 @@ export class DerivedKey extends Redacted {
 
   /** The public key: 32 raw bytes (Ed25519) or 33 compressed bytes (secp256k1). */
   get publicKey(): Uint8Array {
-    if (this.#publicKey === undefined) {
+    if (this.#pub.value === undefined) {
       this.#check();
-      this.#publicKey = ed25519.getPublicKey(this.#privateKey);
+      this.#pub.value = ed25519.getPublicKey(this.#privateKey);
     }
-    return this.#publicKey.slice();
+    return this.#pub.value.slice();
   }
 
   /** Whether `wipe()` was called. */
@@ -103,13 +105,14 @@ export class DerivedKey extends Redacted {
    */
   clone(): DerivedKey {
     this.#check();
-    return new DerivedKey(
+    const copy = new DerivedKey(
       this.curve,
       this.path,
       this.#privateKey.slice(),
       this.#chainCode.slice(),
-      this.#publicKey?.slice(),
     );
+    copy.#pub = this.#pub;
+    return copy;
   }
 
   /** Zero-fills the private key and chain code. Idempotent. */

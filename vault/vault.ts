@@ -202,8 +202,9 @@ export class Vault extends Redacted {
     if (hit) return hit.clone();
     const node = slip10Derive(seed, indices);
     const key = new DerivedKey("ed25519", canonical, node.key, node.chainCode);
+    const out = key.clone();
     this.#keys.set(cacheKey, key);
-    return key.clone();
+    return out;
   }
 
   /**
@@ -234,8 +235,9 @@ export class Vault extends Redacted {
       node.chainCode,
       node.publicKey,
     );
+    const out = key.clone();
     this.#keys.set(cacheKey, key);
-    return key.clone();
+    return out;
   }
 
   /**
