@@ -7,6 +7,26 @@
  */
 
 /**
+ * An authenticated caller: `{ id, scopes, resources }` (DESIGN 4.5). The
+ * same shape as `Identity` in `@alknet/core`, declared here so this package
+ * stands alone; core's identities are accepted as they are.
+ *
+ * @example
+ * ```ts
+ * import type { Identity } from "./access.ts";
+ * const who: Identity = { id: "SHA256:abc", scopes: ["relay:connect"], resources: {} };
+ * ```
+ */
+export interface Identity {
+  /** Stable identifier: a key fingerprint, a peer id or an API key prefix. */
+  id: string;
+  /** Granted scopes. */
+  scopes: string[];
+  /** Resource names per resource type the scopes apply to. */
+  resources: Record<string, string[]>;
+}
+
+/**
  * What an operation requires of its caller. Empty means anyone who reached
  * the node may call it.
  */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import { type Authenticate, CallConnection, type ConnectionOptions } from "./connection.ts";
 import { ConnectError } from "./errors.ts";
 import type { OperationRouter } from "./registry.ts";

@@ -9,7 +9,7 @@
 
 // @ts-types="@types/ws"
 import WebSocket from "ws";
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import type { CallServer } from "./carrier_stream.ts";
 import { type Authenticate, CallConnection, type ConnectionOptions } from "./connection.ts";
 import { ConnectError } from "./errors.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import { CallError } from "./errors.ts";
 import { startOperation } from "./dispatch.ts";
 import { OperationRegistry, type OperationRouter } from "./registry.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import type { CallConnection } from "./connection.ts";
 import type { OperationSpec, PeerInfo } from "./registry.ts";
 

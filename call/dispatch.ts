@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import { accessDenial, type Principal } from "./access.ts";
 import type { CallContext, ChildPolicy, InvokeOptions, ScopedEnv } from "./context.ts";
 import type { CallConnection } from "./connection.ts";

@@ -49,7 +49,7 @@
  * @module
  */
 
-export { accessDenial, type AccessSpec, type Principal } from "./access.ts";
+export { accessDenial, type AccessSpec, type Identity, type Principal } from "./access.ts";
 export { type NodeInfo, type NodeInfoOptions, registerNodeOperations } from "./builtins.ts";
 export {
   acceptLoop,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Identity } from "@alknet/core";
+import type { Identity } from "./access.ts";
 import type { AccessSpec, Principal } from "./access.ts";
 import type { CallContext, ChildPolicy, InvokeOptions } from "./context.ts";
 import { type JsonSchema, SchemaCompiler, type ValidationIssue } from "./schema.ts";
