@@ -240,8 +240,8 @@ async function openVault(keystorePath: string, options: PassphraseOptions): Prom
  * (`m/74'/0'/1'/0'`). The caller owns the arrays and should `fill(0)` them
  * when done; the vault is locked before returning.
  *
- * @example
- * ```ts
+ * @example Needs a keystore file and its passphrase:
+ * ```ts ignore
  * import { loadVaultKeys } from "./vault.ts";
  * import { encodeOpenSshPrivateKey } from "@alknet/core";
  * const { identitySeed, hostSeed } = await loadVaultKeys("./node.keystore");

@@ -280,3 +280,14 @@ Deno.test("lock zero-fills the seed and every cached key (observed through fill)
   }
   for (const hex of expected) assert.ok(filled.includes(hex), "not wiped on lock");
 });
+
+Deno.test("Vault with cache capacity 0 still derives (nothing kept)", async () => {
+  const v = new Vault({ cacheCapacity: 0 });
+  await v.unlock(ABOUT);
+  const a = v.deriveEd25519(IDENTITY_PATH);
+  const b = v.deriveSecp256k1(ETHEREUM_PATH);
+  assert.equal(a.privateKey.length, 32);
+  assert.equal(b.publicKey.length, 33);
+  assert.equal(v.cacheStats.size, 0);
+  assert.equal(decoder.decode(await v.decrypt(await v.encrypt("ok"))), "ok");
+});
