@@ -1,0 +1,224 @@
+/**
+ * Call-protocol RPC benchmark between two processes on loopback (not a test).
+ *
+ * Runs an echo operation with a ~100-byte input over framed TCP, TLS and
+ * WebSocket (server: Deno.serve, client: npm:ws), plus Cap'n Web over
+ * WebSocket for comparison: sequential latency p50/p99 over N calls and
+ * throughput with 64 calls in flight.
+ *
+ * ```sh
+ * deno run -A bench/call_rpc.ts            # 5000 sequential calls per carrier
+ * deno run -A bench/call_rpc.ts --calls 1000
+ * ```
+ *
+ * @module
+ */
+
+// @ts-types="@types/ws"
+import WebSocket from "ws";
+import { newWebSocketRpcSession, RpcTarget } from "capnweb";
+import {
+  type CallConnection,
+  connectCallTcp,
+  connectCallTls,
+  connectCallWebSocket,
+  type Identity,
+  OperationRegistry,
+  serveCallTcp,
+  serveCallTls,
+  serveCallWebSocket,
+} from "../call/mod.ts";
+
+const TOKEN = "bench-token";
+const who: Identity = { id: "bench", scopes: [], resources: {} };
+const authenticate = (t: string) => (t === TOKEN ? who : null);
+
+class EchoApi extends RpcTarget {
+  echo(x: unknown): unknown {
+    return x;
+  }
+}
+
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "alknet-bench-" });
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "subjectAltName=DNS:localhost",
+      "-days",
+      "1",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (out.code !== 0) throw new Error("openssl failed");
+  const r = {
+    cert: await Deno.readTextFile(`${dir}/cert.pem`),
+    key: await Deno.readTextFile(`${dir}/key.pem`),
+  };
+  await Deno.remove(dir, { recursive: true });
+  return r;
+}
+
+async function server(): Promise<void> {
+  const registry = new OperationRegistry();
+  registry.register({
+    name: "bench/echo",
+    type: "query",
+    input_schema: {
+      type: "object",
+      properties: { text: { type: "string" }, n: { type: "integer" } },
+    },
+    handler: (x) => x,
+  });
+  const { cert, key } = await selfSigned();
+  const tcp = serveCallTcp({ port: 0, registry });
+  const tls = await serveCallTls({ port: 0, cert, key, registry, authenticate });
+  const ws = serveCallWebSocket({ port: 0, registry, authenticate });
+  const capn = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    newWebSocketRpcSession(socket as unknown as globalThis.WebSocket, new EchoApi());
+    return response;
+  });
+  console.log(JSON.stringify({
+    tcp: tcp.addr.port,
+    tls: tls.addr.port,
+    ws: ws.addr.port,
+    capn: capn.addr.port,
+    cert,
+  }));
+  // Run until stdin closes (the parent ends us).
+  for await (const _ of Deno.stdin.readable) { /* wait */ }
+  await Promise.all([tcp.close(), tls.close(), ws.close(), capn.shutdown()]);
+}
+
+type Call = (input: unknown) => Promise<unknown>;
+
+interface Result {
+  carrier: string;
+  p50_us: number;
+  p99_us: number;
+  calls_per_s: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function measure(carrier: string, call: Call, n: number): Promise<Result> {
+  const input = { text: "x".repeat(80), n: 0 }; // ≈ 100 bytes of JSON
+  for (let i = 0; i < 500; i++) await call(input); // warm up
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    input.n = i;
+    const t = performance.now();
+    await call(input);
+    lat.push((performance.now() - t) * 1000);
+  }
+  lat.sort((a, b) => a - b);
+  const inflight = 64;
+  const total = Math.max(n * 4, 20_000);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inflight }, async () => {
+    while (next < total) {
+      next++;
+      await call(input);
+    }
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  return {
+    carrier,
+    p50_us: Math.round(pct(lat, 0.5)),
+    p99_us: Math.round(pct(lat, 0.99)),
+    calls_per_s: Math.round(total / secs),
+  };
+}
+
+async function client(n: number): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", import.meta.filename!, "--server"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("server exited");
+    line += value;
+  }
+  reader.releaseLock();
+  const ports = JSON.parse(line.split("\n")[0]);
+  const results: Result[] = [];
+  const conns: CallConnection[] = [];
+  const viaConn = (c: CallConnection): Call => (x) => c.call("bench/echo", x);
+
+  const tcp = await connectCallTcp({ port: ports.tcp });
+  conns.push(tcp);
+  results.push(await measure("call / framed TCP", viaConn(tcp), n));
+  const tls = await connectCallTls({
+    hostname: "localhost",
+    port: ports.tls,
+    caCerts: [ports.cert],
+    authToken: TOKEN,
+  });
+  conns.push(tls);
+  results.push(await measure("call / TLS", viaConn(tls), n));
+  const ws = await connectCallWebSocket({ url: `ws://127.0.0.1:${ports.ws}`, token: TOKEN });
+  conns.push(ws);
+  results.push(await measure("call / WebSocket (npm:ws)", viaConn(ws), n));
+
+  const sock = new WebSocket(`ws://127.0.0.1:${ports.capn}/`, { perMessageDeflate: false });
+  await new Promise((r, j) => {
+    sock.once("open", r);
+    sock.once("error", j);
+  });
+  // deno-lint-ignore no-explicit-any
+  const stub = newWebSocketRpcSession<EchoApi>(sock as any) as unknown as {
+    echo(x: unknown): Promise<unknown>;
+  };
+  results.push(await measure("Cap'n Web / WebSocket (npm:ws)", (x) => stub.echo(x), n));
+  sock.close();
+
+  for (const c of conns) await c.close();
+  await child.stdin.close();
+  await child.status;
+  console.log(
+    `\n${n} sequential calls (p50/p99), then ${Math.max(n * 4, 20_000)} calls with 64 in flight:\n`,
+  );
+  console.log("carrier                              p50 µs   p99 µs   calls/s");
+  for (const r of results) {
+    console.log(
+      `${r.carrier.padEnd(36)} ${String(r.p50_us).padStart(6)}   ${
+        String(r.p99_us).padStart(6)
+      }   ${String(r.calls_per_s).padStart(7)}`,
+    );
+  }
+  console.log("\n" + JSON.stringify(results));
+}
+
+if (import.meta.main) {
+  if (Deno.args.includes("--server")) {
+    await server();
+  } else {
+    const i = Deno.args.indexOf("--calls");
+    await client(i >= 0 ? Number(Deno.args[i + 1]) : 5000);
+  }
+}
