@@ -14,6 +14,7 @@ import {
   parseHostPort,
   readPrivateKeyFile,
 } from "@alknet/core";
+import { vaultKey } from "./vault_keys.ts";
 import { configDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
 
 const USAGE = `usage: alknet connect HOST:PORT --identity PATH [--socks5 HOST:PORT | --no-socks5]
@@ -22,6 +23,7 @@ const USAGE = `usage: alknet connect HOST:PORT --identity PATH [--socks5 HOST:PO
 
   HOST:PORT                 the node (a name, an IPv4 address or [IPv6]:PORT)
   --identity PATH           your OpenSSH private key (or set ALKNET_IDENTITY)
+  --vault KEYSTORE          use the vault's identity key (m/74'/0'/0'/0') instead
   --socks5 HOST:PORT        local SOCKS5 proxy address (default 127.0.0.1:1080)
   --no-socks5               no SOCKS5 proxy
   -L [bind:]port:host:hostport   forward a local port to host:hostport via the node
@@ -37,7 +39,9 @@ export interface ConnectFlags {
   /** Server port. */
   port: number;
   /** Identity key file. */
-  identity: string;
+  identity?: string;
+  /** Vault keystore to take the identity key from. */
+  vault?: string;
   /** SOCKS5 listener or null. */
   socks5: { host: string; port: number } | null;
   /** -L forwards. */
@@ -68,6 +72,7 @@ export interface ConnectFlags {
 export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   const { values, positionals } = parseFlags(args, {
     identity: { type: "string", short: "i" },
+    vault: { type: "string" },
     socks5: { type: "string" },
     "no-socks5": { type: "boolean" },
     local: { type: "string", short: "L", multiple: true },
@@ -82,8 +87,13 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   if (positionals.length !== 1) throw new UsageError("expected exactly one HOST:PORT");
   const { host, port } = parseHostPort(positionals[0]);
   if (port === 0) throw new UsageError(`port 0 in '${positionals[0]}' is not a server port`);
-  const identity = values.identity ?? Deno.env.get("ALKNET_IDENTITY");
-  if (!identity) throw new UsageError("--identity PATH (or ALKNET_IDENTITY) is required");
+  const identity = values.identity ?? (values.vault ? undefined : Deno.env.get("ALKNET_IDENTITY"));
+  if (!identity && !values.vault) {
+    throw new UsageError("--identity PATH (or ALKNET_IDENTITY) or --vault KEYSTORE is required");
+  }
+  if (identity && values.vault) {
+    throw new UsageError("--identity and --vault cannot be used together");
+  }
   if (values.socks5 && values["no-socks5"]) {
     throw new UsageError("--socks5 and --no-socks5 cannot be used together");
   }
@@ -113,6 +123,7 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
     host,
     port,
     identity,
+    vault: values.vault,
     socks5,
     localForwards: (values.local ?? []).map((s) => wrap(s, "-L", false)),
     remoteForwards: (values.remote ?? []).map((s) => wrap(s, "-R", true)),
@@ -144,7 +155,9 @@ export function main(args: string[]): Promise<number> {
       return 0;
     }
     const logger = new Logger(flags.logFormat);
-    const identity = await readPrivateKeyFile(flags.identity);
+    const identity = flags.vault
+      ? await vaultKey(flags.vault, "identity")
+      : await readPrivateKeyFile(flags.identity!);
     const tunnel = await connect({
       host: flags.host,
       port: flags.port,

@@ -15,12 +15,16 @@ import {
   type SshAuthenticator,
 } from "@alknet/core";
 import { parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
+import { vaultKey } from "./vault_keys.ts";
 
-const USAGE = `usage: alknet serve --listen HOST:PORT --host-key PATH --authorized-keys PATH
-                    [--listen ...] [--log-format text|json] [--allow-remote-bind]
+const USAGE = `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault KEYSTORE)
+                    --authorized-keys PATH [--listen ...] [--log-format text|json]
+                    [--allow-remote-bind]
 
   --listen HOST:PORT        address to accept SSH on (repeatable; IPv6 as [::1]:2222)
   --host-key PATH           the server's OpenSSH private key (alknet keygen makes one)
+  --vault KEYSTORE          derive the host key from the vault (m/74'/0'/1'/0'); the
+                            passphrase comes from ALKNET_VAULT_PASSPHRASE or a prompt
   --authorized-keys PATH    OpenSSH authorized_keys file of the keys that may log in
   --log-format text|json    log line format on stderr (default text)
   --allow-remote-bind       let -R forwards bind non-loopback addresses`;
@@ -31,6 +35,8 @@ export interface ServeFlags {
   listen: string[];
   /** Host key file. */
   hostKey?: string;
+  /** Vault keystore to derive the host key from. */
+  vault?: string;
   /** authorized_keys file. */
   authorizedKeys?: string;
   /** Log format. */
@@ -52,6 +58,7 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
   const { values, positionals } = parseFlags(args, {
     listen: { type: "string", multiple: true },
     "host-key": { type: "string" },
+    vault: { type: "string" },
     "authorized-keys": { type: "string" },
     "log-format": { type: "string" },
     "allow-remote-bind": { type: "boolean" },
@@ -65,10 +72,16 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
   }
   const listen = values.listen ?? [];
   if (listen.length === 0) throw new UsageError("at least one --listen HOST:PORT is required");
-  if (!values["host-key"]) throw new UsageError("--host-key PATH is required");
+  if (!values["host-key"] && !values.vault) {
+    throw new UsageError("--host-key PATH or --vault KEYSTORE is required");
+  }
+  if (values["host-key"] && values.vault) {
+    throw new UsageError("--host-key and --vault cannot be used together");
+  }
   return {
     listen,
     hostKey: values["host-key"],
+    vault: values.vault,
     authorizedKeys: values["authorized-keys"],
     logFormat,
     allowRemoteBind: values["allow-remote-bind"] ?? false,
@@ -92,7 +105,9 @@ export function main(args: string[]): Promise<number> {
       return 0;
     }
     const logger = new Logger(flags.logFormat);
-    const hostKeys: PrivateKey[] = [await readPrivateKeyFile(flags.hostKey!)];
+    const hostKeys: PrivateKey[] = [
+      flags.vault ? await vaultKey(flags.vault, "host") : await readPrivateKeyFile(flags.hostKey!),
+    ];
     let authenticator: SshAuthenticator;
     if (flags.authorizedKeys) {
       const auth = await AuthorizedKeysAuthenticator.fromFile(

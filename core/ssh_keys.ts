@@ -426,3 +426,18 @@ export function generateEd25519Key(
   seed.fill(0);
   return { privateText, publicLine: publicKeyLine(blob, comment), fingerprint: fingerprint(blob) };
 }
+
+/**
+ * A usable private key from a 32-byte Ed25519 seed (e.g. one derived by the
+ * vault). The seed is copied; the caller may wipe its own copy.
+ *
+ * @example
+ * ```ts
+ * import { privateKeyFromSeed } from "./ssh_keys.ts";
+ * const key = privateKeyFromSeed(new Uint8Array(32).fill(1), "derived");
+ * console.log(key.type, key.fingerprint.startsWith("SHA256:")); // ssh-ed25519 true
+ * ```
+ */
+export function privateKeyFromSeed(seed: Uint8Array, comment = ""): PrivateKey {
+  return parsePrivateKey(encodeOpenSshPrivateKey(seed, comment), comment || "derived key");
+}
