@@ -13,7 +13,7 @@ import { toHex } from "./bytes.ts";
 export interface WriteFileAtomicOptions {
   /** Permission bits of the new file (default `0o600`). */
   mode?: number;
-  /** Refuse to replace an existing file (checked just before the rename). */
+  /** Refuse to replace an existing file (atomically, with a hard link instead of a rename). */
   createNew?: boolean;
 }
 
@@ -56,14 +56,12 @@ export async function writeFileAtomic(
       file.close();
     }
     if (options.createNew) {
-      try {
-        await Deno.lstat(path);
-        throw new Deno.errors.AlreadyExists(`${path} already exists`);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
+      // link(2) refuses an existing target atomically; then drop the temporary name.
+      await Deno.link(tmp, path);
+      await Deno.remove(tmp).catch(() => {});
+    } else {
+      await Deno.rename(tmp, path);
     }
-    await Deno.rename(tmp, path);
     renamed = true;
     try {
       const d = await Deno.open(dir, { read: true });
