@@ -156,9 +156,10 @@ async function readLineRaw(
 
 async function promptHidden(message: string): Promise<string | undefined> {
   if (Deno.stdin.isTerminal()) {
-    await Deno.stderr.write(encoder.encode(message));
+    // Echo goes off before the prompt appears, so nothing typed after it is echoed.
     Deno.stdin.setRaw(true);
     try {
+      await Deno.stderr.write(encoder.encode(message));
       return await readLineRaw((b) => Deno.stdin.read(b));
     } finally {
       Deno.stdin.setRaw(false);
@@ -176,9 +177,9 @@ async function promptHidden(message: string): Promise<string | undefined> {
     new Deno.Command("stty", { args: ["-F", "/dev/tty", arg], stdout: "null", stderr: "null" })
       .output().catch(() => undefined);
   try {
-    await tty.write(encoder.encode(message));
     await stty("-echo");
     try {
+      await tty.write(encoder.encode(message));
       return await readLineRaw((b) => tty.read(b));
     } finally {
       await stty("echo");

@@ -475,3 +475,55 @@ Deno.test("loadVaultKeys: identity and host seeds for serve/connect", async () =
     }
   });
 });
+
+Deno.test("vault prompts for the passphrase on a terminal, without echo (pty via script(1))", async () => {
+  await withDir(async (dir) => {
+    const ks = `${dir}/ks`;
+    assert.equal(
+      (await vault(["init", "--import", "--keystore", ks], {
+        stdin: ABOUT,
+        passphrase: "typed secret",
+      }))
+        .code,
+      0,
+    );
+    const cmd =
+      `"${Deno.execPath()}" run -A "${CLI}" vault show-keys --keystore "${ks}" --format json`;
+    const child = new Deno.Command("script", {
+      args: ["-qec", cmd, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      clearEnv: true,
+      env: baseEnv(), // no ALKNET_VAULT_PASSPHRASE
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const reader = child.stdout.getReader();
+    const dec = new TextDecoder();
+    let seen = "";
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    try {
+      while (!seen.includes("Passphrase for")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += dec.decode(value, { stream: true });
+      }
+      assert.match(seen, /Passphrase for .*ks: /);
+      await writer.write(new TextEncoder().encode("typed secret\r"));
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += dec.decode(value, { stream: true });
+      }
+      await writer.close().catch(() => {});
+      const status = await child.status;
+      await child.stderr.cancel();
+      assert.equal(status.code, 0, seen);
+    } finally {
+      clearTimeout(deadline);
+    }
+    assert.ok(!seen.includes("typed secret"), "the passphrase was echoed");
+    const json = JSON.parse(seen.slice(seen.indexOf("{")).replaceAll("\r\n", "\n"));
+    assert.equal(json.ethereum.address, "0x9858EfFD232B4033E47d90003D41EC34EcaEda94");
+  });
+});
