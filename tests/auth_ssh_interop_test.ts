@@ -216,3 +216,39 @@ Deno.test("interop: OpenSSH user certificates (ssh-keygen -s) through a cert-aut
     assert.equal(bare.code, 255);
   });
 });
+
+Deno.test("interop: OpenSSH RSA and ECDSA user keys verify (rsa-sha2-*, DER ECDSA from ssh2)", async () => {
+  const types = [["rsa", "-b", "2048"], ["ecdsa", "-b", "256"], ["ecdsa", "-b", "384"], [
+    "ecdsa",
+    "-b",
+    "521",
+  ]];
+  await withServer(async (dir) => {
+    let text = "";
+    for (const [i, [t, ...bits]] of types.entries()) {
+      await run("ssh-keygen", [
+        "-q",
+        "-t",
+        t,
+        ...bits,
+        "-N",
+        "",
+        "-C",
+        `k${i}`,
+        "-f",
+        `${dir}/k${i}`,
+      ]);
+      text += await Deno.readTextFile(`${dir}/k${i}.pub`);
+    }
+    return text;
+  }, async (env) => {
+    for (let i = 0; i < types.length; i++) {
+      const r = await sshW(env, `${env.dir}/k${i}`, `127.0.0.1:${env.echoPort}`);
+      assert.equal(
+        r.echoed,
+        "ping\n",
+        `${types[i].join(" ")}: ${r.stderr}\n${env.logs.join("\n")}`,
+      );
+    }
+  });
+});
