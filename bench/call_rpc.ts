@@ -122,7 +122,7 @@ function pct(sorted: number[], p: number): number {
 
 async function measure(carrier: string, call: Call, n: number): Promise<Result> {
   const input = { text: "x".repeat(80), n: 0 }; // ≈ 100 bytes of JSON
-  for (let i = 0; i < 500; i++) await call(input); // warm up
+  for (let i = 0; i < 3000; i++) await call(input); // warm up (JIT, TCP windows)
   const lat: number[] = [];
   for (let i = 0; i < n; i++) {
     input.n = i;

@@ -83,10 +83,37 @@ function noDelay(conn: unknown): void {
   }
 }
 
-function duplexOf(conn: Deno.Conn): ByteDuplex {
+/**
+ * A {@link ByteDuplex} over a `Deno.Conn` (TCP or TLS) that reads and writes
+ * the connection directly (its streams are only created if asked for) and
+ * closes it when the transport closes. Use it for connections the endpoint
+ * accepted itself, e.g. TLS connections with ALPN `alknet/call`.
+ *
+ * @example
+ * ```ts
+ * import { duplexFromConn, OperationRegistry, serveCallDuplex } from "./mod.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const registry = new OperationRegistry();
+ * const accepting = listener.accept().then((conn) =>
+ *   serveCallDuplex(duplexFromConn(conn), { registry, authenticate: () => null })
+ * );
+ * const client = await Deno.connect(listener.addr as Deno.NetAddr);
+ * client.close();
+ * await (await accepting).closed;
+ * listener.close();
+ * ```
+ */
+export function duplexFromConn(conn: Deno.Conn): ByteDuplex {
+  noDelay(conn);
   return {
-    readable: conn.readable,
-    writable: conn.writable,
+    get readable() {
+      return conn.readable;
+    },
+    get writable() {
+      return conn.writable;
+    },
+    read: (b) => conn.read(b),
+    write: (b) => conn.write(b),
     close: () => {
       try {
         conn.close();
@@ -185,7 +212,10 @@ export function acceptLoop(
  */
 export function serveCallTcp(options: ServeTcpOptions): CallServer {
   const listener = Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
-  return acceptLoop(listener, (conn) => Promise.resolve(serveCallDuplex(duplexOf(conn), options)));
+  return acceptLoop(
+    listener,
+    (conn) => Promise.resolve(serveCallDuplex(duplexFromConn(conn), options)),
+  );
 }
 
 /** Options of {@link connectCallTcp}. */
@@ -215,7 +245,7 @@ export async function connectCallTcp(options: ConnectTcpOptions): Promise<CallCo
     throw new ConnectError(`tcp://${hostname}:${options.port}`, (e as Error).message, { cause: e });
   }
   conn.setNoDelay(true);
-  return new CallConnection(framedTransport(duplexOf(conn)), options);
+  return new CallConnection(framedTransport(duplexFromConn(conn)), options);
 }
 
 /** Options of {@link connectCallTls}. */
@@ -267,7 +297,7 @@ export async function connectCallTls(options: ConnectTlsOptions): Promise<CallCo
     }
     throw new ConnectError(target, `TLS handshake failed: ${(e as Error).message}`, { cause: e });
   }
-  return new CallConnection(framedTransport(duplexOf(tls)), options);
+  return new CallConnection(framedTransport(duplexFromConn(tls)), options);
 }
 
 async function connectInsecure(

@@ -9,6 +9,7 @@ import {
   acceptLoop,
   CALL_ALPN,
   type CallServer,
+  duplexFromConn,
   serveCallDuplex,
   type ServeDuplexOptions,
 } from "./carrier_stream.ts";
@@ -88,17 +89,7 @@ export async function serveCallTls(options: ServeTlsOptions): Promise<CallServer
       clearTimeout(timer);
     }
     return serveCallDuplex(
-      {
-        readable: conn.readable,
-        writable: conn.writable,
-        close: () => {
-          try {
-            conn.close();
-          } catch {
-            // closed
-          }
-        },
-      },
+      duplexFromConn(conn),
       { ...options, identity: null, requireAuth: options.requireAuth ?? true },
     );
   });

@@ -59,6 +59,7 @@ export {
   connectCallTls,
   type ConnectTcpOptions,
   type ConnectTlsOptions,
+  duplexFromConn,
   serveCallDuplex,
   serveCallTcp,
   type ServeDuplexOptions,

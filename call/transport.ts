@@ -62,6 +62,14 @@ export interface ByteDuplex {
   writable: WritableStream<Uint8Array>;
   /** Optional hook run once the transport is closed (e.g. `conn.close()`). */
   close?: () => void;
+  /**
+   * Optional direct read (`Deno.Conn.read`): when both `read` and `write` are
+   * given they are used instead of the streams, which saves an allocation and
+   * a promise per chunk.
+   */
+  read?: (buffer: Uint8Array) => Promise<number | null>;
+  /** Optional direct write (`Deno.Conn.write`, may write part of the buffer). */
+  write?: (data: Uint8Array) => Promise<number>;
 }
 
 /** Options of {@link framedTransport}. */
@@ -113,8 +121,9 @@ export function framedTransport(
 class FramedTransport implements EnvelopeTransport {
   #duplex: ByteDuplex;
   #decoder: FrameDecoder;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #direct: boolean;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing = false;
@@ -126,7 +135,18 @@ class FramedTransport implements EnvelopeTransport {
   constructor(duplex: ByteDuplex, options: FramedTransportOptions) {
     this.#duplex = duplex;
     this.#decoder = new FrameDecoder(options.maxFrameBytes);
-    this.#writer = duplex.writable.getWriter();
+    this.#direct = typeof duplex.read === "function" && typeof duplex.write === "function";
+    if (!this.#direct) this.#writer = duplex.writable.getWriter();
+  }
+
+  async #write(buf: Uint8Array): Promise<void> {
+    if (!this.#direct) {
+      await this.#writer!.write(buf);
+      return;
+    }
+    const write = this.#duplex.write!;
+    let off = 0;
+    while (off < buf.byteLength) off += await write(off === 0 ? buf : buf.subarray(off));
   }
 
   get bufferedAmount(): number {
@@ -175,7 +195,7 @@ class FramedTransport implements EnvelopeTransport {
         }
         this.#queue = [];
         this.#queued = 0;
-        await this.#writer.write(buf);
+        await this.#write(buf);
         this.#drain.wake();
       }
     } catch (e) {
@@ -194,7 +214,43 @@ class FramedTransport implements EnvelopeTransport {
     void this.#readLoop();
   }
 
+  async #readDirect(): Promise<void> {
+    const read = this.#duplex.read!;
+    const handlers = this.#handlers!;
+    let buf = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const n = await read(buf);
+        if (n === null) {
+          this.#decoder.finish();
+          break;
+        }
+        if (this.#closed) return;
+        const bodies = this.#decoder.push(buf.subarray(0, n));
+        // The decoder keeps references to partial frames: never overwrite them.
+        if (this.#decoder.buffered > 0) buf = new Uint8Array(64 * 1024);
+        for (const body of bodies) {
+          if (this.#closed) return;
+          handlers.message(decodeFrameBody(body));
+        }
+      }
+      this.#finish(undefined);
+    } catch (e) {
+      this.#readFailed(e);
+    }
+  }
+
+  #readFailed(e: unknown): void {
+    if (e instanceof ProtocolError) {
+      this.#closing = true;
+      this.#finish(e);
+    } else {
+      this.#finish(this.#closed ? undefined : (e instanceof Error ? e : new Error(String(e))));
+    }
+  }
+
   async #readLoop(): Promise<void> {
+    if (this.#direct) return await this.#readDirect();
     let reader: ReadableStreamDefaultReader<Uint8Array>;
     try {
       reader = this.#duplex.readable.getReader();
@@ -219,12 +275,7 @@ class FramedTransport implements EnvelopeTransport {
       }
       this.#finish(undefined);
     } catch (e) {
-      if (e instanceof ProtocolError) {
-        this.#closing = true;
-        this.#finish(e);
-      } else {
-        this.#finish(this.#closed ? undefined : (e instanceof Error ? e : new Error(String(e))));
-      }
+      this.#readFailed(e);
     }
   }
 
@@ -242,7 +293,7 @@ class FramedTransport implements EnvelopeTransport {
     this.#closed = true;
     const err = error ?? this.#pendingError;
     this.#drain.wake();
-    this.#writer.close().catch(() => {});
+    this.#writer?.close().catch(() => {});
     this.#reader?.cancel().catch(() => {});
     try {
       this.#duplex.close?.();
