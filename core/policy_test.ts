@@ -222,3 +222,25 @@ Deno.test("restrictionsAllow: permitlisten", () => {
   assert.equal(l("", 9001), false);
   assert.equal(restrictionsAllow(rs, { kind: "connect", host: "x", port: 1 }), true);
 });
+
+Deno.test("policy target: random patterns either parse or throw PolicyRuleError (bounded fuzz)", () => {
+  let seed = 17;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const alphabet = "*:/[]-.0123456789abcdef:!%? ";
+  for (let i = 0; i < 3000; i++) {
+    const len = Math.floor(rand() * 20);
+    let p = "";
+    for (let j = 0; j < len; j++) p += alphabet[Math.floor(rand() * alphabet.length)];
+    try {
+      const t = parseTarget(p);
+      t.matches("10.0.0.1", 80);
+      t.matches("::1", 22);
+      t.matches("example.com", 443);
+    } catch (e) {
+      assert.ok(e instanceof PolicyRuleError, `${JSON.stringify(p)}: ${e}`);
+    }
+  }
+});
