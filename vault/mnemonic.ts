@@ -7,7 +7,7 @@
 
 import * as bip39 from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { copyBytes, wipe } from "./bytes.ts";
+import { wipe } from "./bytes.ts";
 import { InvalidMnemonic } from "./errors.ts";
 
 /** The word counts BIP39 allows. */
@@ -147,8 +147,9 @@ const encoder = new TextEncoder();
  */
 export async function mnemonicToSeed(phrase: string, passphrase = ""): Promise<Uint8Array> {
   const normalized = validateMnemonic(phrase);
-  const password = copyBytes(encoder.encode(normalized));
-  const salt = copyBytes(encoder.encode("mnemonic" + passphrase.normalize("NFKD")));
+  // Fresh arrays each call, zero-filled below once WebCrypto has consumed them.
+  const password = encoder.encode(normalized);
+  const salt = encoder.encode("mnemonic" + passphrase.normalize("NFKD"));
   try {
     const key = await crypto.subtle.importKey("raw", password, "PBKDF2", false, ["deriveBits"]);
     const bits = await crypto.subtle.deriveBits(
