@@ -14,6 +14,7 @@ import { peekProtocol } from "./peek.ts";
 import { connToDuplex, writeAll } from "./stream.ts";
 import { ForwardSpecError, parseHostPort } from "./forward_spec.ts";
 import type { Dialer } from "./dial.ts";
+import type { ConnectionLimiter } from "./limits.ts";
 
 /** A parsed `--listen` value. */
 export interface ListenAddress {
@@ -67,7 +68,9 @@ export interface ServeOptions {
   reserved?: Record<string, ReservedChannelHandler>;
   /** Outbound connections for tunnels (default: direct TCP). */
   dial?: Dialer;
-  /** Pre-authentication timeout (default 30 s). */
+  /** Connection limits (default: `DEFAULT_LIMITS`); adjustable at runtime. */
+  limiter?: ConnectionLimiter;
+  /** Pre-authentication timeout override (default: the limiter's, 30 s). */
   preauthTimeoutMs?: number;
   /** How long to wait for a client's first bytes (default 5 s). */
   peekTimeoutMs?: number;
@@ -115,6 +118,7 @@ export function serve(options: ServeOptions): Promise<NodeServer> {
     allowRemoteBind: options.allowRemoteBind,
     reserved: options.reserved,
     dial: options.dial,
+    limiter: options.limiter,
     preauthTimeoutMs: options.preauthTimeoutMs,
   });
   const listeners: Deno.TcpListener[] = [];

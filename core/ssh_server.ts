@@ -25,6 +25,7 @@ import { type Dialer, DialError, dialTcp } from "./dial.ts";
 import { relayConnDuplex } from "./stream.ts";
 import { SSH_ALGORITHMS } from "./ssh_algorithms.ts";
 import { restrictionsAllow } from "./policy.ts";
+import { ConnectionLimiter, type LimitedConnection } from "./limits.ts";
 
 /** SSH channel open failure reason codes (RFC 4254 section 5.1). */
 export const OpenFailure = {
@@ -63,10 +64,15 @@ export interface SshServerOptions {
   reserved?: Record<string, ReservedChannelHandler>;
   /** Outbound connections for `direct-tcpip` (default: direct TCP with NODELAY). */
   dial?: Dialer;
-  /** Drop connections that have not authenticated after this long (default 30 s). */
+  /**
+   * Per-source and per-identity limits: concurrent connections, failed
+   * attempts per connection, the penalty window, the pre-auth timeout and
+   * sessions per identity (default: a limiter with `DEFAULT_LIMITS`). Its
+   * limits can be changed at runtime with `setLimits`.
+   */
+  limiter?: ConnectionLimiter;
+  /** Overrides the limiter's pre-auth timeout (milliseconds). */
   preauthTimeoutMs?: number;
-  /** Disconnect after this many refused keys on one connection (default 6). */
-  maxAuthAttempts?: number;
 }
 
 /** Where a connection came from and on which transport. */
@@ -128,11 +134,14 @@ export class SshServer {
   #ssh: InstanceType<typeof ssh2.Server>;
   #connections = new Set<{ end(): void }>();
   #closing = false;
+  #limiter: ConnectionLimiter;
+  #accepted = new WeakMap<object, { transport: string; limit: LimitedConnection }>();
 
   /** Creates the server; nothing listens until `handle` is given connections. */
   constructor(options: SshServerOptions) {
     if (options.hostKeys.length === 0) throw new Error("SshServer needs at least one host key");
     this.#options = { ...options };
+    this.#limiter = options.limiter ?? new ConnectionLimiter();
     this.#ssh = new ssh2.Server({
       hostKeys: options.hostKeys.map((k) => Buffer.from(k.pem)),
       algorithms: SSH_ALGORITHMS as Algorithms,
@@ -142,6 +151,11 @@ export class SshServer {
     this.#ssh.on("connection", (client: unknown, info: { ip: string; port: number }) => {
       this.#onClient(client as ServerConnection, info);
     });
+  }
+
+  /** The connection limiter (change limits at runtime with `limiter.setLimits`). */
+  get limiter(): ConnectionLimiter {
+    return this.#limiter;
   }
 
   /** Number of connections currently open. */
@@ -154,17 +168,32 @@ export class SshServer {
     Object.assign(this.#options, parts);
   }
 
-  /** Runs the SSH protocol on an accepted connection. */
+  /**
+   * Runs the SSH protocol on an accepted connection, unless the source is
+   * over its connection limit or in its penalty window (then the connection
+   * is closed and a `conn rejected` line logged).
+   */
   handle(socket: Duplex, info: ConnectionInfo): void {
     if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const admission = this.#limiter.open(info.remoteAddress);
+    if (!admission.ok) {
+      this.#options.logger.event("conn rejected", {
+        remote: hostPort(info.remoteAddress, info.remotePort),
+        transport: info.transport,
+        reason: admission.reason,
+      });
       socket.destroy();
       return;
     }
     const sock = Object.assign(socket, {
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,
-      __alknetTransport: info.transport,
     });
+    this.#accepted.set(sock, { transport: info.transport, limit: admission.connection });
+    socket.once("close", () => admission.connection.close());
     this.#ssh.injectSocket(sock as unknown as Socket);
   }
 
@@ -186,22 +215,24 @@ export class SshServer {
     const o = this.#options;
     const log = o.logger;
     const remote = hostPort(info.ip, info.port);
-    const sock = (client as unknown as { _sock?: { __alknetTransport?: string } })._sock;
-    const transport = sock?.__alknetTransport ?? "tcp";
+    const sock = (client as unknown as { _sock?: object })._sock;
+    const accepted = sock ? this.#accepted.get(sock) : undefined;
+    const transport = accepted?.transport ?? "tcp";
+    const limit = accepted?.limit;
     const started = Date.now();
     this.#connections.add(client);
     log.event("conn opened", { remote, transport });
 
     let identity: Identity | undefined;
     let restrictions: ForwardRestrictions = { noPortForwarding: false };
-    let failures = 0;
-    const maxFailures = o.maxAuthAttempts ?? 6;
     const preauth = setTimeout(() => {
       if (!identity) {
         log.event("conn rejected", { remote, transport, reason: "preauth-timeout" });
         client.end();
       }
-    }, o.preauthTimeoutMs ?? 30_000);
+    }, o.preauthTimeoutMs ?? this.#limiter.limits.preauthTimeoutS * 1000);
+    /** Records a failed attempt; true when the connection must now be closed. */
+    const failed = () => limit?.authFailed() ?? false;
 
     // ssh2 always answers CONNECT_FAILED with no text; alknet says why.
     const proto = client._protocol;
@@ -222,6 +253,7 @@ export class SshServer {
     client.on("error", () => {/* logged on close */});
     client.on("close", () => {
       clearTimeout(preauth);
+      limit?.close();
       this.#connections.delete(client);
       for (const l of new Set(forwards.values())) closeQuietly(l);
       forwards.clear();
@@ -242,9 +274,11 @@ export class SshServer {
             method: ctx.method,
             reason: "method-not-allowed",
           });
-          failures++;
+          if (failed()) {
+            log.event("conn rejected", { remote, transport, reason: "too-many-auth-failures" });
+            return client.end();
+          }
         }
-        if (failures >= maxFailures) return client.end();
         return ctx.reject(["publickey"]);
       }
       const decision = this.#options.authenticator.authorize({
@@ -255,7 +289,6 @@ export class SshServer {
         remotePort: info.port,
       });
       const rejectKey = (reason: string, fp?: string) => {
-        failures++;
         log.event("auth", {
           result: "reject",
           remote,
@@ -264,7 +297,7 @@ export class SshServer {
           method: "publickey",
           reason,
         });
-        if (failures >= maxFailures) {
+        if (failed()) {
           log.event("conn rejected", { remote, transport, reason: "too-many-auth-failures" });
           return client.end();
         }
@@ -283,6 +316,18 @@ export class SshServer {
         valid = false;
       }
       if (!valid) return rejectKey("bad-signature", decision.fingerprint);
+      const session = limit?.authSucceeded(decision.identity.id) ?? { ok: true };
+      if (!session.ok) {
+        log.event("auth", {
+          result: "reject",
+          remote,
+          user: ctx.username,
+          fp: decision.fingerprint,
+          method: decision.method,
+          reason: "too-many-sessions",
+        });
+        return client.end();
+      }
       identity = decision.identity;
       restrictions = decision.restrictions;
       log.event("auth", {

@@ -74,7 +74,7 @@ export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & Du
     } catch { /* already closed */ }
   };
   const duplex = new Duplex({
-    allowHalfOpen: true,
+    allowHalfOpen: false,
     read() {
       if (reading) return;
       reading = true;

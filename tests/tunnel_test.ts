@@ -235,7 +235,10 @@ Deno.test("CLI refuses bad input with clear errors", async (t) => {
     await t.step("missing identity and missing key file", async () => {
       const r = await runAlknet(["connect", "127.0.0.1:1"], { env: { ALKNET_IDENTITY: "" } });
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /--identity PATH \(or ALKNET_IDENTITY\) is required/);
+      assert.match(
+        r.stderr,
+        /--identity PATH \(or ALKNET_IDENTITY\) or --vault KEYSTORE is required/,
+      );
       const r2 = await runAlknet(["connect", "127.0.0.1:1", "--identity", `${dir}/nope`]);
       assert.equal(r2.code, 1);
       assert.match(r2.stderr, /nope: no such key file/);
