@@ -93,3 +93,19 @@ Deno.test("alknet config check: runs as a command (exit status and stderr)", asy
     );
   });
 });
+
+Deno.test("alknet config check: the example in docs/decisions/auth-config-and-limits.md is valid", async () => {
+  const note = await Deno.readTextFile(
+    new URL("../docs/decisions/auth-config-and-limits.md", import.meta.url),
+  );
+  const example = /```toml\n([\s\S]*?)```/.exec(note)?.[1];
+  assert.ok(example, "the note has a toml block");
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/alknet.toml`, example);
+    await Deno.writeTextFile(`${dir}/authorized_keys`, "# none yet\n");
+    const t = io();
+    assert.equal(await main(["check", `${dir}/alknet.toml`], t.io), 0, t.err.join("\n"));
+    assert.deepEqual(t.err, []);
+    assert.match(t.out.join("\n"), /target = "\*\.example\.com:443"/);
+  });
+});
