@@ -53,9 +53,10 @@ import { parseFlags, UsageError } from "./args.ts";
 const USAGE = `usage: alknet vault <command> [options]
 
 commands:
-  init        --keystore PATH [--words 12|15|18|21|24] [--import] [--force]
+  init        --keystore PATH [--words 12|15|18|21|24] [--import | --mnemonic-fd N] [--force]
               generate a mnemonic (printed once, for backup) or read one from
-              stdin (--import), and write it sealed to a keystore (mode 0600)
+              stdin (--import) or file descriptor N, and write it sealed to a
+              keystore (mode 0600)
   show-keys   --keystore PATH [--format text|json]
               identity and SSH host public keys, fingerprints, the identity's
               .pub line, and the Ethereum address
@@ -98,9 +99,9 @@ function denoCacheDir(): string {
   return `${xdg}/deno`;
 }
 
-async function readFromFd(fd: number): Promise<string> {
+async function readFromFd(fd: number, what = "passphrase"): Promise<string> {
   const fail = (why: string) =>
-    new Error(`cannot read the passphrase from file descriptor ${fd}: ${why}`);
+    new Error(`cannot read the ${what} from file descriptor ${fd}: ${why}`);
   const link = `/dev/fd/${fd}`;
   let info: Deno.FileInfo;
   let target = "";
@@ -365,6 +366,7 @@ async function init(args: string[]): Promise<number> {
     ...COMMON,
     words: { type: "string" },
     import: { type: "boolean" },
+    "mnemonic-fd": { type: "string" },
     force: { type: "boolean" },
   });
   if (values.help) return help();
@@ -384,9 +386,20 @@ async function init(args: string[]): Promise<number> {
   }
   const params = scryptParamsFromEnv();
   let phrase: string;
-  if (values.import) {
+  let mnemonicFd: number | undefined;
+  if (values["mnemonic-fd"] !== undefined) {
+    if (!/^\d+$/.test(values["mnemonic-fd"])) {
+      throw new UsageError(`--mnemonic-fd needs a number, got '${values["mnemonic-fd"]}'`);
+    }
+    mnemonicFd = Number(values["mnemonic-fd"]);
+  }
+  if (mnemonicFd !== undefined && values.words !== undefined) {
+    throw new UsageError("--words and --mnemonic-fd do not go together");
+  }
+  if (values.import || mnemonicFd !== undefined) {
     let input: string | undefined;
-    if (Deno.stdin.isTerminal()) input = await promptHidden("Mnemonic: ");
+    if (mnemonicFd !== undefined) input = await readFromFd(mnemonicFd, "mnemonic");
+    else if (Deno.stdin.isTerminal()) input = await promptHidden("Mnemonic: ");
     else {
       const bytes = await readStdin();
       input = new TextDecoder().decode(bytes);
@@ -405,7 +418,7 @@ async function init(args: string[]): Promise<number> {
     const id = vault.deriveEd25519(IDENTITY_PATH);
     const idFingerprint = fingerprint(ed25519PublicBlob(id.publicKey));
     id.wipe();
-    if (!values.import) {
+    if (!values.import && mnemonicFd === undefined) {
       console.error(
         `Recovery phrase (${words} words) below. Write it down and keep it offline; ` +
           "it is shown only this once.",

@@ -527,3 +527,45 @@ Deno.test("vault prompts for the passphrase on a terminal, without echo (pty via
     assert.equal(json.ethereum.address, "0x9858EfFD232B4033E47d90003D41EC34EcaEda94");
   });
 });
+
+Deno.test("vault init --mnemonic-fd and --passphrase-fd (no environment, no terminal)", async () => {
+  await withDir(async (dir) => {
+    const ks = `${dir}/ks`;
+    await Deno.writeTextFile(`${dir}/phrase`, ABOUT + "\n");
+    await Deno.writeTextFile(`${dir}/pass`, "fd pass\n");
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `exec "$0" run -A "$1" vault init --keystore "$2" --mnemonic-fd 4 --passphrase-fd 3 3<"$3" 4<"$4"`,
+        Deno.execPath(),
+        CLI,
+        ks,
+        `${dir}/pass`,
+        `${dir}/phrase`,
+      ],
+      clearEnv: true,
+      env: baseEnv(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout), ""); // an imported phrase is not echoed
+    const shown = await vault(["show-keys", "--keystore", ks, "--format", "json"], {
+      passphrase: "fd pass",
+    });
+    assert.equal(
+      JSON.parse(shown.stdout).ethereum.address,
+      "0x9858EfFD232B4033E47d90003D41EC34EcaEda94",
+    );
+    const both = await vault([
+      "init",
+      "--keystore",
+      `${dir}/x`,
+      "--mnemonic-fd",
+      "4",
+      "--words",
+      "12",
+    ]);
+    assert.equal(both.code, 2);
+  });
+});
