@@ -29,6 +29,12 @@ export interface Identity {
 /**
  * What an operation requires of its caller. Empty means anyone who reached
  * the node may call it.
+ *
+ * @example
+ * ```ts
+ * import type { AccessSpec } from "./access.ts";
+ * const access: AccessSpec = { scopes_any: ["admin", "ops"], resource_type: "vault", resource_action: "read" };
+ * ```
  */
 export interface AccessSpec {
   /** Every one of these scopes is required. */
@@ -45,6 +51,12 @@ export interface AccessSpec {
  * Who is checked: an authenticated identity, or the authority a composing
  * handler declared at registration. Structurally compatible with
  * `Identity` from `@alknet/core`.
+ *
+ * @example
+ * ```ts
+ * import type { Principal } from "./access.ts";
+ * const authority: Principal = { scopes: ["vault:derive"] };
+ * ```
  */
 export interface Principal {
   /** Identity id (absent for an anonymous declared authority). */

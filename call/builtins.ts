@@ -7,7 +7,15 @@
 import { CallError } from "./errors.ts";
 import type { OperationRegistry } from "./registry.ts";
 
-/** Options of {@link registerNodeOperations}. */
+/**
+ * Options of {@link registerNodeOperations}.
+ *
+ * @example
+ * ```ts
+ * import type { NodeInfoOptions } from "./builtins.ts";
+ * const opts: NodeInfoOptions = { version: "0.1.0", fingerprint: "SHA256:abc", listeners: ["tls://0.0.0.0:443"] };
+ * ```
+ */
 export interface NodeInfoOptions {
   /** Software version, e.g. `"0.1.0"`. */
   version: string;
@@ -19,7 +27,15 @@ export interface NodeInfoOptions {
   startedAt?: Date;
 }
 
-/** Output of `node/info`. */
+/**
+ * Output of `node/info`.
+ *
+ * @example
+ * ```ts
+ * import type { NodeInfo } from "./builtins.ts";
+ * const info: NodeInfo = { version: "0.1.0", uptime_s: 12, fingerprint: null, listeners: [] };
+ * ```
+ */
 export interface NodeInfo {
   /** Software version. */
   version: string;

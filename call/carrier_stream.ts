@@ -15,10 +15,30 @@ import { type ByteDuplex, framedTransport } from "./transport.ts";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
 
-/** The TLS ALPN protocol id of the call protocol. */
+/**
+ * The TLS ALPN protocol id of the call protocol.
+ *
+ * @example
+ * ```ts
+ * import { CALL_ALPN } from "./carrier_stream.ts";
+ * console.log(CALL_ALPN); // "alknet/call"
+ * ```
+ */
 export const CALL_ALPN = "alknet/call";
 
-/** Options for serving calls on one accepted byte stream. */
+/**
+ * Options for serving calls on one accepted byte stream.
+ *
+ * @example
+ * ```ts
+ * import type { ServeDuplexOptions } from "./carrier_stream.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: ServeDuplexOptions = {
+ *   registry: new OperationRegistry(),
+ *   identity: { id: "SHA256:abc", scopes: ["relay:connect"], resources: {} },
+ * };
+ * ```
+ */
 export interface ServeDuplexOptions {
   /** The operations served (a registry or a composite environment). */
   registry: OperationRouter;
@@ -64,7 +84,17 @@ export function serveCallDuplex(duplex: ByteDuplex, options: ServeDuplexOptions)
   });
 }
 
-/** A running call server. */
+/**
+ * A running call server.
+ *
+ * @example
+ * ```ts
+ * import { type CallServer, OperationRegistry, serveCallTcp } from "./mod.ts";
+ * const server: CallServer = serveCallTcp({ port: 0, registry: new OperationRegistry() });
+ * console.log(server.addr.port, server.connections.size);
+ * await server.close();
+ * ```
+ */
 export interface CallServer {
   /** The bound address (port 0 resolved). */
   readonly addr: Deno.NetAddr;
@@ -97,7 +127,7 @@ function noDelay(conn: unknown): void {
  * const accepting = listener.accept().then((conn) =>
  *   serveCallDuplex(duplexFromConn(conn), { registry, authenticate: () => null })
  * );
- * const client = await Deno.connect(listener.addr as Deno.NetAddr);
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
  * client.close();
  * await (await accepting).closed;
  * listener.close();
@@ -124,7 +154,16 @@ export function duplexFromConn(conn: Deno.Conn): ByteDuplex {
   };
 }
 
-/** Options of {@link serveCallTcp}. */
+/**
+ * Options of {@link serveCallTcp}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeTcpOptions } from "./carrier_stream.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: ServeTcpOptions = { hostname: "127.0.0.1", port: 0, registry: new OperationRegistry() };
+ * ```
+ */
 export interface ServeTcpOptions extends Omit<ServeDuplexOptions, "identity"> {
   /** Address to bind (default 127.0.0.1). */
   hostname?: string;
@@ -218,7 +257,15 @@ export function serveCallTcp(options: ServeTcpOptions): CallServer {
   );
 }
 
-/** Options of {@link connectCallTcp}. */
+/**
+ * Options of {@link connectCallTcp}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectTcpOptions } from "./carrier_stream.ts";
+ * const opts: ConnectTcpOptions = { hostname: "127.0.0.1", port: 7000, authToken: "token" };
+ * ```
+ */
 export interface ConnectTcpOptions extends ConnectionOptions {
   /** Host (default 127.0.0.1). */
   hostname?: string;
@@ -248,7 +295,15 @@ export async function connectCallTcp(options: ConnectTcpOptions): Promise<CallCo
   return new CallConnection(framedTransport(duplexFromConn(conn)), options);
 }
 
-/** Options of {@link connectCallTls}. */
+/**
+ * Options of {@link connectCallTls}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectTlsOptions } from "./carrier_stream.ts";
+ * const opts: ConnectTlsOptions = { hostname: "node.example", port: 443, authToken: "token", caCerts: [] };
+ * ```
+ */
 export interface ConnectTlsOptions extends ConnectTcpOptions {
   /** Server name for SNI and verification (default: hostname). */
   serverName?: string;

@@ -15,7 +15,19 @@ import {
 } from "./carrier_stream.ts";
 import type { Authenticate } from "./connection.ts";
 
-/** Options of {@link serveCallTls}. */
+/**
+ * Options of {@link serveCallTls}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeTlsOptions } from "./carrier_tls.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: ServeTlsOptions = {
+ *   port: 8443, certFile: "cert.pem", keyFile: "key.pem",
+ *   registry: new OperationRegistry(), authenticate: () => null,
+ * };
+ * ```
+ */
 export interface ServeTlsOptions extends Omit<ServeDuplexOptions, "identity" | "authenticate"> {
   /** Address to bind (default 127.0.0.1). */
   hostname?: string;

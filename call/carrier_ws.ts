@@ -16,10 +16,31 @@ import { ConnectError } from "./errors.ts";
 import type { OperationRouter } from "./registry.ts";
 import { type WebSocketLike, webSocketTransport } from "./transport.ts";
 
-/** The HTTP path of the WebSocket carrier. */
+/**
+ * The HTTP path of the WebSocket carrier.
+ *
+ * @example
+ * ```ts
+ * import { CALL_WS_PATH } from "./carrier_ws.ts";
+ * console.log(CALL_WS_PATH); // "/alknet/call"
+ * ```
+ */
 export const CALL_WS_PATH = "/alknet/call";
 
-/** Options of {@link callWebSocketHandler}. */
+/**
+ * Options of {@link callWebSocketHandler}.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketHandlerOptions } from "./carrier_ws.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: WebSocketHandlerOptions = {
+ *   registry: new OperationRegistry(),
+ *   authenticate: (t) => (t === "secret" ? { id: "me", scopes: [], resources: {} } : null),
+ *   onConnection: (c) => console.log("call connection", c.id),
+ * };
+ * ```
+ */
 export interface WebSocketHandlerOptions {
   /** The operations served. */
   registry: OperationRouter;
@@ -90,7 +111,16 @@ export function callWebSocketHandler(
   };
 }
 
-/** Options of {@link serveCallWebSocket}. */
+/**
+ * Options of {@link serveCallWebSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeWebSocketOptions } from "./carrier_ws.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: ServeWebSocketOptions = { port: 8080, registry: new OperationRegistry(), authenticate: () => null };
+ * ```
+ */
 export interface ServeWebSocketOptions extends Omit<WebSocketHandlerOptions, "onConnection"> {
   /** Address to bind (default 127.0.0.1). */
   hostname?: string;
@@ -144,7 +174,15 @@ export function serveCallWebSocket(options: ServeWebSocketOptions): CallServer {
   };
 }
 
-/** Options of {@link connectCallWebSocket}. */
+/**
+ * Options of {@link connectCallWebSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectWebSocketOptions } from "./carrier_ws.ts";
+ * const opts: ConnectWebSocketOptions = { url: "wss://node.example", token: "token" };
+ * ```
+ */
 export interface ConnectWebSocketOptions extends ConnectionOptions {
   /** `ws://host:port` or `wss://host:port` (path defaults to `/alknet/call`). */
   url: string;

@@ -64,7 +64,15 @@ export class CallClient {
   }
 }
 
-/** Options of {@link fromCall}. */
+/**
+ * Options of {@link fromCall}.
+ *
+ * @example
+ * ```ts
+ * import type { FromCallOptions } from "./client.ts";
+ * const opts: FromCallOptions = { prefix: "worker1/", filter: (s) => s.name.startsWith("node/") };
+ * ```
+ */
 export interface FromCallOptions {
   /** Prepended to every imported name (e.g. `"worker1/"`). */
   prefix?: string;
@@ -81,6 +89,19 @@ export interface FromCallOptions {
 /**
  * A peer's imported operations: attach it to a {@link CompositeEnv} to route
  * to it. Lookups stop finding anything once its connection has closed.
+ *
+ * @example
+ * ```ts
+ * import { CallConnection, fromCall, memoryTransportPair, OperationRegistry } from "./mod.ts";
+ * const worker = new OperationRegistry();
+ * worker.register({ name: "node/ping", type: "query", handler: (x) => x });
+ * const [a, b] = memoryTransportPair();
+ * new CallConnection(a, { router: worker });
+ * const conn = new CallConnection(b);
+ * const peer = await fromCall(conn, { prefix: "w/", id: "worker" });
+ * console.log(peer.id, peer.list().map((e) => e.spec.name)); // "worker" ["w/node/ping"]
+ * await conn.close();
+ * ```
  */
 export class PeerOperations implements PeerRouter {
   /** The peer's id. */

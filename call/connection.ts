@@ -15,10 +15,27 @@ import { OperationRegistry, type OperationRouter } from "./registry.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import { type Envelope, newCallId, type RequestedPayload } from "./wire.ts";
 
-/** Verifies a token (DESIGN 4.5) and returns who it stands for, or null. */
+/**
+ * Verifies a token (DESIGN 4.5) and returns who it stands for, or null.
+ *
+ * @example
+ * ```ts
+ * import type { Authenticate } from "./connection.ts";
+ * const authenticate: Authenticate = (token) =>
+ *   token === "secret" ? { id: "me", scopes: ["relay:connect"], resources: {} } : null;
+ * ```
+ */
 export type Authenticate = (token: string) => Identity | null | Promise<Identity | null>;
 
-/** Options of {@link CallConnection}. */
+/**
+ * Options of {@link CallConnection}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionOptions } from "./connection.ts";
+ * const opts: ConnectionOptions = { authToken: () => "fresh-token", sendToken: "each", defaultTimeoutMs: 10_000 };
+ * ```
+ */
 export interface ConnectionOptions {
   /** The operations this end serves to the peer (default: a registry with discovery only). */
   router?: OperationRouter;
@@ -42,7 +59,15 @@ export interface ConnectionOptions {
   id?: string;
 }
 
-/** Options of {@link CallConnection.call} and {@link CallConnection.subscribe}. */
+/**
+ * Options of {@link CallConnection.call} and {@link CallConnection.subscribe}.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./connection.ts";
+ * const opts: CallOptions = { timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) };
+ * ```
+ */
 export interface CallOptions {
   /** Aborting sends `call.aborted` and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -57,6 +82,19 @@ export interface CallOptions {
 /**
  * A running subscription: iterate it to get items; `cancel()` (or leaving
  * a `for await` loop) sends `call.aborted`.
+ *
+ * @example
+ * ```ts
+ * import { CallConnection, type CallSubscription, memoryTransportPair, OperationRegistry } from "./mod.ts";
+ * const reg = new OperationRegistry();
+ * reg.register({ name: "demo/count", type: "subscription", subscribe: async function* () { yield 1; yield 2; } });
+ * const [a, b] = memoryTransportPair();
+ * new CallConnection(a, { router: reg });
+ * const conn = new CallConnection(b);
+ * const sub: CallSubscription<number> = conn.subscribe<number>("demo/count", null);
+ * for await (const n of sub) console.log(n);
+ * await conn.close();
+ * ```
  */
 export interface CallSubscription<T = unknown> extends AsyncIterable<T> {
   /** The request id. */

@@ -13,10 +13,24 @@ import type { OperationSpec, PeerInfo } from "./registry.ts";
  * What happens to a child call when its parent is aborted:
  * `abort-dependents` (default) aborts it too, `continue-running` lets it
  * finish on its own (its deadline still applies).
+ *
+ * @example
+ * ```ts
+ * import type { ChildPolicy } from "./context.ts";
+ * const policy: ChildPolicy = "continue-running";
+ * ```
  */
 export type ChildPolicy = "abort-dependents" | "continue-running";
 
-/** Options of {@link ScopedEnv.invoke} and {@link ScopedEnv.subscribe}. */
+/**
+ * Options of {@link ScopedEnv.invoke} and {@link ScopedEnv.subscribe}.
+ *
+ * @example
+ * ```ts
+ * import type { InvokeOptions } from "./context.ts";
+ * const opts: InvokeOptions = { onParentAbort: "continue-running", timeoutMs: 500 };
+ * ```
+ */
 export interface InvokeOptions {
   /** What happens to this child if the parent is aborted (default: the registration's policy). */
   onParentAbort?: ChildPolicy;

@@ -10,7 +10,15 @@ import { accessDenial } from "./access.ts";
 import { CallError } from "./errors.ts";
 import type { OperationRegistry, OperationSpec, OperationType, PeerInfo } from "./registry.ts";
 
-/** One line of `services/list`. */
+/**
+ * One line of `services/list`.
+ *
+ * @example
+ * ```ts
+ * import type { OperationSummary } from "./discovery.ts";
+ * const s: OperationSummary = { name: "node/ping", type: "query", description: "Returns its input" };
+ * ```
+ */
 export interface OperationSummary {
   /** `ns/op`. */
   name: string;
@@ -20,13 +28,29 @@ export interface OperationSummary {
   description?: string;
 }
 
-/** Output of `services/list`. */
+/**
+ * Output of `services/list`.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceList } from "./discovery.ts";
+ * const l: ServiceList = { operations: [{ name: "node/ping", type: "query" }] };
+ * ```
+ */
 export interface ServiceList {
   /** External operations the caller may call, sorted by name. */
   operations: OperationSummary[];
 }
 
-/** Output of `services/list-peers`. */
+/**
+ * Output of `services/list-peers`.
+ *
+ * @example
+ * ```ts
+ * import type { PeerList } from "./discovery.ts";
+ * const p: PeerList = { peers: [{ id: "worker-1", operations: 3, open: true }] };
+ * ```
+ */
 export interface PeerList {
   /** Peers in routing order. */
   peers: PeerInfo[];

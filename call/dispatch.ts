@@ -22,7 +22,15 @@ import {
 } from "./registry.ts";
 import { newCallId } from "./wire.ts";
 
-/** Default deadline of queries and mutations: 30 s. */
+/**
+ * Default deadline of queries and mutations: 30 s.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TIMEOUT_MS } from "./dispatch.ts";
+ * console.log(DEFAULT_TIMEOUT_MS); // 30000
+ * ```
+ */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** One call to start. */

@@ -8,7 +8,15 @@
 import { invokeOperation, subscribeOperation } from "./dispatch.ts";
 import type { LocalInvokeOptions, OperationEntry, OperationRouter, PeerInfo } from "./registry.ts";
 
-/** A router that stands for one peer (see `fromCall`). */
+/**
+ * A router that stands for one peer (see `fromCall`).
+ *
+ * @example
+ * ```ts
+ * import type { PeerRouter } from "./env.ts";
+ * const empty: PeerRouter = { id: "none", open: true, lookup: () => undefined, list: () => [], peers: () => [] };
+ * ```
+ */
 export interface PeerRouter extends OperationRouter {
   /** The peer's id. */
   readonly id: string;
@@ -16,7 +24,16 @@ export interface PeerRouter extends OperationRouter {
   readonly open: boolean;
 }
 
-/** Options of {@link CompositeEnv}. */
+/**
+ * Options of {@link CompositeEnv}.
+ *
+ * @example
+ * ```ts
+ * import type { CompositeEnvOptions } from "./env.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const opts: CompositeEnvOptions = { local: new OperationRegistry() };
+ * ```
+ */
 export interface CompositeEnvOptions {
   /** The node's own operations (searched last). */
   local: OperationRouter;

@@ -6,7 +6,15 @@
  * @module
  */
 
-/** The protocol's own error codes (DESIGN 5.2). `TIMEOUT` is the only retryable one. */
+/**
+ * The protocol's own error codes (DESIGN 5.2). `TIMEOUT` is the only retryable one.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_ERROR_CODES } from "./errors.ts";
+ * console.log(PROTOCOL_ERROR_CODES.includes("TIMEOUT")); // true
+ * ```
+ */
 export const PROTOCOL_ERROR_CODES: readonly string[] = [
   "NOT_FOUND",
   "FORBIDDEN",
@@ -29,7 +37,16 @@ export function isProtocolErrorCode(code: string): boolean {
   return PROTOCOL_ERROR_CODES.includes(code);
 }
 
-/** Options of a {@link CallError}. */
+/**
+ * Options of a {@link CallError}.
+ *
+ * @example
+ * ```ts
+ * import { CallError, type CallErrorOptions } from "./errors.ts";
+ * const opts: CallErrorOptions = { retryable: true, details: { retry_after_ms: 100 } };
+ * console.log(new CallError("BUSY", "try later", opts).retryable); // true
+ * ```
+ */
 export interface CallErrorOptions {
   /** Whether the caller may retry; defaults to `code === "TIMEOUT"`. */
   retryable?: boolean;
@@ -80,7 +97,15 @@ export class CallError extends Error {
   }
 }
 
-/** The shape of a `call.error` payload (duplicated here to keep this module dependency-free). */
+/**
+ * The shape of a `call.error` payload (duplicated here to keep this module dependency-free).
+ *
+ * @example
+ * ```ts
+ * import type { ErrorPayloadShape } from "./errors.ts";
+ * const p: ErrorPayloadShape = { code: "NOT_FOUND", message: "no such operation: x/y", retryable: false };
+ * ```
+ */
 export interface ErrorPayloadShape {
   /** Error code. */
   code: string;

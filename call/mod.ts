@@ -52,7 +52,6 @@
 export { accessDenial, type AccessSpec, type Identity, type Principal } from "./access.ts";
 export { type NodeInfo, type NodeInfoOptions, registerNodeOperations } from "./builtins.ts";
 export {
-  acceptLoop,
   CALL_ALPN,
   type CallServer,
   connectCallTcp,

@@ -13,13 +13,37 @@ import { RegistrationError } from "./errors.ts";
 import { invokeOperation, subscribeOperation } from "./dispatch.ts";
 import { registerDiscovery } from "./discovery.ts";
 
-/** Queries and mutations answer once; subscriptions stream items. */
+/**
+ * Queries and mutations answer once; subscriptions stream items.
+ *
+ * @example
+ * ```ts
+ * import type { OperationType } from "./registry.ts";
+ * const t: OperationType = "subscription";
+ * ```
+ */
 export type OperationType = "query" | "mutation" | "subscription";
 
-/** `internal` operations are only reachable by composition, never from the wire. */
+/**
+ * `internal` operations are only reachable by composition, never from the wire.
+ *
+ * @example
+ * ```ts
+ * import type { Visibility } from "./registry.ts";
+ * const v: Visibility = "internal";
+ * ```
+ */
 export type Visibility = "external" | "internal";
 
-/** An error code an operation may answer, with a schema for its `details`. */
+/**
+ * An error code an operation may answer, with a schema for its `details`.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorSpec } from "./registry.ts";
+ * const e: ErrorSpec = { code: "OUT_OF_STOCK", details_schema: { type: "object", required: ["sku"] } };
+ * ```
+ */
 export interface ErrorSpec {
   /** The code, e.g. `OUT_OF_STOCK`. */
   code: string;
@@ -62,10 +86,28 @@ export interface OperationSpec {
   description?: string;
 }
 
-/** A query or mutation handler. */
+/**
+ * A query or mutation handler.
+ *
+ * @example
+ * ```ts
+ * import type { CallHandler } from "./registry.ts";
+ * const add: CallHandler<{ a: number; b: number }, number> = ({ a, b }) => a + b;
+ * ```
+ */
 export type CallHandler<I = unknown, O = unknown> = (input: I, ctx: CallContext) => O | Promise<O>;
 
-/** A subscription handler: an async iterable of items (typically an async generator). */
+/**
+ * A subscription handler: an async iterable of items (typically an async generator).
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionHandler } from "./registry.ts";
+ * const count: SubscriptionHandler<{ n: number }, number> = async function* ({ n }) {
+ *   for (let i = 0; i < n; i++) yield i;
+ * };
+ * ```
+ */
 export type SubscriptionHandler<I = unknown, O = unknown> = (
   input: I,
   ctx: CallContext,
@@ -120,6 +162,15 @@ export interface OperationDefinition<I = unknown, O = unknown> {
 /**
  * One routable operation, local or imported from a peer: what the
  * dispatcher needs to check and run it.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry } from "./registry.ts";
+ * const reg = new OperationRegistry();
+ * reg.register({ name: "demo/x", type: "query", handler: () => 1 });
+ * const entry = reg.lookup("demo/x");
+ * console.log(entry?.spec.type, entry?.validateInput({})); // "query" null
+ * ```
  */
 export interface OperationEntry {
   /** The public spec. */
@@ -142,7 +193,15 @@ export interface OperationEntry {
   run(input: unknown, ctx: CallContext): unknown;
 }
 
-/** A peer attached to an environment, as `services/list-peers` reports it. */
+/**
+ * A peer attached to an environment, as `services/list-peers` reports it.
+ *
+ * @example
+ * ```ts
+ * import type { PeerInfo } from "./registry.ts";
+ * const p: PeerInfo = { id: "worker-1", operations: 4, open: true };
+ * ```
+ */
 export interface PeerInfo {
   /** The peer's id. */
   id: string;
@@ -155,6 +214,14 @@ export interface PeerInfo {
 /**
  * Resolves operation names to entries: a registry, a peer's imported
  * operations, or a composite of layers.
+ *
+ * @example
+ * ```ts
+ * import type { OperationRouter } from "./registry.ts";
+ * import { OperationRegistry } from "./registry.ts";
+ * const router: OperationRouter = new OperationRegistry();
+ * console.log(router.list().map((e) => e.spec.name));
+ * ```
  */
 export interface OperationRouter {
   /** The entry for `name`, optionally only from peer `peer`. */
@@ -165,13 +232,30 @@ export interface OperationRouter {
   peers(): PeerInfo[];
 }
 
-/** Options of {@link OperationRegistry}. */
+/**
+ * Options of {@link OperationRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry, type RegistryOptions } from "./registry.ts";
+ * const opts: RegistryOptions = { discovery: false };
+ * console.log(new OperationRegistry(opts).list().length); // 0
+ * ```
+ */
 export interface RegistryOptions {
   /** Register `services/list`, `services/schema` and `services/list-peers` (default true). */
   discovery?: boolean;
 }
 
-/** Options of {@link OperationRegistry.invoke}. */
+/**
+ * Options of {@link OperationRegistry.invoke}.
+ *
+ * @example
+ * ```ts
+ * import type { LocalInvokeOptions } from "./registry.ts";
+ * const opts: LocalInvokeOptions = { identity: { id: "admin", scopes: ["*"], resources: {} }, timeoutMs: 1_000 };
+ * ```
+ */
 export interface LocalInvokeOptions extends InvokeOptions {
   /** The caller; access is checked against it (default: unauthenticated). */
   identity?: Identity | null;

@@ -7,10 +7,26 @@
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
-/** A JSON Schema: an object, or `true`/`false`. */
+/**
+ * A JSON Schema: an object, or `true`/`false`.
+ *
+ * @example
+ * ```ts
+ * import type { JsonSchema } from "./schema.ts";
+ * const s: JsonSchema = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
+ * ```
+ */
 export type JsonSchema = boolean | { [key: string]: unknown };
 
-/** One validation problem, as sent in `INVALID_INPUT` details. */
+/**
+ * One validation problem, as sent in `INVALID_INPUT` details.
+ *
+ * @example
+ * ```ts
+ * import type { ValidationIssue } from "./schema.ts";
+ * const i: ValidationIssue = { path: "/n", keyword: "type", message: "must be integer" };
+ * ```
+ */
 export interface ValidationIssue {
   /** JSON Pointer to the offending value (`""` is the whole input). */
   path: string;
@@ -20,7 +36,16 @@ export interface ValidationIssue {
   message: string;
 }
 
-/** A compiled validator: returns the issues, or null when the value is valid. */
+/**
+ * A compiled validator: returns the issues, or null when the value is valid.
+ *
+ * @example
+ * ```ts
+ * import { SchemaCompiler, type Validator } from "./schema.ts";
+ * const v: Validator = new SchemaCompiler().compile({ type: "string" });
+ * console.log(v("ok"), v(1)?.length); // null 1
+ * ```
+ */
 export type Validator = (value: unknown) => ValidationIssue[] | null;
 
 type AjvErr = { instancePath: string; keyword: string; message?: string; params?: unknown };

@@ -19,7 +19,15 @@ import {
   FrameDecoder,
 } from "./wire.ts";
 
-/** What a transport reports to its connection. */
+/**
+ * What a transport reports to its connection.
+ *
+ * @example
+ * ```ts
+ * import type { TransportHandlers } from "./transport.ts";
+ * const handlers: TransportHandlers = { message: (e) => console.log(e.type), close: (err) => console.log("closed", err) };
+ * ```
+ */
 export interface TransportHandlers {
   /** One decoded envelope arrived. */
   message(envelope: Envelope): void;
@@ -54,7 +62,16 @@ export interface EnvelopeTransport {
   close(error?: Error): void;
 }
 
-/** A byte duplex: what TCP, TLS and SSH channels look like as web streams. */
+/**
+ * A byte duplex: what TCP, TLS and SSH channels look like as web streams.
+ *
+ * @example
+ * ```ts
+ * import type { ByteDuplex } from "./transport.ts";
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const loopback: ByteDuplex = { readable: pipe.readable, writable: pipe.writable };
+ * ```
+ */
 export interface ByteDuplex {
   /** Incoming bytes. */
   readable: ReadableStream<Uint8Array>;
@@ -72,7 +89,15 @@ export interface ByteDuplex {
   write?: (data: Uint8Array) => Promise<number>;
 }
 
-/** Options of {@link framedTransport}. */
+/**
+ * Options of {@link framedTransport}.
+ *
+ * @example
+ * ```ts
+ * import type { FramedTransportOptions } from "./transport.ts";
+ * const opts: FramedTransportOptions = { maxFrameBytes: 1024 * 1024 };
+ * ```
+ */
 export interface FramedTransportOptions {
   /** Lower cap for incoming frames (default 64 MiB). */
   maxFrameBytes?: number;
@@ -307,6 +332,12 @@ class FramedTransport implements EnvelopeTransport {
 /**
  * The parts of a WebSocket the message transport uses: Deno's and the
  * browser's `WebSocket` and `npm:ws` all fit.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketLike } from "./transport.ts";
+ * const connect = (url: string): WebSocketLike => new WebSocket(url) as unknown as WebSocketLike;
+ * ```
  */
 export interface WebSocketLike {
   /** Set to `"arraybuffer"` by the transport. */
@@ -487,7 +518,17 @@ class MemoryTransport implements EnvelopeTransport {
   }
 }
 
-/** The parts of a Node.js `Duplex` (an ssh2 channel, a `node:tls` socket) that {@link fromNodeDuplex} uses. */
+/**
+ * The parts of a Node.js `Duplex` (an ssh2 channel, a `node:tls` socket) that {@link fromNodeDuplex} uses.
+ *
+ * @example
+ * ```ts
+ * import { PassThrough } from "node:stream";
+ * import type { NodeDuplexLike } from "./transport.ts";
+ * const d: NodeDuplexLike = new PassThrough();
+ * d.destroy();
+ * ```
+ */
 export interface NodeDuplexLike {
   /** Ends the stream and releases it. */
   destroy(error?: Error): unknown;

@@ -8,10 +8,26 @@
 
 import { ProtocolError } from "./errors.ts";
 
-/** Largest frame body: 64 MiB. */
+/**
+ * Largest frame body: 64 MiB.
+ *
+ * @example
+ * ```ts
+ * import { MAX_FRAME_BYTES } from "./wire.ts";
+ * console.log(MAX_FRAME_BYTES); // 67108864
+ * ```
+ */
 export const MAX_FRAME_BYTES: number = 64 * 1024 * 1024;
 
-/** The five event types. */
+/**
+ * The five event types.
+ *
+ * @example
+ * ```ts
+ * import type { EventType } from "./wire.ts";
+ * const t: EventType = "call.responded";
+ * ```
+ */
 export type EventType =
   | "call.requested"
   | "call.responded"
@@ -19,7 +35,15 @@ export type EventType =
   | "call.aborted"
   | "call.error";
 
-/** Payload of `call.requested`. `operationId` is `/ns/op` on the wire. */
+/**
+ * Payload of `call.requested`. `operationId` is `/ns/op` on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { RequestedPayload } from "./wire.ts";
+ * const p: RequestedPayload = { operationId: "/node/ping", input: { x: 1 }, timeout_ms: 500 };
+ * ```
+ */
 export interface RequestedPayload {
   /** The operation, `/ns/op`. */
   operationId: string;
@@ -33,13 +57,29 @@ export interface RequestedPayload {
   timeout_ms?: number;
 }
 
-/** Payload of `call.responded`: one result (or one subscription item). */
+/**
+ * Payload of `call.responded`: one result (or one subscription item).
+ *
+ * @example
+ * ```ts
+ * import type { RespondedPayload } from "./wire.ts";
+ * const p: RespondedPayload = { output: { x: 1 } };
+ * ```
+ */
 export interface RespondedPayload {
   /** Output value (JSON). */
   output: unknown;
 }
 
-/** Payload of `call.error`; `details` is omitted when absent. */
+/**
+ * Payload of `call.error`; `details` is omitted when absent.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorPayload } from "./wire.ts";
+ * const p: ErrorPayload = { code: "TIMEOUT", message: "too slow", retryable: true };
+ * ```
+ */
 export interface ErrorPayload {
   /** Error code. */
   code: string;
@@ -51,7 +91,15 @@ export interface ErrorPayload {
   details?: unknown;
 }
 
-/** Payload of `call.completed` and `call.aborted`: an empty object. */
+/**
+ * Payload of `call.completed` and `call.aborted`: an empty object.
+ *
+ * @example
+ * ```ts
+ * import type { EmptyPayload } from "./wire.ts";
+ * const p: EmptyPayload = {};
+ * ```
+ */
 export type EmptyPayload = Record<string, never>;
 
 /**
