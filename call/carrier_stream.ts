@@ -11,9 +11,8 @@ import type { Identity } from "./access.ts";
 import { type Authenticate, CallConnection, type ConnectionOptions } from "./connection.ts";
 import { ConnectError } from "./errors.ts";
 import type { OperationRouter } from "./registry.ts";
-import { type ByteDuplex, framedTransport } from "./transport.ts";
+import { type ByteDuplex, framedTransport, fromNodeDuplex } from "./transport.ts";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
 
 /**
  * The TLS ALPN protocol id of the call protocol.
@@ -377,17 +376,8 @@ async function connectInsecure(
     throw new ConnectError(target, (e as Error).message, { cause: e });
   }
   sock.setNoDelay(true);
-  const web = (Duplex as unknown as {
-    toWeb(
-      d: unknown,
-    ): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
-  }).toWeb(sock);
   return new CallConnection(
-    framedTransport({
-      readable: web.readable,
-      writable: web.writable,
-      close: () => sock.destroy(),
-    }),
+    framedTransport(fromNodeDuplex(sock)),
     options,
   );
 }

@@ -148,3 +148,20 @@ Deno.test("carrier: a protocol error closes the stream", async () => {
   raw.close();
   await server.close();
 });
+
+Deno.test("carrier: wss:// with a trusted CA, with --insecure, and refused when untrusted", async () => {
+  const { cert, key, dir } = await selfSignedCert();
+  const server = serveCallWebSocket({ port: 0, cert, key, registry: registry(), authenticate });
+  const url = `wss://localhost:${server.addr.port}`;
+  try {
+    for (const opts of [{ caCerts: [cert] }, { insecure: true }]) {
+      const conn = await connectCallWebSocket({ url, token: "good-token", ...opts });
+      assert.equal(await conn.call("t/whoami", null), "alice");
+      await conn.close();
+    }
+    await assert.rejects(connectCallWebSocket({ url, token: "good-token" }), ConnectError);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
