@@ -398,11 +398,10 @@ export class CallConnection {
           }
           return identity;
         });
-      const prev = this.#authGate;
-      this.#authGate = gate.then(() => {});
+      const myGate = gate.then(() => {});
+      this.#authGate = myGate;
       void gate.then((identity) => {
-        if (this.#authGate === null) return;
-        if (prev === this.#authGate) this.#authGate = null;
+        if (this.#authGate === myGate) this.#authGate = null;
         if (this.#closed) return;
         if (identity) this.#dispatch(id, payload, identity);
         else this.#authFailed(id, "invalid or expired token");
