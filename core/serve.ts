@@ -171,8 +171,13 @@ async function handleConn(
 ): Promise<void> {
   conn.setNoDelay(true);
   const peer = conn.remoteAddr as Deno.NetAddr;
+  const info = { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" };
+  // Refused sources (penalty, too many connections) cost one accept and one close.
+  const limit = ssh.admit(info);
+  if (!limit) return conn.close();
   const peeked = await peekProtocol(conn, peekTimeout);
   if (peeked.protocol !== "ssh" || peeked.timedOut) {
+    limit.close();
     logger.event("conn rejected", {
       remote: hostPort(peer.hostname, peer.port),
       transport: "tcp",
@@ -187,5 +192,5 @@ async function handleConn(
     remotePort: peer.port,
     prefix: peeked.prefix,
   });
-  ssh.handle(socket, { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" });
+  ssh.handle(socket, { ...info, limit });
 }

@@ -83,6 +83,12 @@ export interface ConnectionInfo {
   remotePort: number;
   /** Transport name for logs and policy (`tcp`, `tls`, ...). */
   transport: string;
+  /**
+   * The limiter's admission, when the listener already asked for it at
+   * accept time (so refused sources cost nothing more); otherwise `handle`
+   * asks.
+   */
+  limit?: LimitedConnection;
 }
 
 /** The user-visible identity banner this server sends. */
@@ -178,23 +184,39 @@ export class SshServer {
       socket.destroy();
       return;
     }
-    const admission = this.#limiter.open(info.remoteAddress);
-    if (!admission.ok) {
-      this.#options.logger.event("conn rejected", {
-        remote: hostPort(info.remoteAddress, info.remotePort),
-        transport: info.transport,
-        reason: admission.reason,
-      });
-      socket.destroy();
-      return;
+    let limit = info.limit;
+    if (!limit) {
+      const admission = this.admit(info);
+      if (!admission) {
+        socket.destroy();
+        return;
+      }
+      limit = admission;
     }
     const sock = Object.assign(socket, {
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,
     });
-    this.#accepted.set(sock, { transport: info.transport, limit: admission.connection });
-    socket.once("close", () => admission.connection.close());
+    this.#accepted.set(sock, { transport: info.transport, limit });
+    socket.once("close", () => limit.close());
     this.#ssh.injectSocket(sock as unknown as Socket);
+  }
+
+  /**
+   * Asks the limiter whether a new connection from this source may proceed;
+   * logs `conn rejected reason=penalty|too-many-connections` and returns
+   * undefined when not. The caller must `close()` what it gets back unless
+   * it passes it on to `handle`.
+   */
+  admit(info: Omit<ConnectionInfo, "limit">): LimitedConnection | undefined {
+    const admission = this.#limiter.open(info.remoteAddress);
+    if (admission.ok) return admission.connection;
+    this.#options.logger.event("conn rejected", {
+      remote: hostPort(info.remoteAddress, info.remotePort),
+      transport: info.transport,
+      reason: admission.reason,
+    });
+    return undefined;
   }
 
   /** Stops taking connections, waits up to `drainMs` for open ones, then closes them. */
