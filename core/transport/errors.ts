@@ -1,0 +1,109 @@
+/**
+ * Typed errors of the transport layer. Messages name what was wrong (the
+ * URL, option or ALPN) but never a tunnel destination.
+ *
+ * @module
+ */
+
+/**
+ * A listen or connect URL could not be parsed or names an unknown scheme.
+ *
+ * @example
+ * ```ts
+ * import { TransportUrlError } from "./errors.ts";
+ * console.log(new TransportUrlError("ftp://x", "unknown scheme").message);
+ * ```
+ */
+export class TransportUrlError extends Error {
+  /** The URL text that was rejected. */
+  readonly url: string;
+  /** Creates the error. */
+  constructor(url: string, why: string) {
+    super(`transport URL '${url}': ${why}`);
+    this.name = "TransportUrlError";
+    this.url = url;
+  }
+}
+
+/**
+ * An endpoint was configured inconsistently (duplicate ALPN, an offered ALPN
+ * without a handler, TLS without a certificate, ...). Raised at start.
+ *
+ * @example
+ * ```ts
+ * import { EndpointConfigError } from "./errors.ts";
+ * console.log(new EndpointConfigError("ALPN 'alknet/tcp' is offered but has no handler").name);
+ * ```
+ */
+export class EndpointConfigError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(`endpoint: ${message}`);
+    this.name = "EndpointConfigError";
+  }
+}
+
+/**
+ * The server's certificate does not have the pinned `SHA256:` fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { PinMismatchError } from "./errors.ts";
+ * const e = new PinMismatchError("SHA256:aa", "SHA256:bb");
+ * console.log(e.expected, e.actual);
+ * ```
+ */
+export class PinMismatchError extends Error {
+  /** The pinned fingerprint. */
+  readonly expected: string;
+  /** What the server presented. */
+  readonly actual: string;
+  /** Creates the error. */
+  constructor(expected: string, actual: string) {
+    super(`server certificate fingerprint ${actual} does not match the pinned ${expected}`);
+    this.name = "PinMismatchError";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * An upstream proxy (SOCKS5 or HTTP CONNECT) failed or refused. `kind`
+ * sorts the failure the way {@link DialError} does.
+ *
+ * @example
+ * ```ts
+ * import { ProxyError } from "./errors.ts";
+ * console.log(new ProxyError("refused", "HTTP CONNECT answered 502").kind);
+ * ```
+ */
+export class ProxyError extends Error {
+  /** refused, unreachable, timeout or protocol (the proxy broke its protocol or rejected auth). */
+  readonly kind: "refused" | "unreachable" | "timeout" | "protocol" | "forbidden";
+  /** Creates the error. */
+  constructor(kind: ProxyError["kind"], message: string) {
+    super(`proxy: ${message}`);
+    this.name = "ProxyError";
+    this.kind = kind;
+  }
+}
+
+/**
+ * A certificate or key file is missing, unreadable or not PEM.
+ *
+ * @example
+ * ```ts
+ * import { CertificateFileError } from "./errors.ts";
+ * console.log(new CertificateFileError("cert.pem", "no CERTIFICATE block").path);
+ * ```
+ */
+export class CertificateFileError extends Error {
+  /** The offending file (or `inline`). */
+  readonly path: string;
+  /** Creates the error. */
+  constructor(path: string, why: string) {
+    super(`certificate '${path}': ${why}`);
+    this.name = "CertificateFileError";
+    this.path = path;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Transports that get through and go fast: the ALPN-dispatching endpoint
+ * (`tcp://`, `tls://`, `quic://`, `ws://`, `wss://`) with a stealth decoy
+ * site, certificates (PEM files, a self-signed certificate in the data
+ * directory, `SHA256:` fingerprints for pinning), client dialers for every
+ * transport with SOCKS5 / HTTP CONNECT proxy chaining, a proxying egress
+ * dialer for the server, and the native `alknet/tcp` data path.
+ *
+ * @example
+ * ```ts
+ * import { listenEndpoint } from "./mod.ts";
+ * const ep = await listenEndpoint("tcp://127.0.0.1:0", {
+ *   handlers: { ssh: (conn) => conn.close() },
+ *   stealth: true,
+ * });
+ * await ep.close();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./url.ts";
+export * from "./conn.ts";
+export * from "./certs.ts";
+export * from "./decoy.ts";
+export * from "./endpoint.ts";
