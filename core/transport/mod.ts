@@ -25,3 +25,6 @@ export * from "./conn.ts";
 export * from "./certs.ts";
 export * from "./decoy.ts";
 export * from "./endpoint.ts";
+export * from "./proxy.ts";
+export * from "./dial.ts";
+export * from "./native_tcp.ts";
