@@ -143,6 +143,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
 
 const HTTP_ALPNS = new Set(["h2", "http/1.1"]);
 
+/** How long a server waits for the client to close a finished QUIC SSH connection. */
+const QUIC_LINGER_MS = 2000;
+
 function resolveAlpns(options: EndpointOptions, quic: boolean): string[] {
   const h = options.handlers;
   if (typeof h?.ssh !== "function") throw new EndpointConfigError("handlers.ssh is required");
@@ -473,7 +476,13 @@ export async function listenEndpoint(
           closeQuietly(qc);
           return;
         }
-        options.handlers.ssh(track(quicStreamConn(first.value, () => closeQuietly(qc))), info);
+        // Closing a QUIC connection discards unacknowledged data, so when the
+        // SSH stream closes the server waits (bounded) for the client to close.
+        const linger = () => {
+          const t = setTimeout(() => closeQuietly(qc), QUIC_LINGER_MS);
+          qc.closed.finally(() => clearTimeout(t)).catch(() => {});
+        };
+        options.handlers.ssh(track(quicStreamConn(first.value, linger)), info);
         // Further streams on an SSH connection are refused.
         try {
           while (true) {
