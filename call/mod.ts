@@ -46,6 +46,42 @@
  * await server.close();
  * ```
  *
+ * @example Serve in this process, call, subscribe and abort from another Deno process
+ * ```ts
+ * import { CallError, OperationRegistry, registerNodeOperations, serveCallTcp } from "@alknet/call";
+ *
+ * const registry = new OperationRegistry();
+ * registerNodeOperations(registry, { version: "0.1.0" }); // node/info, node/ping, node/ticks
+ * registry.register({
+ *   name: "demo/slow",
+ *   type: "query",
+ *   handler: (_input, ctx) =>
+ *     new Promise((_resolve, reject) => {
+ *       ctx.signal.addEventListener("abort", () => {
+ *         console.log("server: demo/slow was aborted by the caller");
+ *         reject(new CallError("INTERNAL", "aborted"));
+ *       });
+ *     }),
+ * });
+ * const server = serveCallTcp({ hostname: "127.0.0.1", port: 0, registry });
+ *
+ * const client = `
+ *   import { connectCall } from "@alknet/call";
+ *   const conn = await connectCall("tcp://127.0.0.1:${server.addr.port}");
+ *   console.log(JSON.stringify(await conn.call("node/ping", { from: "another process" })));
+ *   for await (const t of conn.subscribe("node/ticks", { count: 3, interval_ms: 10 })) {
+ *     console.log(JSON.stringify(t));
+ *   }
+ *   const abort = new AbortController();
+ *   setTimeout(() => abort.abort(), 50);
+ *   await conn.call("demo/slow", null, { signal: abort.signal }).catch((e) => console.log(e.name));
+ *   await conn.close();
+ * `;
+ * const out = await new Deno.Command(Deno.execPath(), { args: ["eval", client] }).output();
+ * console.log(new TextDecoder().decode(out.stdout)); // {"from":"another process"} {"n":1} ... AbortError
+ * await server.close();
+ * ```
+ *
  * @module
  */
 
@@ -75,6 +111,7 @@ export {
   type WebSocketHandlerOptions,
 } from "./carrier_ws.ts";
 export { CallClient, fromCall, type FromCallOptions, PeerOperations } from "./client.ts";
+export { connectCall, type ConnectCallOptions } from "./connect.ts";
 export {
   type Authenticate,
   CallConnection,

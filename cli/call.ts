@@ -22,8 +22,7 @@ import { parseArgs } from "node:util";
 import {
   CallConnection,
   CallError,
-  connectCallTls,
-  connectCallWebSocket,
+  connectCall,
   ConnectError,
   framedTransport,
   fromNodeDuplex,
@@ -169,23 +168,11 @@ async function connect(target: Target, flags: Flags): Promise<CallConnection> {
   const caCerts = flags.ca ? [await readCa(flags.ca)] : undefined;
   if (target.scheme === "ssh") return await connectSsh(target, flags);
   const token = await tokenFor(flags);
-  if (target.scheme === "tls") {
-    return await connectCallTls({
-      hostname: target.host,
-      port: target.port,
-      caCerts,
-      insecure: flags.insecure,
-      authToken: token,
-    });
-  }
   const url = new URL(target.url.toString());
-  if (url.pathname === "/" || url.pathname === "") url.pathname = "/alknet/call";
-  return await connectCallWebSocket({
-    url: url.toString(),
-    token: token ?? "",
-    caCerts,
-    insecure: flags.insecure,
-  });
+  if (target.scheme !== "tls" && (url.pathname === "/" || url.pathname === "")) {
+    url.pathname = "/alknet/call";
+  }
+  return await connectCall(url.toString(), { token, caCerts, insecure: flags.insecure });
 }
 
 async function readCa(path: string): Promise<string> {
