@@ -4,6 +4,7 @@ import { CallError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 import type { ChildPolicy } from "./context.ts";
+import type { CallEvent } from "./dispatch.ts";
 
 type NodeInput = { depth: number; label: string; continueAt?: number };
 
@@ -197,5 +198,39 @@ Deno.test("deadlines: a child may shorten its deadline but never extend it", asy
   const rootDeadline = await client.call<number>("d/root", null, { timeoutMs: 5_000 });
   assert.ok(seen[0] < rootDeadline);
   assert.equal(seen[1], rootDeadline);
+  await client.close();
+});
+
+Deno.test("observer: call events carry parent links and end as completed, failed or aborted", async () => {
+  const events: CallEvent[] = [];
+  const reg = new OperationRegistry({ observer: (e) => events.push(e) });
+  reg.register({ name: "o/leaf", type: "query", visibility: "internal", handler: (x) => x });
+  reg.register({
+    name: "o/root",
+    type: "query",
+    allow: ["o/*"],
+    handler: async (_i, ctx) => {
+      await ctx.env.invoke("o/leaf", 1);
+      await ctx.env.invoke("o/missing", 1).catch(() => {});
+      return await new Promise((r) => ctx.signal.addEventListener("abort", r));
+    },
+  });
+  const { client } = wire(reg);
+  const ac = new AbortController();
+  const p = client.call("o/root", null, { signal: ac.signal });
+  await until(() => events.some((e) => e.operation === "o/missing"), "the child calls");
+  ac.abort();
+  await assert.rejects(p);
+  await until(
+    () => events.some((e) => e.operation === "o/root" && e.type === "aborted"),
+    "root aborted",
+  );
+  const root = events.find((e) => e.operation === "o/root")!;
+  const seq = (op: string) =>
+    events.filter((e) => e.operation === op).map((e) => e.type + (e.code ? `:${e.code}` : ""));
+  assert.deepEqual(seq("o/root"), ["requested", "running", "aborted"]);
+  assert.deepEqual(seq("o/leaf"), ["requested", "running", "completed"]);
+  assert.deepEqual(seq("o/missing"), ["requested", "failed:NOT_FOUND"]);
+  assert.ok(events.filter((e) => e.operation !== "o/root").every((e) => e.parentId === root.id));
   await client.close();
 });

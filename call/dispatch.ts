@@ -69,6 +69,47 @@ export interface DispatchRequest {
   expect?: "call" | "subscription";
 }
 
+/**
+ * One step in a call's life, for call graphs and tracing: `requested`, then
+ * `running` once the checks passed, then `completed`, `failed` (with the
+ * error code) or `aborted`. A call refused by a check goes straight from
+ * `requested` to `failed`.
+ *
+ * @example
+ * ```ts
+ * import type { CallEvent } from "./dispatch.ts";
+ * const e: CallEvent = { type: "running", id: "1", operation: "node/ping", at: Date.now() };
+ * ```
+ */
+export interface CallEvent {
+  /** What happened. */
+  type: "requested" | "running" | "completed" | "failed" | "aborted";
+  /** The call's id. */
+  id: string;
+  /** The composing call's id, for child calls. */
+  parentId?: string;
+  /** The operation. */
+  operation: string;
+  /** Epoch milliseconds. */
+  at: number;
+  /** The error code, for `failed`. */
+  code?: string;
+}
+
+/**
+ * Receives {@link CallEvent}s; set it as `observer` on a registry or a
+ * composite environment. Exceptions it throws are ignored.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry } from "./registry.ts";
+ * const reg = new OperationRegistry({ observer: (e) => console.log(e.type, e.operation, e.code ?? "") });
+ * reg.register({ name: "demo/x", type: "query", handler: () => 1 });
+ * await reg.invoke("demo/x", null);
+ * ```
+ */
+export type CallObserver = (event: CallEvent) => void;
+
 /** A started call: a result promise, or an iterator of subscription items. */
 export type StartedCall =
   | { kind: "call"; spec: OperationSpec; result: Promise<unknown> }
@@ -123,6 +164,77 @@ function abortReason(signal: AbortSignal): unknown {
  * synchronously when a check fails.
  */
 export function startOperation(req: DispatchRequest): StartedCall {
+  const observer = req.router.observer;
+  if (observer === undefined) return startChecked(req);
+  return observed(req, observer);
+}
+
+function emit(
+  observer: CallObserver,
+  req: DispatchRequest,
+  type: CallEvent["type"],
+  err?: unknown,
+): void {
+  const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
+  if (req.parentId !== undefined) event.parentId = req.parentId;
+  if (err instanceof CallError) event.code = err.code;
+  try {
+    observer(event);
+  } catch {
+    // an observer must not break calls
+  }
+}
+
+function ended(observer: CallObserver, req: DispatchRequest, err: unknown): void {
+  emit(observer, req, err instanceof CallError ? "failed" : "aborted", err);
+}
+
+function observed(req: DispatchRequest, observer: CallObserver): StartedCall {
+  emit(observer, req, "requested");
+  let started: StartedCall;
+  try {
+    started = startChecked(req);
+  } catch (e) {
+    ended(observer, req, e);
+    throw e;
+  }
+  emit(observer, req, "running");
+  if (started.kind === "call") {
+    started.result.then(() => emit(observer, req, "completed"), (e) => ended(observer, req, e));
+    return started;
+  }
+  const items = started.items;
+  let over = false;
+  const end = (f: () => void) => {
+    if (!over) {
+      over = true;
+      f();
+    }
+  };
+  return {
+    kind: "subscription",
+    spec: started.spec,
+    items: {
+      async next() {
+        try {
+          const r = await items.next();
+          if (r.done) end(() => emit(observer, req, "completed"));
+          return r;
+        } catch (e) {
+          end(() => ended(observer, req, e));
+          throw e;
+        }
+      },
+      async return() {
+        end(() => emit(observer, req, "aborted"));
+        return await (items.return?.() ??
+          Promise.resolve({ done: true as const, value: undefined }));
+      },
+    },
+  };
+}
+
+function startChecked(req: DispatchRequest): StartedCall {
   const { router, name } = req;
   const entry = router.lookup(name, req.peer);
   if (entry === undefined) throw new CallError("NOT_FOUND", `no such operation: ${name}`);

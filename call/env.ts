@@ -5,7 +5,7 @@
  * @module
  */
 
-import { invokeOperation, subscribeOperation } from "./dispatch.ts";
+import { type CallObserver, invokeOperation, subscribeOperation } from "./dispatch.ts";
 import type { LocalInvokeOptions, OperationEntry, OperationRouter, PeerInfo } from "./registry.ts";
 
 /**
@@ -39,6 +39,8 @@ export interface CompositeEnvOptions {
   local: OperationRouter;
   /** A session- or connection-scoped overlay (searched first). */
   session?: OperationRouter;
+  /** Told about every call dispatched through this environment. */
+  observer?: CallObserver;
 }
 
 /**
@@ -60,12 +62,15 @@ export class CompositeEnv implements OperationRouter {
   readonly #local: OperationRouter;
   readonly #session?: OperationRouter;
   readonly #peers: PeerRouter[];
+  /** Told about every call dispatched through this environment (settable). */
+  observer?: CallObserver;
 
   /** Builds the environment; peers are attached later. */
   constructor(options: CompositeEnvOptions, peers: PeerRouter[] = []) {
     this.#local = options.local;
     this.#session = options.session;
     this.#peers = peers;
+    this.observer = options.observer;
   }
 
   /** Adds a peer after the ones already attached. Throws when its id is taken. */
@@ -86,7 +91,7 @@ export class CompositeEnv implements OperationRouter {
 
   /** The same peers and local operations with another session layer (e.g. one per connection). */
   withSession(session: OperationRouter | undefined): CompositeEnv {
-    return new CompositeEnv({ local: this.#local, session }, this.#peers);
+    return new CompositeEnv({ local: this.#local, session, observer: this.observer }, this.#peers);
   }
 
   /** {@inheritDoc OperationRouter.lookup} */

@@ -126,7 +126,13 @@ export {
   registerDiscovery,
   type ServiceList,
 } from "./discovery.ts";
-export { DEFAULT_TIMEOUT_MS, invokeOperation, subscribeOperation } from "./dispatch.ts";
+export {
+  type CallEvent,
+  type CallObserver,
+  DEFAULT_TIMEOUT_MS,
+  invokeOperation,
+  subscribeOperation,
+} from "./dispatch.ts";
 export { CompositeEnv, type CompositeEnvOptions, type PeerRouter } from "./env.ts";
 export {
   CallError,

@@ -10,7 +10,7 @@ import type { AccessSpec, Principal } from "./access.ts";
 import type { CallContext, ChildPolicy, InvokeOptions } from "./context.ts";
 import { type JsonSchema, SchemaCompiler, type ValidationIssue } from "./schema.ts";
 import { RegistrationError } from "./errors.ts";
-import { invokeOperation, subscribeOperation } from "./dispatch.ts";
+import { type CallObserver, invokeOperation, subscribeOperation } from "./dispatch.ts";
 import { registerDiscovery } from "./discovery.ts";
 
 /**
@@ -230,6 +230,8 @@ export interface OperationRouter {
   list(): OperationEntry[];
   /** Attached peers in routing order. */
   peers(): PeerInfo[];
+  /** Told about every call dispatched through this router (for call graphs). */
+  readonly observer?: CallObserver;
 }
 
 /**
@@ -245,6 +247,8 @@ export interface OperationRouter {
 export interface RegistryOptions {
   /** Register `services/list`, `services/schema` and `services/list-peers` (default true). */
   discovery?: boolean;
+  /** Told about every call dispatched through this registry. */
+  observer?: CallObserver;
 }
 
 /**
@@ -307,9 +311,12 @@ export function allowed(patterns: readonly string[], name: string): boolean {
 export class OperationRegistry implements OperationRouter {
   #ops = new Map<string, OperationEntry>();
   #schemas = new SchemaCompiler();
+  /** Told about every call dispatched through this registry (settable). */
+  observer?: CallObserver;
 
   /** A registry, with the discovery operations unless `discovery: false`. */
   constructor(options: RegistryOptions = {}) {
+    this.observer = options.observer;
     if (options.discovery !== false) registerDiscovery(this);
   }
 
