@@ -277,9 +277,14 @@ export interface ConnectTcpOptions extends ConnectionOptions {
  *
  * @example
  * ```ts
- * import { connectCallTcp } from "./mod.ts";
- * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: 7000 }).catch((e) => e);
- * console.log(conn instanceof Error ? conn.message : await conn.call("node/ping", 1));
+ * import { connectCallTcp, OperationRegistry, registerNodeOperations, serveCallTcp } from "./mod.ts";
+ * const registry = new OperationRegistry();
+ * registerNodeOperations(registry, { version: "0.1.0" });
+ * const server = serveCallTcp({ port: 0, registry });
+ * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: server.addr.port });
+ * console.log(await conn.call("node/ping", 1)); // 1
+ * await conn.close();
+ * await server.close();
  * ```
  */
 export async function connectCallTcp(options: ConnectTcpOptions): Promise<CallConnection> {
@@ -319,8 +324,11 @@ export interface ConnectTlsOptions extends ConnectTcpOptions {
  * @example
  * ```ts
  * import { connectCallTls } from "./mod.ts";
- * const conn = await connectCallTls({ hostname: "127.0.0.1", port: 8443, authToken: "token" })
- *   .catch((e) => e);
+ * // A listener that is closed again: connecting fails with a ConnectError.
+ * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = (l.addr as Deno.NetAddr).port;
+ * l.close();
+ * const conn = await connectCallTls({ hostname: "127.0.0.1", port, authToken: "token" }).catch((e) => e);
  * console.log(conn instanceof Error ? conn.message : await conn.call("node/info", {}));
  * ```
  */

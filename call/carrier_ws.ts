@@ -202,9 +202,19 @@ export interface ConnectWebSocketOptions extends ConnectionOptions {
  *
  * @example
  * ```ts
- * import { connectCallWebSocket } from "./mod.ts";
- * const conn = await connectCallWebSocket({ url: "ws://127.0.0.1:8080", token: "t" }).catch((e) => e);
- * console.log(conn instanceof Error ? conn.message : await conn.call("node/ping", 1));
+ * import { connectCallWebSocket, OperationRegistry, serveCallWebSocket } from "./mod.ts";
+ * const server = serveCallWebSocket({
+ *   port: 0,
+ *   registry: new OperationRegistry(),
+ *   authenticate: (t) => (t === "t" ? { id: "me", scopes: [], resources: {} } : null),
+ * });
+ * const conn = await connectCallWebSocket({ url: `ws://127.0.0.1:${server.addr.port}`, token: "t" });
+ * console.log((await conn.call<{ operations: unknown[] }>("services/list", {})).operations.length);
+ * await conn.close();
+ * const refused = await connectCallWebSocket({ url: `ws://127.0.0.1:${server.addr.port}`, token: "bad" })
+ *   .catch((e) => e);
+ * console.log(refused.unauthorized); // true (HTTP 401)
+ * await server.close();
  * ```
  */
 export function connectCallWebSocket(options: ConnectWebSocketOptions): Promise<CallConnection> {

@@ -18,15 +18,16 @@ import type { OperationEntry, OperationSpec, PeerInfo } from "./registry.ts";
  *
  * @example
  * ```ts
- * import { CallClient, connectCallTcp } from "./mod.ts";
- * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: 7000 }).catch(() => null);
- * if (conn) {
- *   const client = new CallClient(conn);
- *   console.log(await client.list());
- *   console.log(await client.call("node/ping", { hi: 1 }));
- *   for await (const t of client.subscribe("node/ticks", { count: 3, interval_ms: 10 })) console.log(t);
- *   await conn.close();
- * }
+ * import { CallClient, connectCallTcp, OperationRegistry, registerNodeOperations, serveCallTcp } from "./mod.ts";
+ * const registry = new OperationRegistry();
+ * registerNodeOperations(registry, { version: "0.1.0" });
+ * const server = serveCallTcp({ port: 0, registry });
+ * const client = new CallClient(await connectCallTcp({ port: server.addr.port }));
+ * console.log((await client.list()).map((o) => o.name));
+ * console.log(await client.call("node/ping", { hi: 1 }));
+ * for await (const t of client.subscribe("node/ticks", { count: 3, interval_ms: 10 })) console.log(t);
+ * await client.connection.close();
+ * await server.close();
  * ```
  */
 export class CallClient {
@@ -148,14 +149,20 @@ export class PeerOperations implements PeerRouter {
  *
  * @example
  * ```ts
- * import { CompositeEnv, connectCallTcp, fromCall, OperationRegistry } from "./mod.ts";
- * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: 7000 }).catch(() => null);
- * if (conn) {
- *   const env = new CompositeEnv({ local: new OperationRegistry() });
- *   env.attach(await fromCall(conn, { prefix: "worker1/" }));
- *   console.log(await env.invoke("worker1/node/ping", { via: "head" }));
- *   await conn.close();
- * }
+ * import {
+ *   CompositeEnv, connectCallTcp, fromCall, OperationRegistry, registerNodeOperations, serveCallTcp,
+ * } from "./mod.ts";
+ * // A worker...
+ * const worker = new OperationRegistry();
+ * registerNodeOperations(worker, { version: "0.1.0" });
+ * const workerServer = serveCallTcp({ port: 0, registry: worker });
+ * // ...imported by a head under "worker1/".
+ * const conn = await connectCallTcp({ port: workerServer.addr.port });
+ * const env = new CompositeEnv({ local: new OperationRegistry() });
+ * env.attach(await fromCall(conn, { prefix: "worker1/" }));
+ * console.log(await env.invoke("worker1/node/ping", { via: "head" }));
+ * await conn.close();
+ * await workerServer.close();
  * ```
  */
 export async function fromCall(

@@ -125,15 +125,17 @@ class Waiters {
  *
  * @example
  * ```ts
- * import { framedTransport } from "./transport.ts";
- * import { CallConnection } from "./connection.ts";
- * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 7000 }).catch(() => null);
- * if (conn) {
- *   conn.setNoDelay(true);
- *   const call = new CallConnection(framedTransport({ readable: conn.readable, writable: conn.writable }));
- *   console.log(await call.call("node/ping", { hi: 1 }));
- *   await call.close();
- * }
+ * import { CallConnection, framedTransport, OperationRegistry } from "./mod.ts";
+ * // Two ends of an in-memory byte pipe; a TCP, TLS or SSH channel works the same.
+ * const ab = new TransformStream<Uint8Array, Uint8Array>();
+ * const ba = new TransformStream<Uint8Array, Uint8Array>();
+ * const registry = new OperationRegistry();
+ * registry.register({ name: "demo/echo", type: "query", handler: (x) => x });
+ * const server = new CallConnection(framedTransport({ readable: ab.readable, writable: ba.writable }), { router: registry });
+ * const client = new CallConnection(framedTransport({ readable: ba.readable, writable: ab.writable }));
+ * console.log(await client.call("demo/echo", { hi: 1 }));
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export function framedTransport(
