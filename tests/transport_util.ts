@@ -134,3 +134,12 @@ export async function requireTool(name: string): Promise<void> {
     );
   }
 }
+
+/** `n` random bytes (getRandomValues is capped at 64 KiB per call). */
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let off = 0; off < n; off += 65536) {
+    crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
+  }
+  return out;
+}

@@ -198,7 +198,7 @@ export function quicStreamConn(
 /**
  * A {@link ByteConn} over a server-side WebSocket (`Deno.upgradeWebSocket`):
  * each binary message carries bytes; text messages are a protocol error.
- * WebSockets cannot half-close, so there is no `closeWrite`.
+ * WebSockets cannot half-close, so `closeWrite` closes the socket.
  *
  * @example
  * ```ts
@@ -247,6 +247,11 @@ export function webSocketConn(socket: WebSocket): ByteConn {
         await new Promise((r) => setTimeout(r, 1));
       }
       return p.length;
+    },
+    closeWrite() {
+      // No half-close in WebSocket: ending the sending side closes it.
+      closeSocket();
+      return Promise.resolve();
     },
     close() {
       queue.end();
@@ -336,6 +341,16 @@ export function wsClientConn(ws: WsClientSocket): ByteConn {
       lastSend.catch(() => {});
       if (ws.bufferedAmount > HIGH_WATER) await lastSend;
       return p.length;
+    },
+    async closeWrite() {
+      // No half-close in WebSocket: ending the sending side closes it.
+      await lastSend.catch(() => {});
+      if (closed) return;
+      try {
+        ws.close(1000);
+      } catch {
+        ws.terminate();
+      }
     },
     close() {
       if (closed) return;

@@ -424,44 +424,33 @@ export async function dialWebSocket(
     maxPayload: 64 * 1024 * 1024,
   };
   let preSocket: Duplex | undefined;
+  const tlsOptions: tls.ConnectionOptions = {};
   if (secure) {
     let ca = await caList(options);
     let servername = options.serverName ?? u.host;
     let rejectUnauthorized = !options.insecure;
     if (options.fingerprint) {
+      const pin = normalizeFingerprint(options.fingerprint);
       const cert = await fetchServerCertificate(u.host, u.port, { ...options, alpn: ["http/1.1"] });
       ca = [cert.pem];
       servername = verificationName(servername, cert.names);
       rejectUnauthorized = true;
+      // The pinned certificate is the only CA; the leaf is also compared exactly.
+      tlsOptions.checkServerIdentity = (_h, c) => {
+        const got = derFingerprint(new Uint8Array(c.raw));
+        return got === pin ? undefined : new PinMismatchError(pin, got);
+      };
     }
-    Object.assign(wsOptions, {
-      ca,
-      rejectUnauthorized,
-      servername: IP_RE.test(servername) ? undefined : servername,
-      checkServerIdentity: options.fingerprint
-        ? (_h: string, c: { raw: Uint8Array }) =>
-          derFingerprint(new Uint8Array(c.raw)) === normalizeFingerprint(options.fingerprint!)
-            ? undefined
-            : new PinMismatchError(options.fingerprint!, derFingerprint(new Uint8Array(c.raw)))
-        : undefined,
-      ALPNProtocols: ["http/1.1"],
-    });
+    if (ca) tlsOptions.ca = ca;
+    tlsOptions.rejectUnauthorized = rejectUnauthorized;
+    if (!IP_RE.test(servername)) tlsOptions.servername = servername;
+    tlsOptions.ALPNProtocols = ["http/1.1"];
+    Object.assign(wsOptions, tlsOptions);
   }
   if (options.proxy) {
     const tcp = await dialViaProxy(options.proxy, u.host, u.port, timeoutMs);
     const plain = connToDuplex(tcp) as unknown as Duplex;
-    preSocket = secure
-      ? tls.connect({
-        socket: plain,
-        servername: (wsOptions as { servername?: string }).servername,
-        ca: (wsOptions as { ca?: string[] }).ca,
-        rejectUnauthorized: (wsOptions as { rejectUnauthorized?: boolean }).rejectUnauthorized,
-        checkServerIdentity:
-          (wsOptions as { checkServerIdentity?: tls.ConnectionOptions["checkServerIdentity"] })
-            .checkServerIdentity,
-        ALPNProtocols: ["http/1.1"],
-      })
-      : plain;
+    preSocket = secure ? tls.connect({ ...tlsOptions, socket: plain }) : plain;
     const s = preSocket;
     (wsOptions as { createConnection?: () => Duplex }).createConnection = () => s;
   }
@@ -488,7 +477,11 @@ export async function dialWebSocket(
       throw e;
     }
     const code = (e as { code?: string }).code;
-    throw new DialError(code === "ECONNREFUSED" ? "refused" : "unreachable");
+    if (code === "ECONNREFUSED") throw new DialError("refused");
+    if (code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
+      throw new DialError("unreachable");
+    }
+    throw e;
   }
   return wsClientConn(ws as unknown as WsClientSocket);
 }
