@@ -161,8 +161,8 @@ class FramedTransport implements EnvelopeTransport {
 
   constructor(duplex: ByteDuplex, options: FramedTransportOptions) {
     this.#duplex = duplex;
-    this.#decoder = new FrameDecoder(options.maxFrameBytes);
     this.#direct = typeof duplex.read === "function" && typeof duplex.write === "function";
+    this.#decoder = new FrameDecoder(options.maxFrameBytes, this.#direct);
     if (!this.#direct) this.#writer = duplex.writable.getWriter();
   }
 
@@ -244,7 +244,7 @@ class FramedTransport implements EnvelopeTransport {
   async #readDirect(): Promise<void> {
     const read = this.#duplex.read!;
     const handlers = this.#handlers!;
-    let buf = new Uint8Array(64 * 1024);
+    const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
         const n = await read(buf);
@@ -253,9 +253,8 @@ class FramedTransport implements EnvelopeTransport {
           break;
         }
         if (this.#closed) return;
+        // The decoder copies what it keeps, and bodies are parsed before the next read.
         const bodies = this.#decoder.push(buf.subarray(0, n));
-        // The decoder keeps references to partial frames: never overwrite them.
-        if (this.#decoder.buffered > 0) buf = new Uint8Array(64 * 1024);
         for (const body of bodies) {
           if (this.#closed) return;
           handlers.message(decodeFrameBody(body));

@@ -318,8 +318,15 @@ export class FrameDecoder {
   #buffered = 0;
   #expected = -1; // body length once the prefix is read, else -1
 
-  /** `maxFrameBytes` lowers the 64 MiB cap (tests, constrained peers). */
-  constructor(maxFrameBytes: number = MAX_FRAME_BYTES) {
+  readonly #copy: boolean;
+
+  /**
+   * `maxFrameBytes` lowers the 64 MiB cap (tests, constrained peers).
+   * `copyRetained` makes the decoder copy the bytes it keeps between pushes,
+   * so the caller may reuse its read buffer.
+   */
+  constructor(maxFrameBytes: number = MAX_FRAME_BYTES, copyRetained = false) {
+    this.#copy = copyRetained;
     if (!(maxFrameBytes >= 1 && maxFrameBytes <= MAX_FRAME_BYTES)) {
       throw new RangeError("maxFrameBytes must be between 1 and 64 MiB");
     }
@@ -350,7 +357,7 @@ export class FrameDecoder {
       if (off === len) return out;
       chunk = chunk.subarray(off);
     }
-    this.#chunks.push(chunk);
+    this.#chunks.push(this.#copy ? chunk.slice() : chunk);
     this.#buffered += chunk.byteLength;
     for (;;) {
       if (this.#expected < 0) {

@@ -210,3 +210,30 @@ Deno.test("wire: fuzz — random and mutated frames never throw anything but Pro
   }
   assert.ok(errors > 0 && frames > 0);
 });
+
+Deno.test("wire: copyRetained lets the caller reuse its read buffer", () => {
+  const envs: Envelope[] = Array.from({ length: 4 }, (_, i) => ({
+    type: "call.responded",
+    id: `id${i}`,
+    payload: { output: "y".repeat(i * 11) },
+  }));
+  const joined = new Uint8Array(envs.map(encodeFrame).reduce((n, f) => n + f.length, 0));
+  let o = 0;
+  for (const f of envs.map(encodeFrame)) {
+    joined.set(f, o);
+    o += f.length;
+  }
+  for (let step = 1; step <= 9; step++) {
+    const d = new FrameDecoder(MAX_FRAME_BYTES, true);
+    const buf = new Uint8Array(16);
+    const got: Envelope[] = [];
+    for (let off = 0; off < joined.length; off += step) {
+      const n = Math.min(step, joined.length - off);
+      buf.set(joined.subarray(off, off + n));
+      for (const body of d.push(buf.subarray(0, n))) got.push(decodeFrameBody(body));
+      buf.fill(0xee); // the next read overwrites the buffer
+    }
+    assert.deepEqual(got, envs);
+    d.finish();
+  }
+});
