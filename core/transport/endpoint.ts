@@ -399,6 +399,8 @@ export async function listenEndpoint(
       key: options.key,
       ALPNProtocols: alpn,
       handshakeTimeout: handshakeMs,
+      // Half-close: a client's close_notify ends only its direction.
+      allowHalfOpen: true,
     }, (socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
