@@ -31,3 +31,4 @@ export * from "./tunnel.ts";
 export * from "./socks5_client.ts";
 export * from "./limits.ts";
 export * from "./config/mod.ts";
+export * from "./transport/mod.ts";

@@ -28,3 +28,14 @@ export * from "./endpoint.ts";
 export * from "./proxy.ts";
 export * from "./dial.ts";
 export * from "./native_tcp.ts";
+
+// Types from the rest of @alknet/core that this API refers to.
+export type { ByteConn } from "../stream.ts";
+export type { Dialer, DialFailure } from "../dial.ts";
+export type {
+  ForwardingPolicy,
+  ForwardRestrictions,
+  Identity,
+  PolicyRequest,
+} from "../identity.ts";
+export type { LogFields, LogFormat, Logger, LogSink } from "../log.ts";
