@@ -10,7 +10,7 @@
 
 import type { Identity } from "./access.ts";
 import { CallError } from "./errors.ts";
-import { startOperation } from "./dispatch.ts";
+import { deadlineError, startOperation } from "./dispatch.ts";
 import { OperationRegistry, type OperationRouter } from "./registry.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import { type Envelope, newCallId, type RequestedPayload } from "./wire.ts";
@@ -51,7 +51,10 @@ export interface ConnectionOptions {
   sendToken?: "first" | "each";
   /** Deadline of calls without `timeoutMs`, both ways (default 30 000 ms). */
   defaultTimeoutMs?: number;
-  /** How often the pending map is swept for passed deadlines (default 100 ms). */
+  /**
+   * How often deadlines are checked, for calls in flight and for handlers
+   * running for the peer (default 50 ms; deadlines fire up to this late).
+   */
   sweepIntervalMs?: number;
   /** Items a subscription may hold unread before it fails (default 65 536). */
   maxSubscriptionBuffer?: number;
@@ -110,7 +113,7 @@ type PendingCall = {
   reject(e: unknown): void;
 };
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
-type Running = { controller: AbortController };
+type Running = { controller: AbortController; name: string; deadline?: number };
 
 const SUB_HIGH_WATER = 1024 * 1024;
 
@@ -158,6 +161,7 @@ export class CallConnection {
   #pending = new Map<string, PendingCall | PendingSub>();
   #running = new Map<string, Running>();
   #sweep: ReturnType<typeof setInterval> | undefined;
+  #idleSweeps = 0;
   #closed = false;
   #closeError: Error | undefined;
   #closedPromise: Promise<Error | undefined>;
@@ -176,7 +180,7 @@ export class CallConnection {
     this.#authToken = options.authToken;
     this.#sendEach = options.sendToken === "each";
     this.#defaultTimeout = options.defaultTimeoutMs ?? 30_000;
-    this.#sweepMs = options.sweepIntervalMs ?? 100;
+    this.#sweepMs = options.sweepIntervalMs ?? 50;
     this.#maxBuffer = options.maxSubscriptionBuffer ?? 65_536;
     this.#closedPromise = new Promise((r) => (this.#resolveClosed = r));
     transport.start({
@@ -272,7 +276,14 @@ export class CallConnection {
       }
       this.#pending.set(id, pending);
       this.#ensureSweep();
-      this.#request(name, input, opts, deadline, id);
+      try {
+        this.#request(name, input, opts, deadline, id);
+      } catch (e) {
+        this.#pending.delete(id);
+        pending.reject(
+          new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`),
+        );
+      }
     });
   }
 
@@ -312,7 +323,12 @@ export class CallConnection {
     }
     this.#pending.set(id, { kind: "sub", deadline, sub });
     if (deadline !== undefined) this.#ensureSweep();
-    this.#request(name, input, opts, deadline, id);
+    try {
+      this.#request(name, input, opts, deadline, id);
+    } catch (e) {
+      this.#pending.delete(id);
+      sub.fail(new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`));
+    }
     return sub as unknown as CallSubscription<O>;
   }
 
@@ -323,9 +339,29 @@ export class CallConnection {
   }
 
   #sweepPending(): void {
+    if (this.#pending.size === 0 && this.#running.size === 0) {
+      // Idle: stop after a while (restarted by the next call).
+      if (++this.#idleSweeps >= 20) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+        this.#idleSweeps = 0;
+      }
+      return;
+    }
+    this.#idleSweeps = 0;
     const now = Date.now();
+    // Handlers running for the peer: a passed deadline aborts them with TIMEOUT,
+    // which their dispatch turns into the TIMEOUT answer.
+    for (const r of this.#running.values()) {
+      if (r.deadline === undefined || r.deadline > now) continue;
+      r.deadline = undefined;
+      r.controller.abort(deadlineError(r.name));
+    }
+    // Calls in flight: the peer answers TIMEOUT itself at the deadline; give it
+    // two sweeps of grace before answering locally (a silent or stuck peer).
+    const grace = 2 * this.#sweepMs;
     for (const [id, p] of this.#pending) {
-      if (p.deadline === undefined || p.deadline > now) continue;
+      if (p.deadline === undefined || p.deadline + grace > now) continue;
       this.#pending.delete(id);
       this.#t.send({ type: "call.aborted", id, payload: {} });
       const err = new CallError("TIMEOUT", "the call did not finish before its deadline");
@@ -438,16 +474,44 @@ export class CallConnection {
     if (this.#identity === null) this.#t.close();
   }
 
+  /** Sends one output; answers INTERNAL instead when it cannot be encoded (then false). */
+  #respond(id: string, output: unknown): boolean {
+    try {
+      this.#t.send({ type: "call.responded", id, payload: { output } });
+      return true;
+    } catch (e) {
+      this.#t.send({
+        type: "call.error",
+        id,
+        payload: {
+          code: "INTERNAL",
+          message: `the output cannot be sent: ${(e as Error).message}`,
+          retryable: false,
+        },
+      });
+      return false;
+    }
+  }
+
   #sendError(id: string, e: unknown): void {
     const err = toCallError(e);
-    this.#t.send({ type: "call.error", id, payload: err.toPayload() });
+    try {
+      this.#t.send({ type: "call.error", id, payload: err.toPayload() });
+    } catch {
+      // details that cannot be encoded: send the error without them
+      this.#t.send({
+        type: "call.error",
+        id,
+        payload: { code: err.code, message: err.message, retryable: err.retryable },
+      });
+    }
   }
 
   #dispatch(id: string, payload: RequestedPayload, identity: Identity | null): void {
     let name = payload.operationId;
     if (name.startsWith("/")) name = name.slice(1);
     const controller = new AbortController();
-    const running: Running = { controller };
+    const running: Running = { controller, name };
     this.#running.set(id, running);
     let started;
     try {
@@ -464,18 +528,23 @@ export class CallConnection {
         timeoutMs: payload.timeout_ms,
         defaultTimeoutMs: this.#defaultTimeout,
         connection: this,
+        deadlineTimer: false,
       });
     } catch (e) {
       this.#running.delete(id);
       this.#sendError(id, e);
       return;
     }
+    if (started.deadline !== undefined) {
+      running.deadline = started.deadline;
+      this.#ensureSweep();
+    }
     if (started.kind === "call") {
       started.result.then(
         (output) => {
           if (this.#running.get(id) !== running) return;
           this.#running.delete(id);
-          this.#t.send({ type: "call.responded", id, payload: { output } });
+          this.#respond(id, output);
         },
         (err) => {
           if (this.#running.get(id) !== running) return;
@@ -497,11 +566,12 @@ export class CallConnection {
           return;
         }
         if (r.done) break;
-        this.#t.send({
-          type: "call.responded",
-          id,
-          payload: { output: r.value === undefined ? null : r.value },
-        });
+        if (!this.#respond(id, r.value === undefined ? null : r.value)) {
+          this.#running.delete(id);
+          running.controller.abort(new CallError("INTERNAL", "an item could not be sent"));
+          await items.return?.();
+          return;
+        }
         if (this.#t.bufferedAmount > SUB_HIGH_WATER) await this.#t.drained();
       }
       if (this.#running.get(id) !== running) return;

@@ -282,3 +282,54 @@ Deno.test("connection: server-side subscriptions wait for the byte stream to dra
   await client.close();
   await server.closed;
 });
+
+Deno.test("connection: values that cannot be encoded fail the call instead of the connection", async () => {
+  const reg = new OperationRegistry();
+  reg.register({ name: "c/bigint", type: "query", handler: () => 1n });
+  reg.register({
+    name: "c/bigint-stream",
+    type: "subscription",
+    subscribe: async function* () {
+      yield 1;
+      yield 2n;
+    },
+  });
+  reg.register({
+    name: "c/bad-details",
+    type: "query",
+    errors: [{ code: "ODD" }],
+    handler: () => {
+      throw new CallError("ODD", "odd", { details: { n: 3n } });
+    },
+  });
+  reg.register({ name: "c/ok", type: "query", handler: () => "ok" });
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const server = new CallConnection(
+    framedTransport({ readable: ab.readable, writable: ba.writable }),
+    {
+      router: reg,
+    },
+  );
+  const client = new CallConnection(
+    framedTransport({ readable: ba.readable, writable: ab.writable }),
+  );
+  await assert.rejects(client.call("c/bigint", null), /output cannot be sent/);
+  const items: unknown[] = [];
+  await assert.rejects(async () => {
+    for await (const x of client.subscribe("c/bigint-stream", null)) items.push(x);
+  }, /output cannot be sent/);
+  assert.deepEqual(items, [1]);
+  await assert.rejects(
+    client.call("c/bad-details", null),
+    (e: CallError) => e.code === "ODD" && e.details === undefined,
+  );
+  await assert.rejects(
+    client.call("c/ok", { n: 1n }),
+    (e: CallError) => e.code === "INVALID_INPUT",
+  );
+  assert.equal(await client.call("c/ok", null), "ok");
+  assert.equal(server.stats.running, 0);
+  await client.close();
+  await server.closed;
+});

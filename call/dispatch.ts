@@ -67,6 +67,12 @@ export interface DispatchRequest {
   peer?: string;
   /** The kind the caller expects, when it knows (local calls). */
   expect?: "call" | "subscription";
+  /**
+   * Arm a timer for the deadline (default true). A connection passes false
+   * and enforces deadlines with its periodic sweep, which is much cheaper
+   * than a timer per call.
+   */
+  deadlineTimer?: boolean;
 }
 
 /**
@@ -112,8 +118,8 @@ export type CallObserver = (event: CallEvent) => void;
 
 /** A started call: a result promise, or an iterator of subscription items. */
 export type StartedCall =
-  | { kind: "call"; spec: OperationSpec; result: Promise<unknown> }
-  | { kind: "subscription"; spec: OperationSpec; items: AsyncIterator<unknown> };
+  | { kind: "call"; spec: OperationSpec; deadline?: number; result: Promise<unknown> }
+  | { kind: "subscription"; spec: OperationSpec; deadline?: number; items: AsyncIterator<unknown> };
 
 function timeoutError(name: string): CallError {
   return new CallError("TIMEOUT", `${name} did not finish before its deadline`);
@@ -214,6 +220,7 @@ function observed(req: DispatchRequest, observer: CallObserver): StartedCall {
   return {
     kind: "subscription",
     spec: started.spec,
+    deadline: started.deadline,
     items: {
       async next() {
         try {
@@ -280,7 +287,7 @@ function startChecked(req: DispatchRequest): StartedCall {
     const ms = deadline - now;
     if (ms <= 0) {
       controller.abort(timeoutError(name));
-    } else {
+    } else if (req.deadlineTimer !== false) {
       timer = setTimeout(() => controller.abort(timeoutError(name)), ms);
     }
   }
@@ -325,7 +332,7 @@ function startChecked(req: DispatchRequest): StartedCall {
         },
       );
     });
-    return { kind: "call", spec, result };
+    return { kind: "call", spec, deadline, result };
   }
 
   let source: AsyncIterator<unknown>;
@@ -342,8 +349,22 @@ function startChecked(req: DispatchRequest): StartedCall {
   return {
     kind: "subscription",
     spec,
+    deadline,
     items: guardIterator(source, entry, signal, () => clearTimeout(timer)),
   };
+}
+
+/**
+ * The error a deadline aborts a call with.
+ *
+ * @example
+ * ```ts
+ * import { deadlineError } from "./dispatch.ts";
+ * console.log(deadlineError("node/ping").code); // "TIMEOUT"
+ * ```
+ */
+export function deadlineError(name: string): CallError {
+  return timeoutError(name);
 }
 
 /** Wraps a handler's iterator: stops on abort, maps errors, cleans up once. */

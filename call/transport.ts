@@ -13,10 +13,10 @@ import { ProtocolError } from "./errors.ts";
 import {
   decodeFrameBody,
   decodeMessage,
-  encodeFrame,
   encodeMessage,
   type Envelope,
   FrameDecoder,
+  MAX_FRAME_BYTES,
 } from "./wire.ts";
 
 /**
@@ -50,7 +50,11 @@ export interface TransportHandlers {
  * ```
  */
 export interface EnvelopeTransport {
-  /** Queues one envelope for sending; ignored after close. */
+  /**
+   * Queues one envelope for sending; ignored after close. Throws (without
+   * sending anything) when the envelope cannot be encoded: not serializable
+   * as JSON, or larger than 64 MiB.
+   */
   send(envelope: Envelope): void;
   /** Bytes queued and not yet handed to the carrier. */
   readonly bufferedAmount: number;
@@ -104,6 +108,21 @@ export interface FramedTransportOptions {
 }
 
 const LOW_WATER = 256 * 1024;
+/** Texts up to this many characters are encoded at flush time (at most 3 bytes each). */
+const SMALL_TEXT = 64 * 1024;
+const encoder = new TextEncoder();
+
+/** A whole frame for one large JSON text; throws ProtocolError past 64 MiB. */
+function frameOfText(text: string): Uint8Array {
+  const body = encoder.encode(text);
+  if (body.byteLength > MAX_FRAME_BYTES) {
+    throw new ProtocolError(`frame of ${body.byteLength} bytes exceeds 64 MiB`);
+  }
+  const frame = new Uint8Array(4 + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, body.byteLength);
+  frame.set(body, 4);
+  return frame;
+}
 
 class Waiters {
   #list: (() => void)[] = [];
@@ -151,8 +170,8 @@ class FramedTransport implements EnvelopeTransport {
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   #direct: boolean;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
+  #queue: (string | Uint8Array)[] = [];
+  #queued = 0; // characters of queued texts plus bytes of queued frames
   #writing = false;
   #closed = false;
   #closing = false;
@@ -187,21 +206,16 @@ class FramedTransport implements EnvelopeTransport {
 
   send(envelope: Envelope): void {
     if (this.#closed || this.#closing) return;
-    let frame: Uint8Array;
-    try {
-      frame = encodeFrame(envelope);
-    } catch (e) {
-      // Oversized outgoing value: answer an error instead when possible.
-      if (envelope.type === "call.responded" || envelope.type === "call.requested") {
-        frame = encodeFrame({
-          type: "call.error",
-          id: envelope.id,
-          payload: { code: "INTERNAL", message: (e as Error).message, retryable: false },
-        });
-      } else return;
+    const text = JSON.stringify(envelope);
+    if (text.length <= SMALL_TEXT) {
+      // Encoded at flush time straight into the batch buffer.
+      this.#queue.push(text);
+      this.#queued += text.length;
+    } else {
+      const frame = frameOfText(text); // throws ProtocolError past 64 MiB
+      this.#queue.push(frame);
+      this.#queued += frame.byteLength;
     }
-    this.#queue.push(frame);
-    this.#queued += frame.byteLength;
     if (!this.#writing) void this.#flush();
   }
 
@@ -209,20 +223,26 @@ class FramedTransport implements EnvelopeTransport {
     this.#writing = true;
     try {
       while (this.#queue.length > 0) {
-        let buf: Uint8Array;
-        if (this.#queue.length === 1) {
-          buf = this.#queue[0];
-        } else {
-          buf = new Uint8Array(this.#queued);
-          let o = 0;
-          for (const f of this.#queue) {
-            buf.set(f, o);
-            o += f.byteLength;
-          }
-        }
+        const items = this.#queue;
+        const bound = this.#queued * 3 + items.length * 4;
         this.#queue = [];
         this.#queued = 0;
-        await this.#write(buf);
+        const buf = new Uint8Array(bound);
+        let o = 0;
+        for (const item of items) {
+          if (typeof item === "string") {
+            const n = encoder.encodeInto(item, buf.subarray(o + 4)).written;
+            buf[o] = n >>> 24;
+            buf[o + 1] = (n >>> 16) & 0xff;
+            buf[o + 2] = (n >>> 8) & 0xff;
+            buf[o + 3] = n & 0xff;
+            o += 4 + n;
+          } else {
+            buf.set(item, o);
+            o += item.byteLength;
+          }
+        }
+        await this.#write(buf.subarray(0, o));
         this.#drain.wake();
       }
     } catch (e) {
@@ -397,11 +417,9 @@ class WsTransport implements EnvelopeTransport {
 
   send(envelope: Envelope): void {
     if (this.#closed) return;
-    let data: Uint8Array;
-    try {
-      data = encodeMessage(envelope);
-    } catch {
-      return;
+    const data = encodeMessage(envelope);
+    if (data.byteLength > MAX_FRAME_BYTES) {
+      throw new ProtocolError(`message of ${data.byteLength} bytes exceeds 64 MiB`);
     }
     if (this.#ws.readyState === 0) this.#pending.push(data);
     else if (this.#ws.readyState === 1) this.#ws.send(data);
