@@ -122,8 +122,13 @@ Deno.test("carrier: the WebSocket handler answers 401/426 without a socket", asy
 
 Deno.test("carrier: framed TCP and a raw duplex with a carrier identity (the SSH control channel shape)", async () => {
   const server = serveCallTcp({ port: 0, registry: registry() });
-  const conn = await connectCallTcp({ port: server.addr.port });
+  const clientOps = new OperationRegistry();
+  clientOps.register({ name: "laptop/hello", type: "query", handler: (x) => ({ laptop_says: x }) });
+  const conn = await connectCallTcp({ port: server.addr.port, router: clientOps });
   assert.equal(await conn.call("t/whoami", null), null);
+  // The server calls an operation the client registered, on the same connection.
+  const serverEnd = [...server.connections][0];
+  assert.deepEqual(await serverEnd.call("laptop/hello", "hi"), { laptop_says: "hi" });
   await conn.close();
   await server.close();
 
