@@ -333,3 +333,86 @@ Deno.test("connection: values that cannot be encoded fail the call instead of th
   await client.close();
   await server.closed;
 });
+
+Deno.test("connection: a random mix of calls, aborts, timeouts and subscriptions leaves nothing behind", async () => {
+  const reg = new OperationRegistry();
+  registerNodeOperations(reg, { version: "t" });
+  reg.register({
+    name: "c/sleep",
+    type: "query",
+    handler: (ms: number, ctx) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => resolve(ms), ms);
+        ctx.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          reject(ctx.signal.reason);
+        });
+      }),
+  });
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const server = new CallConnection(
+    framedTransport({ readable: ab.readable, writable: ba.writable }),
+    {
+      router: reg,
+    },
+  );
+  const client = new CallConnection(
+    framedTransport({ readable: ba.readable, writable: ab.writable }),
+  );
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return Math.floor((seed / 0x80000000) * n);
+  };
+  const outcomes = new Map<string, number>();
+  const count = (k: string): void => {
+    outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+  };
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const kind = rnd(4);
+    const ms = rnd(30);
+    if (kind === 0) {
+      jobs.push(client.call("c/sleep", ms).then(() => count("ok"), () => count("unexpected")));
+    } else if (kind === 1) {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), rnd(20));
+      jobs.push(
+        client.call("c/sleep", ms + 5, { signal: ac.signal }).then(
+          () => count("ok"),
+          () => count("aborted"),
+        ),
+      );
+    } else if (kind === 2) {
+      jobs.push(
+        client.call("c/sleep", 5_000, { timeoutMs: ms + 1 }).then(
+          () => count("unexpected"),
+          (e: CallError) => count(e.code === "TIMEOUT" ? "timeout" : "unexpected"),
+        ),
+      );
+    } else {
+      jobs.push((async () => {
+        let n = 0;
+        for await (const _ of client.subscribe("node/ticks", { count: 50, interval_ms: 1 })) {
+          if (++n === 1 + rnd(5)) break;
+        }
+        count("sub");
+      })());
+    }
+  }
+  await Promise.all(jobs);
+  assert.equal(outcomes.get("unexpected"), undefined, JSON.stringify([...outcomes]));
+  assert.ok(
+    (outcomes.get("timeout") ?? 0) > 0 && (outcomes.get("sub") ?? 0) > 0,
+    JSON.stringify([...outcomes]),
+  );
+  const end = Date.now() + 2000;
+  while ((server.stats.running > 0 || client.stats.pending > 0) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.deepEqual(server.stats, { pending: 0, running: 0 });
+  assert.deepEqual(client.stats, { pending: 0, running: 0 });
+  await client.close();
+  await server.closed;
+});
