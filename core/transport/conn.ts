@@ -68,9 +68,18 @@ class ChunkQueue {
   }
 }
 
+/** Pauses and resumes the raw source under a wrapping stream (TCP under TLS). */
+export interface FlowControl {
+  /** Stop reading from the network. */
+  pause(): void;
+  /** Resume reading. */
+  resume(): void;
+}
+
 /**
  * A {@link ByteConn} over a Node `Duplex` (a `node:tls` socket, an ssh2
- * channel, ...). Reading pauses the duplex when 1 MiB is buffered; writes
+ * channel, ...). With `source`, the duplex is read in flowing mode and
+ * backpressure pauses `source` (the TCP stream under a TLS socket). Reading pauses the duplex when 1 MiB is buffered; writes
  * wait for `drain`; `closeWrite` ends the writable side; `close` destroys.
  *
  * @example
@@ -84,13 +93,38 @@ class ChunkQueue {
  * conn.close();
  * ```
  */
-export function duplexToConn(duplex: Duplex): ByteConn {
+export function duplexToConn(duplex: Duplex, source?: FlowControl): ByteConn {
   const queue = new ChunkQueue();
-  duplex.on("data", (chunk: Buffer | string) => {
-    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    queue.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    if (queue.size > HIGH_WATER) duplex.pause();
-  });
+  let paused = false;
+  if (source) {
+    // Flowing reads; backpressure goes to the underlying source instead.
+    duplex.on("data", (chunk: Buffer | string) => {
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      queue.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (!paused && queue.size > HIGH_WATER) {
+        paused = true;
+        source.pause();
+      }
+    });
+  }
+  // Pull mode ('readable' + read()) rather than 'data' + pause(): Node keeps
+  // the backpressure, and the end of stream is never stuck behind a pause.
+  const pull = () => {
+    if (source) {
+      if (paused && queue.size < HIGH_WATER / 2) {
+        paused = false;
+        source.resume();
+      }
+      return;
+    }
+    while (queue.size < HIGH_WATER) {
+      const chunk: Buffer | string | null = duplex.read();
+      if (chunk === null) return;
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      queue.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+  };
+  if (!source) duplex.on("readable", pull);
   duplex.on("end", () => queue.end());
   duplex.on("error", (e: Error) => queue.end(e));
   duplex.on("close", () => queue.end());
@@ -107,7 +141,7 @@ export function duplexToConn(duplex: Duplex): ByteConn {
   return {
     async read(p) {
       const n = await queue.read(p);
-      if (duplex.isPaused() && queue.size < HIGH_WATER / 2) duplex.resume();
+      if (queue.size < HIGH_WATER / 2) pull();
       return n;
     },
     async write(p) {

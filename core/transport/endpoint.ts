@@ -24,9 +24,9 @@
  */
 
 import tls from "node:tls";
-import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ByteConn } from "../stream.ts";
-import { relayConns } from "../stream.ts";
+import { connToDuplex, relayConns } from "../stream.ts";
 import { peekProtocol } from "../peek.ts";
 import { hostPort, type Logger } from "../log.ts";
 import { duplexToConn, prefixedConn, quicStreamConn, trackedConn, webSocketConn } from "./conn.ts";
@@ -393,53 +393,71 @@ export async function listenEndpoint(
 
   if (u.scheme === "tls") {
     const alpn = resolveAlpns(options, false);
-    const sockets = new Set<{ destroy(): void }>();
-    const server = tls.createServer({
-      cert: options.cert,
-      key: options.key,
-      ALPNProtocols: alpn,
-      handshakeTimeout: handshakeMs,
-      // Half-close: a client's close_notify ends only its direction.
-      allowHalfOpen: true,
-    }, (socket) => {
+    // TLS runs in node:tls over our own TCP sockets: Deno.listenTls
+    // connections cannot take TCP_NODELAY, and node:tls server sockets lose
+    // the end of stream when they were backpressured.
+    const secureContext = tls.createSecureContext({ cert: options.cert, key: options.key });
+    const listener = Deno.listen({ hostname: u.host, port: u.port, transport: "tcp" });
+    const sockets = new Set<tls.TLSSocket>();
+    const accept = (raw: Deno.TcpConn) => {
+      raw.setNoDelay(true);
+      const peer = raw.remoteAddr as Deno.NetAddr;
+      const plain = connToDuplex(raw, { remoteAddress: peer.hostname, remotePort: peer.port });
+      const socket = new tls.TLSSocket(plain as unknown as Duplex, {
+        isServer: true,
+        secureContext,
+        ALPNProtocols: alpn,
+        // Half-close: a client's close_notify ends only its direction.
+        allowHalfOpen: true,
+      } as tls.TLSSocketOptions);
+      // The TLS wrapper resets both to false, which would end our side
+      // when the client half-closes.
+      (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
+      (plain as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
       sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      if (closing) return socket.destroy();
-      socket.setNoDelay(true);
-      const info: ConnInfo = {
-        remoteAddress: socket.remoteAddress ?? "",
-        remotePort: socket.remotePort ?? 0,
-        transport: "tls",
-      };
-      const conn = track(duplexToConn(socket));
-      const negotiated = socket.alpnProtocol;
-      if (typeof negotiated === "string" && negotiated !== "") {
-        info.alpn = negotiated;
-        dispatch(negotiated, conn, info);
-      } else {
-        peekThenDispatch(conn, info).catch(() => closeQuietly(conn));
-      }
-    });
-    server.on("tlsClientError", (_err: Error, socket: { destroy(): void }) => socket.destroy());
-    server.on("connection", (s: { setNoDelay(v: boolean): void }) => s.setNoDelay?.(true));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(u.port, u.host, () => {
-        server.off("error", reject);
-        resolve();
+      const timer = setTimeout(() => socket.destroy(), handshakeMs);
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => {
+        clearTimeout(timer);
+        sockets.delete(socket);
+        plain.destroy();
       });
-    });
-    const a = server.address() as AddressInfo;
+      socket.once("secure", () => {
+        clearTimeout(timer);
+        if (closing) return socket.destroy();
+        const info: ConnInfo = {
+          remoteAddress: peer.hostname,
+          remotePort: peer.port,
+          transport: "tls",
+        };
+        const conn = track(duplexToConn(socket, plain));
+        const negotiated = socket.alpnProtocol;
+        if (typeof negotiated === "string" && negotiated !== "") {
+          info.alpn = negotiated;
+          dispatch(negotiated, conn, info);
+        } else {
+          peekThenDispatch(conn, info).catch(() => closeQuietly(conn));
+        }
+      });
+    };
+    const loop = (async () => {
+      try {
+        for await (const raw of listener) {
+          if (closing) closeQuietly(raw);
+          else accept(raw);
+        }
+      } catch { /* listener closed */ }
+    })();
     return {
-      addr: { transport: "tcp", hostname: a.address, port: a.port },
+      addr: listener.addr as Deno.NetAddr,
       transport: "tls",
       alpn,
       async close() {
         closing = true;
-        const closed = new Promise<void>((r) => server.close(() => r()));
+        closeQuietly(listener);
+        await loop;
         for (const c of [...open]) closeQuietly(c);
         for (const s of [...sockets]) s.destroy();
-        await withTimeout(closed, 2000);
         await http.close();
       },
     };
