@@ -259,8 +259,40 @@ Deno.test("client tcp, tls, ws and wss chain through SOCKS5 and HTTP CONNECT wit
             fingerprint: scheme === "wss" ? ck.fingerprint : undefined,
           }),
         });
-        session.close();
-        await session.closed;
+        try {
+          // 1 MiB both ways through the tunnel.
+          const ch = await session.openDirect("127.0.0.1", target.port);
+          const data = randomBytes(1024 * 1024);
+          const back: Uint8Array[] = [];
+          let got = 0;
+          const done = new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`${scheme} via ${p.url}: echo stalled at ${got}`)),
+              10_000,
+            );
+            ch.on("data", (c: Uint8Array) => {
+              back.push(new Uint8Array(c));
+              got += c.length;
+              if (got >= data.length) {
+                clearTimeout(timer);
+                resolve();
+              }
+            });
+          });
+          ch.write(data);
+          await done;
+          const all = new Uint8Array(got);
+          let off = 0;
+          for (const c of back) {
+            all.set(c, off);
+            off += c.length;
+          }
+          assert.deepEqual(all, data);
+          ch.destroy();
+        } finally {
+          session.close();
+          await session.closed;
+        }
       }
     }
     const wanted = [

@@ -304,10 +304,18 @@ class HttpFront {
  * await ep.close();
  * ```
  */
-export async function listenEndpoint(
+export function listenEndpoint(
   url: string | TransportUrl,
   options: EndpointOptions,
 ): Promise<Endpoint> {
+  try {
+    return Promise.resolve(startEndpoint(url, options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function startEndpoint(url: string | TransportUrl, options: EndpointOptions): Endpoint {
   const u = typeof url === "string" ? parseTransportUrl(url) : url;
   const open = new Set<Closable>();
   let closing = false;
