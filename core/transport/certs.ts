@@ -14,7 +14,16 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CertificateFileError } from "./errors.ts";
 
-/** A certificate chain and its private key, both PEM, with the leaf's fingerprint. */
+/**
+ * A certificate chain and its private key, both PEM, with the leaf's fingerprint.
+ *
+ * @example
+ * ```ts
+ * import type { CertifiedKey } from "./certs.ts";
+ * const show = (ck: CertifiedKey) => console.log(ck.fingerprint);
+ * console.log(typeof show); // "function"
+ * ```
+ */
 export interface CertifiedKey {
   /** Certificate chain, PEM (leaf first). */
   cert: string;
@@ -162,7 +171,16 @@ export async function loadCertificate(certFile: string, keyFile: string): Promis
   return certifiedKey(cert, key, keyFile);
 }
 
-/** Options of {@link selfSignedCertificate}. */
+/**
+ * Options of {@link selfSignedCertificate}.
+ *
+ * @example
+ * ```ts
+ * import type { SelfSignedOptions } from "./certs.ts";
+ * const o: SelfSignedOptions = { names: ["vpn.example.com", "203.0.113.7"], days: 825 };
+ * console.log(o.names?.length); // 2
+ * ```
+ */
 export interface SelfSignedOptions {
   /** DNS names and IP literals for subjectAltName (default `localhost`, `127.0.0.1`, `::1`). */
   names?: string[];
@@ -172,7 +190,15 @@ export interface SelfSignedOptions {
   openssl?: string;
 }
 
-/** File names of the self-signed certificate inside the data directory. */
+/**
+ * File names of the self-signed certificate inside the data directory.
+ *
+ * @example
+ * ```ts
+ * import { SELF_SIGNED_FILES } from "./certs.ts";
+ * console.log(SELF_SIGNED_FILES.cert); // "tls-selfsigned.crt"
+ * ```
+ */
 export const SELF_SIGNED_FILES = { cert: "tls-selfsigned.crt", key: "tls-selfsigned.key" } as const;
 
 const IP_RE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;

@@ -68,7 +68,18 @@ class ChunkQueue {
   }
 }
 
-/** Pauses and resumes the raw source under a wrapping stream (TCP under TLS). */
+/**
+ * Pauses and resumes the raw source under a wrapping stream (TCP under TLS).
+ *
+ * @example
+ * ```ts
+ * import type { FlowControl } from "./conn.ts";
+ * import { PassThrough } from "node:stream";
+ * const raw = new PassThrough();
+ * const fc: FlowControl = { pause: () => raw.pause(), resume: () => raw.resume() };
+ * fc.pause();
+ * ```
+ */
 export interface FlowControl {
   /** Stop reading from the network. */
   pause(): void;
@@ -294,7 +305,16 @@ export function webSocketConn(socket: WebSocket): ByteConn {
   };
 }
 
-/** The subset of an `npm:ws` client socket that {@link wsClientConn} uses. */
+/**
+ * The subset of an `npm:ws` client socket that {@link wsClientConn} uses.
+ *
+ * @example
+ * ```ts
+ * import type { WsClientSocket } from "./conn.ts";
+ * const closeIt = (ws: WsClientSocket) => ws.close(1000);
+ * console.log(typeof closeIt); // "function"
+ * ```
+ */
 export interface WsClientSocket {
   /** Sends one binary message; `cb` runs when it was written or failed. */
   send(data: Uint8Array, options: { binary: boolean }, cb: (err?: Error) => void): void;

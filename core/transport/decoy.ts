@@ -8,7 +8,17 @@
  * @module
  */
 
-/** Options of {@link decoySite}. */
+/**
+ * Options of {@link decoySite}.
+ *
+ * @example
+ * ```ts
+ * import { type DecoyOptions, decoySite } from "./decoy.ts";
+ * const o: DecoyOptions = { title: "Home" };
+ * const site = decoySite(o);
+ * console.log((await site(new Request("http://x/"))).status); // 200
+ * ```
+ */
 export interface DecoyOptions {
   /** Serve files from this directory instead of the built-in site. */
   dir?: string;
@@ -16,7 +26,16 @@ export interface DecoyOptions {
   title?: string;
 }
 
-/** Answers one HTTP request like a static web server. */
+/**
+ * Answers one HTTP request like a static web server.
+ *
+ * @example
+ * ```ts
+ * import { type DecoyHandler, decoySite } from "./decoy.ts";
+ * const h: DecoyHandler = decoySite();
+ * console.log((await h(new Request("http://x/missing"))).status); // 404
+ * ```
+ */
 export type DecoyHandler = (req: Request) => Promise<Response>;
 
 interface StaticFile {

@@ -43,7 +43,20 @@ import {
   WS_SSH_PATH,
 } from "./url.ts";
 
-/** Options shared by the client dialers. */
+/**
+ * Options shared by the client dialers.
+ *
+ * @example
+ * ```ts
+ * import type { DialOptions } from "./dial.ts";
+ * const o: DialOptions = {
+ *   proxy: "socks5://127.0.0.1:1080",
+ *   fingerprint: "SHA256:" + "0".repeat(64),
+ *   alpn: ["alknet/ssh"],
+ * };
+ * console.log(o.alpn); // ["alknet/ssh"]
+ * ```
+ */
 export interface DialOptions {
   /** Upstream proxy: `socks5://[user:pass@]HOST:PORT` or `http://HOST:PORT`. */
   proxy?: string | ProxyUrl;
@@ -69,7 +82,17 @@ export interface DialOptions {
   quicKeepAliveMs?: number;
 }
 
-/** A TLS connection with the negotiated ALPN. */
+/**
+ * A TLS connection with the negotiated ALPN.
+ *
+ * @example
+ * ```ts
+ * import { dialTls, type TlsByteConn } from "./dial.ts";
+ * const c: TlsByteConn | null = await dialTls("127.0.0.1", 1, { timeoutMs: 500 }).catch(() => null);
+ * console.log(c?.alpn ?? "not connected");
+ * c?.close();
+ * ```
+ */
 export interface TlsByteConn extends ByteConn {
   /** The ALPN the server chose, or null. */
   readonly alpn: string | null;
@@ -282,7 +305,17 @@ function tlsConnAsByteConn(conn: Deno.TlsConn): ByteConn {
   };
 }
 
-/** A QUIC connection to a node, from which streams are opened. */
+/**
+ * A QUIC connection to a node, from which streams are opened.
+ *
+ * @example
+ * ```ts
+ * import { dialQuic, type QuicSession } from "./dial.ts";
+ * const s: QuicSession | null = await dialQuic("127.0.0.1", 1, { timeoutMs: 500 }).catch(() => null);
+ * console.log(s?.alpn ?? "not connected");
+ * s?.close();
+ * ```
+ */
 export interface QuicSession {
   /** The underlying connection. */
   readonly conn: Deno.QuicConn;

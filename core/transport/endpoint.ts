@@ -35,10 +35,28 @@ import { EndpointConfigError } from "./errors.ts";
 import { parseTransportUrl, type TransportUrl, WS_SSH_PATH } from "./url.ts";
 import { writeAll } from "../stream.ts";
 
-/** How a connection reached the endpoint. */
+/**
+ * How a connection reached the endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { TransportKind } from "./endpoint.ts";
+ * const t: TransportKind = "quic";
+ * console.log(t);
+ * ```
+ */
 export type TransportKind = "tcp" | "tls" | "quic" | "ws" | "wss";
 
-/** Where a connection came from. */
+/**
+ * Where a connection came from.
+ *
+ * @example
+ * ```ts
+ * import type { ConnInfo } from "./endpoint.ts";
+ * const info: ConnInfo = { remoteAddress: "127.0.0.1", remotePort: 50000, transport: "tls", alpn: "alknet/ssh" };
+ * console.log(info.alpn);
+ * ```
+ */
 export interface ConnInfo {
   /** Peer IP address. */
   remoteAddress: string;
@@ -50,19 +68,44 @@ export interface ConnInfo {
   alpn?: string;
 }
 
-/** Takes ownership of an accepted byte stream (and must close it). */
+/**
+ * Takes ownership of an accepted byte stream (and must close it).
+ *
+ * @example
+ * ```ts
+ * import type { ConnHandler } from "./endpoint.ts";
+ * const drop: ConnHandler = (conn) => conn.close();
+ * console.log(typeof drop); // "function"
+ * ```
+ */
 export type ConnHandler = (conn: ByteConn, info: ConnInfo) => void;
 
 /**
  * Answers an HTTP request; `null`/`undefined` means "not mine" (the decoy
  * site answers in stealth mode, else a plain 404).
+ *
+ * @example
+ * ```ts
+ * import type { HttpHandler } from "./endpoint.ts";
+ * const h: HttpHandler = (req) => new URL(req.url).pathname === "/health" ? new Response("ok") : null;
+ * console.log(typeof h); // "function"
+ * ```
  */
 export type HttpHandler = (
   req: Request,
   info: ConnInfo,
 ) => Response | null | undefined | Promise<Response | null | undefined>;
 
-/** The protocol handlers, fixed at start. */
+/**
+ * The protocol handlers, fixed at start.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointHandlers } from "./endpoint.ts";
+ * const handlers: EndpointHandlers = { ssh: (conn) => conn.close(), http: () => null };
+ * console.log(Object.keys(handlers));
+ * ```
+ */
 export interface EndpointHandlers {
   /** SSH sessions (ALPN `alknet/ssh`, peeked `SSH-`, WebSocket `/alknet/ssh`). */
   ssh: ConnHandler;
@@ -74,7 +117,15 @@ export interface EndpointHandlers {
   http?: HttpHandler;
 }
 
-/** Every ALPN the endpoint knows, in server preference order. */
+/**
+ * Every ALPN the endpoint knows, in server preference order.
+ *
+ * @example
+ * ```ts
+ * import { ENDPOINT_ALPNS } from "./endpoint.ts";
+ * console.log(ENDPOINT_ALPNS[0]); // "alknet/ssh"
+ * ```
+ */
 export const ENDPOINT_ALPNS = [
   "alknet/ssh",
   "alknet/call",
@@ -83,7 +134,21 @@ export const ENDPOINT_ALPNS = [
   "http/1.1",
 ] as const;
 
-/** Options of {@link listenEndpoint}. */
+/**
+ * Options of {@link listenEndpoint}.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointOptions } from "./endpoint.ts";
+ * const o: EndpointOptions = {
+ *   handlers: { ssh: (conn) => conn.close() },
+ *   stealth: true,
+ *   alpn: ["alknet/ssh", "h2", "http/1.1"],
+ *   peekTimeoutMs: 5000,
+ * };
+ * console.log(o.alpn);
+ * ```
+ */
 export interface EndpointOptions {
   /** The protocol handlers. */
   handlers: EndpointHandlers;
@@ -111,7 +176,17 @@ export interface EndpointOptions {
   logger?: Logger;
 }
 
-/** A running listener. */
+/**
+ * A running listener.
+ *
+ * @example
+ * ```ts
+ * import { type Endpoint, listenEndpoint } from "./endpoint.ts";
+ * const ep: Endpoint = await listenEndpoint("ws://127.0.0.1:0", { handlers: { ssh: (c) => c.close() } });
+ * console.log(ep.transport, ep.addr.port > 0); // ws true
+ * await ep.close();
+ * ```
+ */
 export interface Endpoint {
   /** The bound address (port resolved when 0 was asked). */
   addr: Deno.NetAddr;

@@ -34,16 +34,48 @@ import { prefixedConn } from "./conn.ts";
 import type { ConnHandler, ConnInfo } from "./endpoint.ts";
 import { type DialOptions, dialQuic, dialTls, type QuicSession } from "./dial.ts";
 
-/** The ALPN of the native data path. */
+/**
+ * The ALPN of the native data path.
+ *
+ * @example
+ * ```ts
+ * import { NATIVE_TCP_ALPN } from "./native_tcp.ts";
+ * console.log(NATIVE_TCP_ALPN); // "alknet/tcp"
+ * ```
+ */
 export const NATIVE_TCP_ALPN = "alknet/tcp";
 
-/** Header version byte. */
+/**
+ * Header version byte.
+ *
+ * @example
+ * ```ts
+ * import { NATIVE_TCP_VERSION } from "./native_tcp.ts";
+ * console.log(NATIVE_TCP_VERSION); // 1
+ * ```
+ */
 export const NATIVE_TCP_VERSION = 1;
 
-/** Longest token accepted in a header. */
+/**
+ * Longest token accepted in a header.
+ *
+ * @example
+ * ```ts
+ * import { NATIVE_TCP_MAX_TOKEN } from "./native_tcp.ts";
+ * console.log(NATIVE_TCP_MAX_TOKEN); // 1024
+ * ```
+ */
 export const NATIVE_TCP_MAX_TOKEN = 1024;
 
-/** Status bytes of the native data path. */
+/**
+ * Status bytes of the native data path.
+ *
+ * @example
+ * ```ts
+ * import { NativeTcpStatus } from "./native_tcp.ts";
+ * console.log(NativeTcpStatus.FORBIDDEN); // 1
+ * ```
+ */
 export const NativeTcpStatus = {
   OK: 0,
   FORBIDDEN: 1,
@@ -53,7 +85,16 @@ export const NativeTcpStatus = {
   TIMEOUT: 5,
 } as const;
 
-/** A status name. */
+/**
+ * A status name.
+ *
+ * @example
+ * ```ts
+ * import type { NativeTcpStatusName } from "./native_tcp.ts";
+ * const s: NativeTcpStatusName = "refused";
+ * console.log(s);
+ * ```
+ */
 export type NativeTcpStatusName = "forbidden" | "unreachable" | "refused" | "malformed" | "timeout";
 
 const STATUS_NAMES: Record<number, NativeTcpStatusName> = {
@@ -85,7 +126,16 @@ export class NativeTcpError extends Error {
   }
 }
 
-/** A parsed header. */
+/**
+ * A parsed header.
+ *
+ * @example
+ * ```ts
+ * import { encodeNativeTcpHeader, type NativeTcpHeader } from "./native_tcp.ts";
+ * const h: NativeTcpHeader = { token: "t", host: "db.internal", port: 5432 };
+ * console.log(encodeNativeTcpHeader(h)[0]); // 1
+ * ```
+ */
 export interface NativeTcpHeader {
   /** The token text. */
   token: string;
@@ -174,7 +224,19 @@ export function decodeNativeTcpHeader(
   return { header: { token, host, port }, used: end };
 }
 
-/** What a token stands for: an identity, optionally with per-key forwarding limits. */
+/**
+ * What a token stands for: an identity, optionally with per-key forwarding limits.
+ *
+ * @example
+ * ```ts
+ * import type { NativeTcpGrant } from "./native_tcp.ts";
+ * const g: NativeTcpGrant = {
+ *   identity: { id: "SHA256:x", scopes: ["relay:connect"], resources: {} },
+ *   restrictions: { noPortForwarding: false, permitOpen: ["db:5432"] },
+ * };
+ * console.log(g.identity.id);
+ * ```
+ */
 export interface NativeTcpGrant {
   /** Who. */
   identity: Identity;
@@ -182,7 +244,16 @@ export interface NativeTcpGrant {
   restrictions?: ForwardRestrictions;
 }
 
-/** Options of {@link nativeTcpHandler}. */
+/**
+ * Options of {@link nativeTcpHandler}.
+ *
+ * @example
+ * ```ts
+ * import type { NativeTcpOptions } from "./native_tcp.ts";
+ * const o: NativeTcpOptions = { resolveToken: () => null, policy: { evaluate: () => "deny" } };
+ * console.log(typeof o.resolveToken); // "function"
+ * ```
+ */
 export interface NativeTcpOptions {
   /**
    * Resolves the header's token (same authorized set as SSH). Return an
@@ -332,7 +403,17 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
   };
 }
 
-/** Opens a fresh byte stream to the node's `alknet/tcp` service. */
+/**
+ * Opens a fresh byte stream to the node's `alknet/tcp` service.
+ *
+ * @example
+ * ```ts
+ * import type { NativeStreamOpener } from "./native_tcp.ts";
+ * import { dialTls } from "./dial.ts";
+ * const open: NativeStreamOpener = () => dialTls("127.0.0.1", 443, { alpn: ["alknet/tcp"] });
+ * console.log(typeof open); // "function"
+ * ```
+ */
 export type NativeStreamOpener = () => Promise<ByteConn>;
 
 /**

@@ -10,10 +10,28 @@
 import { ForwardSpecError, parseHostPort } from "../forward_spec.ts";
 import { TransportUrlError } from "./errors.ts";
 
-/** Transport schemes for listening and connecting. */
+/**
+ * Transport schemes for listening and connecting.
+ *
+ * @example
+ * ```ts
+ * import type { TransportScheme } from "./url.ts";
+ * const s: TransportScheme = "wss";
+ * console.log(s);
+ * ```
+ */
 export type TransportScheme = "tcp" | "tls" | "quic" | "ws" | "wss";
 
-/** A parsed transport URL. */
+/**
+ * A parsed transport URL.
+ *
+ * @example
+ * ```ts
+ * import { parseTransportUrl, type TransportUrl } from "./url.ts";
+ * const u: TransportUrl = parseTransportUrl("tls://[::1]:443");
+ * console.log(u.host); // "::1"
+ * ```
+ */
 export interface TransportUrl {
   /** The scheme (`tcp` for a bare `HOST:PORT`). */
   scheme: TransportScheme;
@@ -27,7 +45,15 @@ export interface TransportUrl {
 
 const SCHEMES = new Set<TransportScheme>(["tcp", "tls", "quic", "ws", "wss"]);
 
-/** The WebSocket path that carries SSH. */
+/**
+ * The WebSocket path that carries SSH.
+ *
+ * @example
+ * ```ts
+ * import { WS_SSH_PATH } from "./url.ts";
+ * console.log(WS_SSH_PATH); // "/alknet/ssh"
+ * ```
+ */
 export const WS_SSH_PATH = "/alknet/ssh";
 
 function hostPortOf(url: string, rest: string): { host: string; port: number } {
@@ -72,7 +98,16 @@ export function parseTransportUrl(text: string): TransportUrl {
   return { scheme, host, port };
 }
 
-/** A parsed upstream proxy URL. */
+/**
+ * A parsed upstream proxy URL.
+ *
+ * @example
+ * ```ts
+ * import { parseProxyUrl, type ProxyUrl } from "./url.ts";
+ * const p: ProxyUrl = parseProxyUrl("http://127.0.0.1:3128");
+ * console.log(p.kind); // "http"
+ * ```
+ */
 export interface ProxyUrl {
   /** `socks5` (host names sent unresolved) or `http` (HTTP CONNECT). */
   kind: "socks5" | "http";
