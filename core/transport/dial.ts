@@ -488,6 +488,10 @@ export async function dialWebSocket(
     (wsOptions as { createConnection?: () => Duplex }).createConnection = () => s;
   }
   const ws = new WebSocket(target, wsOptions);
+  // Listen for messages from the start: the server's first message can arrive
+  // in the same read as the upgrade response and is emitted right after
+  // "open", before an awaiting caller would attach a listener.
+  const conn = wsClientConn(ws as unknown as WsClientSocket);
   try {
     await deadline(
       new Promise<void>((resolve, reject) => {
@@ -516,7 +520,7 @@ export async function dialWebSocket(
     }
     throw e;
   }
-  return wsClientConn(ws as unknown as WsClientSocket);
+  return conn;
 }
 
 /**
