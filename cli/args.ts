@@ -65,6 +65,22 @@ export function configDir(): string {
 }
 
 /**
+ * alknet's data directory: `$XDG_DATA_HOME/alknet`, else
+ * `~/.local/share/alknet`.
+ *
+ * @example
+ * ```ts
+ * import { dataDir } from "./args.ts";
+ * console.log(dataDir());
+ * ```
+ */
+export function dataDir(): string {
+  const xdg = Deno.env.get("XDG_DATA_HOME");
+  if (xdg) return `${xdg}/alknet`;
+  return `${Deno.env.get("HOME") ?? "."}/.local/share/alknet`;
+}
+
+/**
  * Runs a command body and turns errors into an exit code: usage errors print
  * the usage and give 2, anything else prints one line and gives 1.
  *

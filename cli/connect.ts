@@ -7,21 +7,30 @@
 
 import {
   connect,
+  type DataPathMode,
+  type DialOptions,
+  directDataPath,
   type ForwardSpec,
   type LogFormat,
   Logger,
   parseForwardSpec,
   parseHostPort,
+  parseProxyUrl,
+  parseTransportUrl,
   readPrivateKeyFile,
+  transportDialer,
+  type TransportScheme,
+  type TransportUrl,
 } from "@alknet/core";
 import { vaultKey } from "./vault_keys.ts";
 import { configDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
 
-const USAGE = `usage: alknet connect HOST:PORT --identity PATH [--socks5 HOST:PORT | --no-socks5]
+const USAGE = `usage: alknet connect TARGET --identity PATH [--socks5 HOST:PORT | --no-socks5]
                       [-L SPEC]... [-R SPEC]... [--known-hosts PATH]
                       [--host-key-fingerprint SHA256:...] [--log-format text|json]
 
-  HOST:PORT                 the node (a name, an IPv4 address or [IPv6]:PORT)
+  TARGET                    the node: HOST:PORT (SSH over TCP; a name, an IPv4 address or
+                            [IPv6]:PORT) or tcp://, tls://, quic://, ws://, wss:// URLs
   --identity PATH           your OpenSSH private key (or set ALKNET_IDENTITY)
   --vault KEYSTORE          use the vault's identity key (m/74'/0'/0'/0') instead
   --socks5 HOST:PORT        local SOCKS5 proxy address (default 127.0.0.1:1080)
@@ -30,10 +39,25 @@ const USAGE = `usage: alknet connect HOST:PORT --identity PATH [--socks5 HOST:PO
   -R [bind:]port:host:hostport   forward a port on the node to host:hostport from here
   --known-hosts PATH        known hosts file (default ${configDir()}/known_hosts)
   --host-key-fingerprint FP accept only this host key (SHA256:...)
-  --user NAME               user name sent to the server (default: $USER or alknet)`;
+  --user NAME               user name sent to the server (default: $USER or alknet)
+
+Transports:
+  --tls-ca PEM              trust this CA (tls://, quic://, wss://)
+  --tls-server-name NAME    server name for SNI and verification (default: the host)
+  --tls-fingerprint FP      accept only this certificate (SHA256:<hex>, as serve prints it)
+  --insecure                accept any certificate (testing only)
+  --proxy URL               reach the node through socks5://[user:pass@]HOST:PORT or
+                            http://HOST:PORT (CONNECT); tcp, tls, ws and wss only
+  --data-path auto|ssh|direct   on tls:// and quic://, carry SOCKS and -L connections on
+                            the native alknet/tcp path when the node offers it (auto, the
+                            default), always (direct), or never (ssh)`;
 
 /** What `connect` was asked to do, after flag parsing. */
 export interface ConnectFlags {
+  /** Transport scheme. */
+  scheme: TransportScheme;
+  /** WebSocket path, for ws:// and wss://. */
+  path?: string;
   /** Server host. */
   host: string;
   /** Server port. */
@@ -56,6 +80,10 @@ export interface ConnectFlags {
   logFormat: LogFormat;
   /** User name to send. */
   user: string;
+  /** TLS, proxy and pinning options for the transport. */
+  dial: DialOptions;
+  /** Native data path mode. */
+  dataPath: DataPathMode;
 }
 
 /**
@@ -81,11 +109,25 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
     "host-key-fingerprint": { type: "string" },
     "log-format": { type: "string" },
     user: { type: "string" },
+    "tls-ca": { type: "string" },
+    "tls-server-name": { type: "string" },
+    "tls-fingerprint": { type: "string" },
+    insecure: { type: "boolean" },
+    proxy: { type: "string" },
+    "data-path": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
-  if (positionals.length !== 1) throw new UsageError("expected exactly one HOST:PORT");
-  const { host, port } = parseHostPort(positionals[0]);
+  if (positionals.length !== 1) {
+    throw new UsageError("expected exactly one TARGET (HOST:PORT or URL)");
+  }
+  let target: TransportUrl;
+  try {
+    target = parseTransportUrl(positionals[0]);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { host, port } = target;
   if (port === 0) throw new UsageError(`port 0 in '${positionals[0]}' is not a server port`);
   const identity = values.identity ?? (values.vault ? undefined : Deno.env.get("ALKNET_IDENTITY"));
   if (!identity && !values.vault) {
@@ -112,6 +154,37 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   if (logFormat !== "text" && logFormat !== "json") {
     throw new UsageError(`--log-format must be text or json, not '${logFormat}'`);
   }
+  const dataPath = values["data-path"] ?? "auto";
+  if (dataPath !== "auto" && dataPath !== "ssh" && dataPath !== "direct") {
+    throw new UsageError(`--data-path must be auto, ssh or direct, not '${dataPath}'`);
+  }
+  if (dataPath === "direct" && target.scheme !== "tls" && target.scheme !== "quic") {
+    throw new UsageError("--data-path direct needs a tls:// or quic:// target");
+  }
+  if (values.proxy) {
+    try {
+      parseProxyUrl(values.proxy);
+    } catch (e) {
+      throw new UsageError(`--proxy: ${(e as Error).message}`);
+    }
+    if (target.scheme === "quic") throw new UsageError("--proxy cannot carry quic:// (UDP)");
+  }
+  const tlsFlags = ["tls-ca", "tls-server-name", "tls-fingerprint", "insecure"] as const;
+  const usedTls = tlsFlags.filter((f) => values[f] !== undefined);
+  if (usedTls.length && (target.scheme === "tcp" || target.scheme === "ws")) {
+    throw new UsageError(`--${usedTls[0]} applies to tls://, quic:// and wss:// targets only`);
+  }
+  const tlsFp = values["tls-fingerprint"];
+  if (tlsFp !== undefined && !/^SHA256:[0-9a-fA-F:]{64,95}$/.test(tlsFp)) {
+    throw new UsageError(`--tls-fingerprint '${tlsFp}' is not of the form SHA256:<64 hex digits>`);
+  }
+  const dial: DialOptions = {
+    proxy: values.proxy,
+    caFile: values["tls-ca"],
+    serverName: values["tls-server-name"],
+    fingerprint: tlsFp,
+    insecure: values.insecure,
+  };
   const wrap = (spec: string, flag: string, allowZero: boolean) => {
     try {
       return parseForwardSpec(spec, { allowZeroBindPort: allowZero });
@@ -120,6 +193,10 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
     }
   };
   return {
+    scheme: target.scheme,
+    path: target.path,
+    dial,
+    dataPath,
     host,
     port,
     identity,
@@ -158,9 +235,30 @@ export function main(args: string[]): Promise<number> {
     const identity = flags.vault
       ? await vaultKey(flags.vault, "identity")
       : await readPrivateKeyFile(flags.identity!);
+    const direct = flags.dataPath !== "ssh" && identity.seed &&
+        (flags.scheme === "tls" || flags.scheme === "quic")
+      ? directDataPath({
+        scheme: flags.scheme,
+        host: flags.host,
+        port: flags.port,
+        dial: flags.dial,
+        seed: identity.seed,
+        mode: flags.dataPath === "direct" ? "direct" : "auto",
+        logger,
+      })
+      : undefined;
+    if (flags.dataPath === "direct" && !direct) {
+      throw new UsageError("--data-path direct needs an Ed25519 identity (tokens are Ed25519)");
+    }
     const tunnel = await connect({
       host: flags.host,
       port: flags.port,
+      dial: transportDialer(flags.scheme, {
+        ...flags.dial,
+        alpn: ["alknet/ssh"],
+        wsPath: flags.path,
+      }),
+      direct: direct ? (h, p) => direct.open(h, p) : undefined,
       identity,
       username: flags.user,
       hostKey: {
@@ -182,6 +280,7 @@ export function main(args: string[]): Promise<number> {
     );
     await waitForShutdownSignal();
     await tunnel.close();
+    direct?.close();
     return 0;
   });
 }

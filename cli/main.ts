@@ -4,6 +4,9 @@
  * @module
  */
 
+/** The version of the `alknet` command. */
+export const VERSION = "0.1.0";
+
 /** One subcommand: a short summary and the function that runs it. */
 export interface Command {
   /** One line shown by `alknet help`. */
@@ -89,7 +92,7 @@ export async function runCli(args: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "version") {
-    console.log("alknet 0.1.0");
+    console.log(`alknet ${VERSION}`);
     return 0;
   }
   const command = COMMANDS[name];

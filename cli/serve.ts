@@ -11,12 +11,18 @@ import {
   ConfigError,
   type ConfigLayer,
   ConfigReloader,
+  egressDialer,
+  loadCertificate,
   Logger,
+  parseListenAddress,
   type PrivateKey,
   readPrivateKeyFile,
+  selfSignedCertificate,
   serve,
 } from "@alknet/core";
-import { parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
+import { CALL_WS_PATH } from "@alknet/call";
+import { nodeCalls } from "./node_calls.ts";
+import { dataDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
 import { vaultKey } from "./vault_keys.ts";
 
 const USAGE = `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault KEYSTORE)
@@ -33,6 +39,20 @@ const USAGE = `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault
   --log-format text|json    log line format on stderr (default text)
   --allow-remote-bind       let -R forwards bind non-loopback addresses
 
+Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, wss://):
+  --tls-cert PEM --tls-key PEM   certificate for tls://, quic:// and wss://
+  --tls-self-signed         generate a certificate once, keep it in the data dir, print its
+                            fingerprint (clients pin it with --tls-fingerprint)
+  --data-dir DIR            where generated state lives (default $XDG_DATA_HOME/alknet)
+  --stealth                 answer everything that is not alknet like an ordinary web server
+  --decoy-dir DIR           serve the stealth site from DIR instead of the built-in one
+  --egress-proxy URL        send outbound tunnel traffic through socks5://[user:pass@]H:P or
+                            http://H:P (host names are passed on unresolved)
+On tls:// and quic:// the ALPN picks the protocol: alknet/ssh, alknet/call (the call
+protocol; token in the first request), alknet/tcp (native data path), h2/http/1.1
+(the /alknet/call and /alknet/ssh WebSockets, else the decoy site). The call protocol is
+also served on the SSH channel to alknet-control with the SSH login's identity.
+
 SIGHUP re-reads the configuration: authorized keys, API keys, forwarding rules and
 limits change without dropping sessions; a file that does not validate is ignored
 (the old configuration stays) and the reason is logged.`;
@@ -43,6 +63,20 @@ export interface ServeFlags {
   config?: string;
   /** Vault keystore to derive the host key from. */
   vault?: string;
+  /** `--tls-cert`/`--tls-key` files. */
+  tlsCert?: string;
+  /** Private key of `tlsCert`. */
+  tlsKey?: string;
+  /** Generate/keep a self-signed certificate. */
+  tlsSelfSigned: boolean;
+  /** Data directory. */
+  dataDir: string;
+  /** Stealth decoy on. */
+  stealth: boolean;
+  /** Decoy site directory. */
+  decoyDir?: string;
+  /** Egress proxy URL. */
+  egressProxy?: string;
   /** Settings given as flags (the highest-precedence configuration layer). */
   layer: ConfigLayer;
 }
@@ -66,6 +100,13 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
     config: { type: "string" },
     "log-format": { type: "string" },
     "allow-remote-bind": { type: "boolean" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-self-signed": { type: "boolean" },
+    "data-dir": { type: "string" },
+    stealth: { type: "boolean" },
+    "decoy-dir": { type: "string" },
+    "egress-proxy": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
@@ -77,6 +118,13 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
   if (values["host-key"] && values.vault) {
     throw new UsageError("--host-key and --vault cannot be used together");
   }
+  if (!!values["tls-cert"] !== !!values["tls-key"]) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (values["tls-cert"] && values["tls-self-signed"]) {
+    throw new UsageError("--tls-cert and --tls-self-signed cannot be used together");
+  }
+  if (values["decoy-dir"] && !values.stealth) throw new UsageError("--decoy-dir needs --stealth");
   const server: NonNullable<ConfigLayer["server"]> = {};
   if (values.listen?.length) server.listen = values.listen;
   if (values["host-key"]) server.hostKey = values["host-key"];
@@ -84,7 +132,18 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
   if (values["allow-remote-bind"]) server.allowRemoteBind = true;
   const layer: ConfigLayer = { server };
   if (values["authorized-keys"]) layer.auth = { authorizedKeys: values["authorized-keys"] };
-  return { config: values.config, vault: values.vault, layer };
+  return {
+    config: values.config,
+    vault: values.vault,
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
+    tlsSelfSigned: values["tls-self-signed"] ?? false,
+    dataDir: values["data-dir"] ?? dataDir(),
+    stealth: values.stealth ?? false,
+    decoyDir: values["decoy-dir"],
+    egressProxy: values["egress-proxy"],
+    layer,
+  };
 }
 
 /**
@@ -140,6 +199,24 @@ export function main(args: string[]): Promise<number> {
       }
     };
     loudIfNoKeys();
+    let tls: { cert: string; key: string } | undefined;
+    if (flags.tlsCert) {
+      tls = await loadCertificate(flags.tlsCert, flags.tlsKey!);
+    } else if (flags.tlsSelfSigned) {
+      const names = config.server.listen.map((l) => parseListenAddress(l).host)
+        .filter((h) => h !== "0.0.0.0" && h !== "::");
+      const ck = await selfSignedCertificate(flags.dataDir, {
+        names: [...new Set(["localhost", "127.0.0.1", "::1", ...names])],
+      });
+      tls = ck;
+      logger.event("tls self-signed", { fingerprint: ck.fingerprint, dir: flags.dataDir });
+    }
+    const listeners: string[] = [];
+    const calls = nodeCalls({
+      fingerprint: hostKeys[0].fingerprint,
+      listeners,
+      identities: reloader.identities,
+    });
     const node = await serve({
       listen: config.server.listen,
       hostKeys,
@@ -148,12 +225,31 @@ export function main(args: string[]): Promise<number> {
       limiter: reloader.limiter,
       logger,
       allowRemoteBind: config.server.allowRemoteBind,
+      dial: flags.egressProxy ? egressDialer(flags.egressProxy) : undefined,
+      reserved: { "alknet-control": calls.controlChannel },
+      tls,
+      stealth: flags.stealth,
+      decoyDir: flags.decoyDir,
+      call: (conn) => calls.stream(conn),
+      http: (req) => new URL(req.url).pathname === CALL_WS_PATH ? calls.http(req) : null,
+      nativeTcp: {
+        resolveToken: (token, info) => {
+          const r = reloader.dynamic.authenticator.authorizeToken(token, info.remoteAddress);
+          return r.ok ? { identity: r.identity, restrictions: r.restrictions } : null;
+        },
+      },
     });
-    for (const a of node.addrs) {
+    for (const l of node.listening) {
+      const a = l.addr;
+      const addr = a.hostname.includes(":")
+        ? `[${a.hostname}]:${a.port}`
+        : `${a.hostname}:${a.port}`;
+      listeners.push(l.transport === "tcp" ? addr : `${l.transport}://${addr}`);
       logger.event("listening", {
-        addr: a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`,
-        transport: "tcp",
+        addr,
+        transport: l.transport,
         host_key: hostKeys[0].fingerprint,
+        alpn: l.alpn?.length ? l.alpn.join(",") : undefined,
       });
     }
     const stopReports = reloader.onReload((r) => {

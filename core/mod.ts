@@ -32,3 +32,4 @@ export * from "./socks5_client.ts";
 export * from "./limits.ts";
 export * from "./config/mod.ts";
 export * from "./transport/mod.ts";
+export * from "./direct_path.ts";

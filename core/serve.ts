@@ -15,6 +15,14 @@ import { connToDuplex, writeAll } from "./stream.ts";
 import { ForwardSpecError, parseHostPort } from "./forward_spec.ts";
 import type { Dialer } from "./dial.ts";
 import type { ConnectionLimiter } from "./limits.ts";
+import {
+  type ConnHandler,
+  type Endpoint,
+  type EndpointHandlers,
+  type HttpHandler,
+  listenEndpoint,
+} from "./transport/endpoint.ts";
+import { nativeTcpHandler, type NativeTcpOptions } from "./transport/native_tcp.ts";
 
 /** A parsed `--listen` value. */
 export interface ListenAddress {
@@ -52,7 +60,7 @@ export function parseListenAddress(text: string): ListenAddress {
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
-  /** Listen addresses (`HOST:PORT` or `tcp://HOST:PORT`); at least one. */
+  /** Listen addresses: `HOST:PORT`, `tcp://`, `tls://`, `quic://`, `ws://`, `wss://`; at least one. */
   listen: string[];
   /** Host keys (OpenSSH private keys). */
   hostKeys: PrivateKey[];
@@ -74,12 +82,41 @@ export interface ServeOptions {
   preauthTimeoutMs?: number;
   /** How long to wait for a client's first bytes (default 5 s). */
   peekTimeoutMs?: number;
+  /** Certificate and key (PEM text) for `tls://`, `quic://` and `wss://` listeners. */
+  tls?: { cert: string; key: string };
+  /** Answer every non-alknet HTTP request on TLS/WebSocket listeners like an ordinary web site. */
+  stealth?: boolean;
+  /** Serve the stealth decoy site from this directory. */
+  decoyDir?: string;
+  /** Handler for call-protocol streams (ALPN `alknet/call`). */
+  call?: ConnHandler;
+  /** Handler for HTTP requests on TLS/WebSocket listeners (e.g. the `/alknet/call` WebSocket). */
+  http?: HttpHandler;
+  /**
+   * Enables the native data path (ALPN `alknet/tcp`): tokens are resolved
+   * here, the policy is the SSH server's.
+   */
+  nativeTcp?: { resolveToken: NativeTcpOptions["resolveToken"] };
+}
+
+/** One bound listener. */
+export interface Listening {
+  /** The `--listen` value it came from. */
+  url: string;
+  /** `tcp`, `tls`, `quic`, `ws` or `wss`. */
+  transport: string;
+  /** The bound address (port resolved when 0 was asked). */
+  addr: Deno.NetAddr;
+  /** ALPNs offered (TLS and QUIC). */
+  alpn?: string[];
 }
 
 /** A running node endpoint. */
 export interface NodeServer {
   /** The bound addresses, in `listen` order (ports resolved when 0 was asked). */
   addrs: Deno.NetAddr[];
+  /** Every listener with its transport, in `listen` order. */
+  listening: Listening[];
   /** The SSH server (to swap authenticator or policy at runtime). */
   ssh: SshServer;
   /** Stops accepting, drains open sessions for `drainMs` (default 2 s), then closes them. */
@@ -107,13 +144,14 @@ const NOT_SSH_RESPONSE = new TextEncoder().encode(
  * await node.shutdown(0);
  * ```
  */
-export function serve(options: ServeOptions): Promise<NodeServer> {
+export async function serve(options: ServeOptions): Promise<NodeServer> {
   if (options.listen.length === 0) throw new Error("serve: at least one listen address is needed");
   const logger = options.logger ?? new Logger();
+  const policy = options.policy ?? { evaluate: () => "allow" as const };
   const ssh = new SshServer({
     hostKeys: options.hostKeys,
     authenticator: options.authenticator,
-    policy: options.policy ?? { evaluate: () => "allow" },
+    policy,
     logger,
     allowRemoteBind: options.allowRemoteBind,
     reserved: options.reserved,
@@ -121,23 +159,68 @@ export function serve(options: ServeOptions): Promise<NodeServer> {
     limiter: options.limiter,
     preauthTimeoutMs: options.preauthTimeoutMs,
   });
-  const listeners: Deno.TcpListener[] = [];
+  const peekTimeout = options.peekTimeoutMs ?? 5000;
+  const handlers: EndpointHandlers = {
+    ssh: (conn, info) => {
+      const limit = ssh.admit(info);
+      if (!limit) return conn.close();
+      const socket = connToDuplex(conn, {
+        remoteAddress: info.remoteAddress,
+        remotePort: info.remotePort,
+      });
+      ssh.handle(socket, { ...info, limit });
+    },
+    call: options.call,
+    http: options.http,
+    tcp: options.nativeTcp
+      ? nativeTcpHandler({
+        resolveToken: options.nativeTcp.resolveToken,
+        policy: { evaluate: (r) => ssh.policy.evaluate(r) },
+        dial: options.dial,
+        logger,
+      })
+      : undefined,
+  };
+  const listeners: { text: string; listener: Deno.TcpListener }[] = [];
+  const endpoints: Endpoint[] = [];
+  const bound: Listening[] = [];
   try {
     for (const text of options.listen) {
       const addr = parseListenAddress(text);
-      if (addr.scheme !== "tcp") {
+      if (addr.scheme === "tcp") {
+        const listener = Deno.listen({ hostname: addr.host, port: addr.port, transport: "tcp" });
+        listeners.push({ text, listener });
+        bound.push({ url: text, transport: "tcp", addr: listener.addr as Deno.NetAddr });
+        continue;
+      }
+      if (!["tls", "quic", "ws", "wss"].includes(addr.scheme)) {
         throw new ForwardSpecError(
-          `--listen '${text}': scheme ${addr.scheme}:// is not served by the SSH endpoint (use HOST:PORT or tcp://)`,
+          `--listen '${text}': unknown scheme ${addr.scheme}:// (tcp, tls, quic, ws or wss)`,
         );
       }
-      listeners.push(Deno.listen({ hostname: addr.host, port: addr.port, transport: "tcp" }));
+      if (addr.scheme !== "ws" && !options.tls) {
+        throw new ForwardSpecError(
+          `--listen '${text}': ${addr.scheme}:// needs a certificate (--tls-cert/--tls-key or --tls-self-signed)`,
+        );
+      }
+      const ep = await listenEndpoint(text, {
+        handlers,
+        cert: options.tls?.cert,
+        key: options.tls?.key,
+        stealth: options.stealth,
+        decoyDir: options.decoyDir,
+        peekTimeoutMs: peekTimeout,
+        logger,
+      });
+      endpoints.push(ep);
+      bound.push({ url: text, transport: ep.transport, addr: ep.addr, alpn: ep.alpn });
     }
   } catch (e) {
-    for (const l of listeners) l.close();
-    return Promise.reject(e);
+    for (const { listener } of listeners) listener.close();
+    await Promise.all(endpoints.map((ep) => ep.close()));
+    throw e;
   }
-  const peekTimeout = options.peekTimeoutMs ?? 5000;
-  const accepting = listeners.map(async (listener) => {
+  const accepting = listeners.map(async ({ listener }) => {
     try {
       for await (const conn of listener) {
         handleConn(conn, ssh, logger, peekTimeout).catch(() => conn.close());
@@ -145,22 +228,24 @@ export function serve(options: ServeOptions): Promise<NodeServer> {
     } catch { /* listener closed */ }
   });
   let shut: Promise<void> | undefined;
-  return Promise.resolve({
-    addrs: listeners.map((l) => l.addr as Deno.NetAddr),
+  return {
+    addrs: bound.map((b) => b.addr),
+    listening: bound,
     ssh,
     shutdown(drainMs = 2000) {
       shut ??= (async () => {
-        for (const l of listeners) {
+        for (const { listener } of listeners) {
           try {
-            l.close();
+            listener.close();
           } catch { /* closed */ }
         }
         await Promise.all(accepting);
         await ssh.shutdown(drainMs);
+        await Promise.all(endpoints.map((ep) => ep.close()));
       })();
       return shut;
     },
-  });
+  };
 }
 
 async function handleConn(

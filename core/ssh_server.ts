@@ -159,6 +159,11 @@ export class SshServer {
     });
   }
 
+  /** The current forwarding policy (changes with `update`). */
+  get policy(): ForwardingPolicy {
+    return this.#options.policy;
+  }
+
   /** The connection limiter (change limits at runtime with `limiter.setLimits`). */
   get limiter(): ConnectionLimiter {
     return this.#limiter;

@@ -16,7 +16,8 @@ import {
 } from "./ssh_client.ts";
 import type { ForwardSpec } from "./forward_spec.ts";
 import { socks5Handshake, Socks5Reply } from "./socks5.ts";
-import { relayConnDuplex } from "./stream.ts";
+import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "./stream.ts";
+import { NativeTcpError } from "./transport/native_tcp.ts";
 import { dialTcp } from "./dial.ts";
 import { hostPort, Logger } from "./log.ts";
 
@@ -37,6 +38,13 @@ export interface TunnelOptions extends SshConnectOptions {
   logger?: Logger;
   /** How long a new local connection waits for a session while reconnecting (default 10 s). */
   sessionWaitMs?: number;
+  /**
+   * A direct data path for SOCKS and `-L` connections (the native
+   * `alknet/tcp` path): resolves to a stream to `host:port`, or to `null`
+   * to send this connection through SSH instead. Its errors are reported to
+   * SOCKS clients with {@link socksReplyFor}.
+   */
+  direct?: (host: string, port: number) => Promise<ByteConn | null>;
 }
 
 /** A running tunnel client. */
@@ -55,7 +63,26 @@ export interface Tunnel {
   close(): Promise<void>;
 }
 
-function socksReplyFor(e: unknown): number {
+/**
+ * The SOCKS5 reply for a failed tunnel open: SSH open failures by reason,
+ * native data path failures by status.
+ *
+ * @example
+ * ```ts
+ * import { ChannelOpenError, socksReplyFor } from "@alknet/core";
+ * console.log(socksReplyFor(new ChannelOpenError(1, "administratively prohibited"))); // 2
+ * ```
+ */
+export function socksReplyFor(e: unknown): number {
+  if (e instanceof NativeTcpError) {
+    return e.status === "forbidden"
+      ? Socks5Reply.NOT_ALLOWED
+      : e.status === "refused"
+      ? Socks5Reply.CONNECTION_REFUSED
+      : e.status === "malformed"
+      ? Socks5Reply.GENERAL_FAILURE
+      : Socks5Reply.HOST_UNREACHABLE;
+  }
   if (e instanceof ChannelOpenError) {
     if (e.reason === 1) return Socks5Reply.NOT_ALLOWED;
     if (e.reason === 2) {
@@ -191,6 +218,19 @@ export async function connect(options: TunnelOptions): Promise<Tunnel> {
           });
           return;
         }
+        if (options.direct) {
+          let stream: ByteConn | null;
+          try {
+            stream = await options.direct(hs.request.host, hs.request.port);
+          } catch (e) {
+            return await hs.reply(socksReplyFor(e));
+          }
+          if (stream) {
+            await hs.reply(Socks5Reply.SUCCEEDED);
+            if (hs.leftover.length) await writeAll(stream, hs.leftover);
+            return await relayConns(conn, stream);
+          }
+        }
         const s = await waitSession(sessionWait);
         if (!s) return await hs.reply(Socks5Reply.GENERAL_FAILURE);
         let channel: Duplex;
@@ -211,6 +251,11 @@ export async function connect(options: TunnelOptions): Promise<Tunnel> {
       });
       localAddrs.push(l.addr as Deno.NetAddr);
       serveLocal(l, async (conn) => {
+        if (options.direct) {
+          const stream = await options.direct(spec.host, spec.hostPort).catch(() => undefined);
+          if (stream === undefined) return;
+          if (stream) return await relayConns(conn, stream);
+        }
         const s = await waitSession(sessionWait);
         if (!s) return;
         let channel: Duplex;

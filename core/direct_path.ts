@@ -1,0 +1,110 @@
+/**
+ * The client side of the native data path: SOCKS and `-L` connections ride
+ * `alknet/tcp` (a QUIC stream or a TLS connection of their own, with a
+ * signed token) instead of SSH channels, when the node offers it.
+ *
+ * @module
+ */
+
+import type { ByteConn } from "./stream.ts";
+import { mintToken } from "./auth/token.ts";
+import type { DialOptions } from "./transport/dial.ts";
+import {
+  type NativeStreamOpener,
+  NativeTcpError,
+  nativeTcpOverQuic,
+  nativeTcpOverTls,
+  openNativeTcp,
+} from "./transport/native_tcp.ts";
+import type { Logger } from "./log.ts";
+
+/** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
+export type DataPathMode = "auto" | "ssh" | "direct";
+
+/** Options of {@link directDataPath}. */
+export interface DirectDataPathOptions {
+  /** `tls` or `quic` (other transports have no native path). */
+  scheme: "tls" | "quic";
+  /** The node. */
+  host: string;
+  /** The node's port. */
+  port: number;
+  /** TLS/QUIC options (CA, server name, pinning, proxy for TLS). */
+  dial: DialOptions;
+  /** The client's Ed25519 seed, for tokens (DESIGN 4.5). */
+  seed: Uint8Array;
+  /** `auto` or `direct`. */
+  mode: "auto" | "direct";
+  /** Told once when `auto` falls back to SSH. */
+  logger?: Logger;
+}
+
+/** A native data path opener for `connect({ direct })`. */
+export interface DirectDataPath {
+  /** Opens a stream to `host:port`, or resolves to null to use SSH instead (auto mode). */
+  open(host: string, port: number): Promise<ByteConn | null>;
+  /** Closes the QUIC connection, if any. */
+  close(): void;
+}
+
+const TOKEN_REUSE_S = 60;
+
+/**
+ * Builds the opener. In `auto` mode the first failure to reach the node's
+ * `alknet/tcp` service (not offered, handshake refused) switches to SSH for
+ * good; answers from the service itself (forbidden, refused, unreachable)
+ * are passed on as errors.
+ *
+ * @example
+ * ```ts
+ * import { directDataPath } from "@alknet/core";
+ * const path = directDataPath({
+ *   scheme: "quic", host: "127.0.0.1", port: 4433, dial: { insecure: true },
+ *   seed: new Uint8Array(32), mode: "auto",
+ * });
+ * path.close();
+ * ```
+ */
+export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
+  const seed = options.seed.slice();
+  let token: { text: string; at: number } | undefined;
+  const tokenNow = () => {
+    const now = Math.floor(Date.now() / 1000);
+    if (!token || now - token.at > TOKEN_REUSE_S) token = { text: mintToken(seed, now), at: now };
+    return token.text;
+  };
+  let opener: NativeStreamOpener;
+  let closeOpener = () => {};
+  if (options.scheme === "quic") {
+    const q = nativeTcpOverQuic(options.host, options.port, options.dial);
+    opener = q.open;
+    closeOpener = () => q.close();
+  } else {
+    opener = nativeTcpOverTls(options.host, options.port, options.dial);
+  }
+  let unavailable = false;
+  return {
+    async open(host, port) {
+      if (unavailable) return null;
+      try {
+        return await openNativeTcp(opener, tokenNow(), host, port);
+      } catch (e) {
+        const notOffered = !(e instanceof NativeTcpError) ||
+          /does not offer/.test(e.message);
+        if (options.mode === "auto" && notOffered) {
+          unavailable = true;
+          options.logger?.event("data-path fallback", {
+            to: "ssh",
+            reason: "the node does not offer alknet/tcp",
+          });
+          return null;
+        }
+        throw e;
+      }
+    },
+    close() {
+      seed.fill(0);
+      closeOpener();
+    },
+  };
+}
