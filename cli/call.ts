@@ -19,6 +19,7 @@
  */
 
 import { parseArgs } from "node:util";
+import type { PrivateKey } from "@alknet/core";
 import {
   CallConnection,
   CallError,
@@ -49,6 +50,7 @@ TARGET is ws://HOST:PORT, wss://HOST:PORT, tls://HOST:PORT or ssh://HOST:PORT.
 OP is an operation name such as node/ping; JSON is its input (default {}).
 
 options:
+  --vault KEYSTORE             use the vault's identity key (m/74'/0'/0'/0') instead of --identity
   --identity KEY               Ed25519 OpenSSH private key: mints a token (ws, wss, tls)
                                and authenticates the SSH session (ssh)
   --token TOKEN                use this token instead of minting one
@@ -62,6 +64,7 @@ exit codes: 0 ok, 2 usage, 3 the call answered an error, 4 connection or authent
 
 interface Flags {
   identity?: string;
+  vault?: string;
   token?: string;
   hostKeyFingerprint?: string;
   knownHosts?: string;
@@ -81,6 +84,7 @@ function parse(args: string[]): Flags {
       strict: true,
       options: {
         identity: { type: "string", short: "i" },
+        vault: { type: "string" },
         token: { type: "string" },
         "host-key-fingerprint": { type: "string" },
         "known-hosts": { type: "string" },
@@ -101,8 +105,12 @@ function parse(args: string[]): Flags {
       throw new UsageError(`--timeout must be a positive integer`);
     }
   }
+  if (v.identity !== undefined && v.vault !== undefined) {
+    throw new UsageError("--identity and --vault cannot be used together");
+  }
   return {
     identity: v.identity,
+    vault: v.vault,
     token: v.token,
     hostKeyFingerprint: v["host-key-fingerprint"],
     knownHosts: v["known-hosts"],
@@ -139,24 +147,27 @@ function parseTarget(text: string): Target {
   return { scheme, host, port, url };
 }
 
-async function loadSeed(path: string): Promise<Uint8Array> {
-  const { readPrivateKeyFile } = await import("@alknet/core");
-  let key;
-  try {
-    key = await readPrivateKeyFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read identity ${path}: ${(e as Error).message}`);
+/** The identity key: from the vault (`--vault`) or a key file (`--identity`). */
+async function identityKey(flags: Flags): Promise<PrivateKey> {
+  if (flags.vault !== undefined) {
+    const { vaultKey } = await import("./vault_keys.ts");
+    return await vaultKey(flags.vault, "identity");
   }
-  if (!key.seed) throw new UsageError(`identity ${path} is not an Ed25519 key`);
-  return key.seed;
+  const { readPrivateKeyFile } = await import("@alknet/core");
+  try {
+    return await readPrivateKeyFile(flags.identity!);
+  } catch (e) {
+    throw new UsageError(`cannot read identity ${flags.identity}: ${(e as Error).message}`);
+  }
 }
 
 async function tokenFor(flags: Flags): Promise<string | undefined> {
   if (flags.token !== undefined) return flags.token;
-  if (flags.identity === undefined) return undefined;
-  const seed = await loadSeed(flags.identity);
+  if (flags.identity === undefined && flags.vault === undefined) return undefined;
+  const key = await identityKey(flags);
+  if (!key.seed) throw new UsageError(`identity ${flags.identity} is not an Ed25519 key`);
   const { mintToken } = await import("@alknet/core");
-  return mintToken(seed);
+  return mintToken(key.seed);
 }
 
 function configDir(): string {
@@ -184,14 +195,11 @@ async function readCa(path: string): Promise<string> {
 }
 
 async function connectSsh(target: Target, flags: Flags): Promise<CallConnection> {
-  if (flags.identity === undefined) throw new UsageError("ssh:// targets need --identity KEY");
-  const core = await import("@alknet/core");
-  let key;
-  try {
-    key = await core.readPrivateKeyFile(flags.identity);
-  } catch (e) {
-    throw new UsageError(`cannot read identity ${flags.identity}: ${(e as Error).message}`);
+  if (flags.identity === undefined && flags.vault === undefined) {
+    throw new UsageError("ssh:// targets need --identity KEY or --vault KEYSTORE");
   }
+  const core = await import("@alknet/core");
+  const key = await identityKey(flags);
   const hostKey = flags.hostKeyFingerprint !== undefined
     ? { pinnedFingerprint: flags.hostKeyFingerprint }
     : { knownHostsPath: flags.knownHosts ?? `${configDir()}/known_hosts` };
@@ -396,7 +404,9 @@ export async function tokenMain(args: string[]): Promise<number> {
       );
       return EXIT_OK;
     }
-    if (flags.identity === undefined) throw new UsageError("--identity KEY is required");
+    if (flags.identity === undefined && flags.vault === undefined) {
+      throw new UsageError("--identity KEY or --vault KEYSTORE is required");
+    }
     if (flags.positionals.length > 0) {
       throw new UsageError(`unexpected argument '${flags.positionals[0]}'`);
     }

@@ -78,6 +78,19 @@ Deno.test("vault-backed serve and connect; the exported key works with OpenSSH",
     assert.equal(new TextDecoder().decode(await readExactly(conn, 5)), "vault");
     conn.close();
 
+    // alknet call authenticates with the vault's identity too.
+    const call = await runAlknet([
+      "call",
+      `ssh://127.0.0.1:${port}`,
+      "node/info",
+      "--vault",
+      `${dir}/laptop.ks`,
+      "--host-key-fingerprint",
+      node.host.fingerprint,
+    ], { env: ENV });
+    assert.equal(call.code, 0, call.stderr);
+    assert.equal(JSON.parse(call.stdout).fingerprint, node.host.fingerprint);
+
     // The identity exported as an OpenSSH key works with the real ssh client.
     const ex = await runAlknet(
       [
