@@ -194,6 +194,12 @@ export interface Endpoint {
   transport: TransportKind;
   /** The ALPNs offered (TLS/QUIC), in order. */
   alpn: string[];
+  /**
+   * Replaces the certificate for new connections (ACME renewal). Supported
+   * on `tls://`; other transports need a restart and throw
+   * {@link EndpointConfigError}.
+   */
+  setCertificate(cert: string, key: string): void;
   /** Stops accepting and closes every connection this endpoint accepted. */
   close(): Promise<void>;
 }
@@ -256,6 +262,14 @@ function resolveAlpns(options: EndpointOptions, quic: boolean): string[] {
   }
   if (list.length === 0) throw new EndpointConfigError("no ALPN to offer");
   return [...list];
+}
+
+function noCertificateSwap(transport: string): () => never {
+  return () => {
+    throw new EndpointConfigError(
+      `${transport}:// cannot change its certificate while running; restart the listener`,
+    );
+  };
 }
 
 /** The HTTP side shared by every transport: router, stealth, internal server. */
@@ -464,6 +478,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
       addr: listener.addr as Deno.NetAddr,
       transport: "tcp",
       alpn: [],
+      setCertificate: noCertificateSwap("tcp"),
       async close() {
         closing = true;
         closeQuietly(listener);
@@ -479,7 +494,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     // TLS runs in node:tls over our own TCP sockets: Deno.listenTls
     // connections cannot take TCP_NODELAY, and node:tls server sockets lose
     // the end of stream when they were backpressured.
-    const secureContext = tls.createSecureContext({ cert: options.cert, key: options.key });
+    let secureContext = tls.createSecureContext({ cert: options.cert, key: options.key });
     const listener = Deno.listen({ hostname: u.host, port: u.port, transport: "tcp" });
     const sockets = new Set<tls.TLSSocket>();
     const accept = (raw: Deno.TcpConn) => {
@@ -535,6 +550,9 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
       addr: listener.addr as Deno.NetAddr,
       transport: "tls",
       alpn,
+      setCertificate(cert: string, key: string) {
+        secureContext = tls.createSecureContext({ cert, key });
+      },
       async close() {
         closing = true;
         closeQuietly(listener);
@@ -630,6 +648,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
       addr: endpoint.addr,
       transport: "quic",
       alpn,
+      setCertificate: noCertificateSwap("quic"),
       async close() {
         closing = true;
         for (const c of [...open]) closeQuietly(c);
@@ -661,6 +680,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     addr: server.addr as Deno.NetAddr,
     transport,
     alpn: [],
+    setCertificate: noCertificateSwap(transport),
     async close() {
       closing = true;
       for (const c of [...open]) closeQuietly(c);

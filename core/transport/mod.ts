@@ -39,3 +39,4 @@ export type {
   PolicyRequest,
 } from "../identity.ts";
 export type { LogFields, LogFormat, Logger, LogSink } from "../log.ts";
+export * from "./acme.ts";
