@@ -455,7 +455,7 @@ export function prefixedConn(conn: ByteConn, prefix: Uint8Array): ByteConn {
 
 /**
  * Wraps `conn` so `onClose` runs once when it is closed (used to track open
- * connections for shutdown).
+ * connections for shutdown); closing it twice is harmless.
  *
  * @example
  * ```ts
@@ -472,11 +472,13 @@ export function trackedConn(conn: ByteConn, onClose: () => void): ByteConn {
     write: (p) => conn.write(p),
     closeWrite: conn.closeWrite ? () => conn.closeWrite!() : undefined,
     close() {
-      if (!done) {
-        done = true;
-        onClose();
-      }
-      conn.close();
+      // Idempotent: the endpoint's shutdown and the handler may both close.
+      if (done) return;
+      done = true;
+      onClose();
+      try {
+        conn.close();
+      } catch { /* already closed underneath */ }
     },
   };
 }

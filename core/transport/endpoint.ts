@@ -11,10 +11,12 @@
  * - QUIC `alknet/ssh` runs one SSH session on the connection's first
  *   bidirectional stream; `alknet/tcp` and `alknet/call` take one connection
  *   per stream.
- * - HTTP (on TLS, on peeked TCP, and `ws://`/`wss://`) is served by
+ * - HTTP (on TLS, on peeked TCP, `ws://` and `wss://`) is served by
  *   `Deno.serve`, so HTTP/1.1 and HTTP/2 framing are Deno's: decrypted TLS
- *   bytes are relayed to a private loopback `Deno.serve`, and the real peer
- *   address is looked up by the relay's local port. `GET /alknet/ssh` with a
+ *   bytes (and peeked plain bytes) are relayed to a private loopback
+ *   `Deno.serve`, and the real peer address is looked up by the relay's
+ *   local port. `ws://` is `Deno.serve` itself; `wss://` is an HTTP-only TLS
+ *   listener (ALPN `h2`/`http/1.1`). `GET /alknet/ssh` with a
  *   WebSocket upgrade carries SSH as binary messages; other requests go to
  *   the `http` handler, then (stealth) to the decoy site.
  * - TLS is `node:tls` (its sockets take TCP_NODELAY; `Deno.listenTls`
@@ -489,8 +491,14 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     };
   }
 
-  if (u.scheme === "tls") {
-    const alpn = resolveAlpns(options, false);
+  if (u.scheme === "tls" || u.scheme === "wss") {
+    // wss:// is an HTTP-only TLS listener (Deno.serve's own TLS sockets keep
+    // Nagle on: 44 ms per two-write reply); tls:// dispatches by ALPN.
+    const httpOnly = u.scheme === "wss";
+    const alpn = httpOnly ? ["h2", "http/1.1"] : resolveAlpns(options, false);
+    if (httpOnly && typeof options.handlers?.ssh !== "function") {
+      throw new EndpointConfigError("handlers.ssh is required");
+    }
     // TLS runs in node:tls over our own TCP sockets: Deno.listenTls
     // connections cannot take TCP_NODELAY, and node:tls server sockets lose
     // the end of stream when they were backpressured.
@@ -526,16 +534,14 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
         const info: ConnInfo = {
           remoteAddress: peer.hostname,
           remotePort: peer.port,
-          transport: "tls",
+          transport: httpOnly ? "wss" : "tls",
         };
         const conn = track(duplexToConn(socket, plain));
         const negotiated = socket.alpnProtocol;
-        if (typeof negotiated === "string" && negotiated !== "") {
-          info.alpn = negotiated;
-          dispatch(negotiated, conn, info);
-        } else {
-          peekThenDispatch(conn, info).catch(() => closeQuietly(conn));
-        }
+        if (typeof negotiated === "string" && negotiated !== "") info.alpn = negotiated;
+        if (httpOnly) void http.relay(conn, new Uint8Array(0), info);
+        else if (info.alpn) dispatch(info.alpn, conn, info);
+        else peekThenDispatch(conn, info).catch(() => closeQuietly(conn));
       });
     };
     const loop = (async () => {
@@ -548,7 +554,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     })();
     return {
       addr: listener.addr as Deno.NetAddr,
-      transport: "tls",
+      transport: u.scheme,
       alpn,
       setCertificate(cert: string, key: string) {
         secureContext = tls.createSecureContext({ cert, key });
@@ -662,7 +668,7 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     };
   }
 
-  // ws:// and wss://: Deno.serve directly.
+  // ws://: Deno.serve directly (its plain TCP sockets have NODELAY).
   const ac = new AbortController();
   const transport: TransportKind = u.scheme;
   const server = Deno.serve({
@@ -671,7 +677,6 @@ function startEndpoint(url: string | TransportUrl, options: EndpointOptions): En
     signal: ac.signal,
     onListen: () => {},
     onError: () => new Response(null, { status: 500 }),
-    ...(u.scheme === "wss" ? { cert: options.cert!, key: options.key! } : {}),
   }, (req, sinfo) => {
     const addr = sinfo.remoteAddr as Deno.NetAddr;
     return http.route(req, { remoteAddress: addr.hostname, remotePort: addr.port, transport });
