@@ -240,3 +240,49 @@ Deno.test("peek: split SSH banner, short EOF, garbage, HTTP, and a silent client
     }
   }
 });
+
+Deno.test("NODELAY everywhere: a reply written in two small pieces is not held back by Nagle", async () => {
+  const { ck } = await testCert();
+  const { transportDialer } = await import("../core/transport/mod.ts");
+  for (const scheme of ["tcp", "tls", "quic", "ws", "wss"] as const) {
+    const ep = await listenEndpoint(`${scheme}://127.0.0.1:0`, {
+      ...ck,
+      handlers: {
+        ssh: (c) => {
+          (async () => {
+            const b = new Uint8Array(1024);
+            while (true) {
+              const n = await c.read(b).catch(() => null);
+              if (n === null) break;
+              await c.write(new Uint8Array([1]));
+              await c.write(new Uint8Array([2]));
+            }
+            c.close();
+          })();
+        },
+      },
+    });
+    const conn = await transportDialer(scheme, { caCerts: [ck.cert], serverName: "localhost" })(
+      "127.0.0.1",
+      ep.addr.port,
+    );
+    try {
+      if (scheme === "tcp") {
+        await conn.write(enc.encode("SSH-2.0-x\r\n"));
+        assert.equal((await readN(conn, 2)).length, 2);
+      }
+      const rounds = 20;
+      const t0 = performance.now();
+      for (let i = 0; i < rounds; i++) {
+        await conn.write(new Uint8Array([9]));
+        assert.equal((await readN(conn, 2)).length, 2);
+      }
+      const perRound = (performance.now() - t0) / rounds;
+      // With Nagle and delayed ACKs each round takes ≈ 40 ms.
+      assert.ok(perRound < 15, `${scheme}: ${perRound.toFixed(1)} ms per round trip`);
+    } finally {
+      conn.close();
+      await ep.close();
+    }
+  }
+});
