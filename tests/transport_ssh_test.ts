@@ -168,6 +168,11 @@ Deno.test("QUIC with a pinned fingerprint reads the certificate over TLS on the 
       session.close();
       await session.closed;
     }
+    // An unknown issuer is refused (and leaks nothing); --insecure accepts it.
+    await assert.rejects(transportDialer("tls", {})("127.0.0.1", tlsEp.addr.port));
+    await assert.rejects(transportDialer("quic", {})("127.0.0.1", tlsEp.addr.port));
+    const loose = await transportDialer("tls", { insecure: true })("127.0.0.1", tlsEp.addr.port);
+    loose.close();
     await assert.rejects(
       transportDialer("tls", { fingerprint: "SHA256:" + "ab".repeat(32) })(
         "127.0.0.1",

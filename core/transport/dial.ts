@@ -275,14 +275,15 @@ export async function dialTls(
     name = verificationName(options.serverName ?? host, cert.names);
   }
   const tcp = await dialTcpVia(host, port, options);
-  let conn: Deno.TlsConn;
+  let conn: Deno.TlsConn | undefined;
   let info: Deno.TlsHandshakeInfo;
   try {
     conn = await Deno.startTls(tcp, { hostname: name, caCerts, alpnProtocols: alpn });
     info = await deadline(conn.handshake(), timeoutMs, "TLS handshake");
   } catch (e) {
     try {
-      tcp.close();
+      // startTls takes over the TCP connection; close whichever is live.
+      (conn ?? tcp).close();
     } catch { /* closed */ }
     throw e;
   }
