@@ -15,6 +15,17 @@ function freePort(): number {
   return port;
 }
 
+/** Rejects when `p` has not settled within `ms` (every wait in a test is bounded). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Runs Debian's pebble (with pebble-challtestsrv as its DNS: every name is 127.0.0.1). */
 async function startPebble(dir: string) {
   await requireTool("pebble");
@@ -80,7 +91,10 @@ async function startPebble(dir: string) {
     let ready = false;
     for (let i = 0; i < 100 && !ready; i++) {
       try {
-        const r = await fetch(`https://127.0.0.1:${ports.acme}/dir`, { client });
+        const r = await fetch(`https://127.0.0.1:${ports.acme}/dir`, {
+          client,
+          signal: AbortSignal.timeout(2000),
+        });
         await r.body?.cancel();
         ready = r.ok;
       } catch {
@@ -88,7 +102,10 @@ async function startPebble(dir: string) {
       }
     }
     if (!ready) throw new Error("pebble did not start within 10 s");
-    const root = await (await fetch(`https://127.0.0.1:${ports.mgmt}/roots/0`, { client })).text();
+    const root = await (await fetch(`https://127.0.0.1:${ports.mgmt}/roots/0`, {
+      client,
+      signal: AbortSignal.timeout(5000),
+    })).text();
     return { ports, caCert: own.cert, root, stop };
   } catch (e) {
     await stop();
@@ -107,13 +124,16 @@ Deno.test("ACME against pebble: HTTP-01 issuance, cache, renewal, and a TLS endp
       http01: { hostname: "127.0.0.1", port: p.ports.http },
       caCerts: [p.caCert],
     };
-    const first = await acmeCertificate(options);
+    const first = await within(acmeCertificate(options), 60_000, "first ACME order");
     assert.ok(certificateNotAfter(first.cert).getTime() > Date.now() + 30 * 86400_000);
     const keyMode = (await Deno.stat(`${dir}/data/acme/node.alknet-test.example.key`)).mode! &
       0o777;
     assert.equal(keyMode, 0o600);
     // Cached: same certificate, no new order.
-    assert.equal((await acmeCertificate(options)).fingerprint, first.fingerprint);
+    assert.equal(
+      (await within(acmeCertificate(options), 10_000, "cached certificate")).fingerprint,
+      first.fingerprint,
+    );
 
     const ep = await listenEndpoint("tls://127.0.0.1:0", {
       ...first,
@@ -144,9 +164,9 @@ Deno.test("ACME against pebble: HTTP-01 issuance, cache, renewal, and a TLS endp
         ep.setCertificate(ck.cert, ck.key);
       });
       try {
-        const current = await manager.start();
+        const current = await within(manager.start(), 60_000, "renewal start");
         assert.notEqual(current.fingerprint, first.fingerprint);
-        assert.equal(await manager.check(), true);
+        assert.equal(await within(manager.check(), 60_000, "renewal check"), true);
         assert.equal(renewed.length, 1);
         assert.notEqual(renewed[0], current.fingerprint);
       } finally {
