@@ -73,6 +73,20 @@ const echo = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   }
 })().catch(() => {});
 
+/** `n` sequential 1 kB round trips on `conn`, in milliseconds each. */
+async function roundTrips(conn: Deno.Conn, n: number): Promise<number[]> {
+  const req = new Uint8Array(1024).fill(1);
+  const buf = new Uint8Array(65536);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await conn.write(req);
+    for (let have = 0; have < req.length;) have += (await conn.read(buf)) ?? 0;
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
 const children: Deno.ChildProcess[] = [];
 async function start(args: string[], re: RegExp): Promise<RegExpMatchArray> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -129,18 +143,7 @@ try {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(c[1]) });
   conn.setNoDelay(true);
   await socks5ClientConnect(conn, "127.0.0.1", (echo.addr as Deno.NetAddr).port);
-  const req = new Uint8Array(1024).fill(1);
-  const buf = new Uint8Array(65536);
-  async function rtts(n: number): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = performance.now();
-      await conn.write(req);
-      for (let have = 0; have < req.length;) have += (await conn.read(buf)) ?? 0;
-      out.push(performance.now() - t);
-    }
-    return out;
-  }
+  const rtts = (n: number) => roundTrips(conn, n);
   const p = (xs: number[], q: number) =>
     [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)];
   await rtts(200);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { registerNodeOperations } from "./builtins.ts";
 import { CallConnection } from "./connection.ts";
 import { connectCall } from "./connect.ts";
-import { CallError, ConnectError } from "./errors.ts";
+import { type CallError, ConnectError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 
