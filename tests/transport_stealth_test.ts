@@ -124,7 +124,11 @@ Deno.test("stealth TLS endpoint: curl (HTTP/1.1, HTTP/2), openssl s_client see a
     }
     const post = await runCmd("curl", ["-sk", "-i", "-X", "POST", "-d", "x=1", `${base}/`]);
     seen.push(post.stdout);
-    assert.match(post.stdout, /^HTTP\/2 405|^HTTP\/1\.1 405/);
+    assert.match(
+      post.stdout,
+      /^HTTP\/2 405|^HTTP\/1\.1 405/,
+      `curl exit ${post.code}: ${post.stderr}`,
+    );
 
     const s = await runCmd(
       "openssl",

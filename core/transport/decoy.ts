@@ -211,6 +211,9 @@ export function decoySite(options: DecoyOptions = {}): DecoyHandler {
 
   return async (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
+      // Discard the request body first, as nginx does, so the client is not
+      // reset while it is still sending.
+      await req.body?.cancel().catch(() => {});
       return respond(req, 405, errorPage(405, "Not Allowed"), { "content-type": "text/html" });
     }
     let path: string;
