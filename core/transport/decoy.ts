@@ -8,6 +8,19 @@
  * @module
  */
 
+async function drainBody(req: Request, max: number): Promise<void> {
+  if (!req.body) return;
+  const reader = req.body.getReader();
+  try {
+    for (let seen = 0; seen <= max;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch { /* the client went away */ }
+}
+
 /**
  * Options of {@link decoySite}.
  *
@@ -211,9 +224,9 @@ export function decoySite(options: DecoyOptions = {}): DecoyHandler {
 
   return async (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      // Discard the request body first, as nginx does, so the client is not
-      // reset while it is still sending.
-      await req.body?.cancel().catch(() => {});
+      // Read and discard the request body first (up to 1 MiB), as nginx does:
+      // answering while the client is still sending resets its HTTP/2 stream.
+      await drainBody(req, 1 << 20);
       return respond(req, 405, errorPage(405, "Not Allowed"), { "content-type": "text/html" });
     }
     let path: string;
