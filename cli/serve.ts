@@ -8,12 +8,14 @@
  */
 
 import {
+  AcmeManager,
   ConfigError,
   type ConfigLayer,
   ConfigReloader,
   egressDialer,
   loadCertificate,
   Logger,
+  parseHostPort,
   parseListenAddress,
   type PrivateKey,
   readPrivateKeyFile,
@@ -44,6 +46,12 @@ Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, ws
   --tls-self-signed         generate a certificate once, keep it in the data dir, print its
                             fingerprint (clients pin it with --tls-fingerprint)
   --data-dir DIR            where generated state lives (default $XDG_DATA_HOME/alknet)
+  --acme-domain NAME        get (and renew) a certificate from an ACME CA for NAME
+                            (repeatable; HTTP-01 on port 80; kept in the data dir)
+  --acme-email ADDR         contact address for the ACME account
+  --acme-directory URL      ACME directory (default Let's Encrypt)
+  --acme-http01 HOST:PORT   where the HTTP-01 responder listens (default 0.0.0.0:80)
+  --acme-ca PEM             trust this CA for the ACME server itself (test CAs)
   --stealth                 answer everything that is not alknet like an ordinary web server
   --decoy-dir DIR           serve the stealth site from DIR instead of the built-in one
   --egress-proxy URL        send outbound tunnel traffic through socks5://[user:pass@]H:P or
@@ -77,6 +85,16 @@ export interface ServeFlags {
   decoyDir?: string;
   /** Egress proxy URL. */
   egressProxy?: string;
+  /** ACME domains (empty: no ACME). */
+  acmeDomains: string[];
+  /** ACME account e-mail. */
+  acmeEmail?: string;
+  /** ACME directory URL. */
+  acmeDirectory?: string;
+  /** HTTP-01 responder address. */
+  acmeHttp01?: { host: string; port: number };
+  /** Extra CA file for the ACME server. */
+  acmeCa?: string;
   /** Settings given as flags (the highest-precedence configuration layer). */
   layer: ConfigLayer;
 }
@@ -107,6 +125,11 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
     stealth: { type: "boolean" },
     "decoy-dir": { type: "string" },
     "egress-proxy": { type: "string" },
+    "acme-domain": { type: "string", multiple: true },
+    "acme-email": { type: "string" },
+    "acme-directory": { type: "string" },
+    "acme-http01": { type: "string" },
+    "acme-ca": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
@@ -125,6 +148,23 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
     throw new UsageError("--tls-cert and --tls-self-signed cannot be used together");
   }
   if (values["decoy-dir"] && !values.stealth) throw new UsageError("--decoy-dir needs --stealth");
+  const acmeDomains = values["acme-domain"] ?? [];
+  const certSources = [values["tls-cert"], values["tls-self-signed"], acmeDomains.length > 0]
+    .filter(Boolean).length;
+  if (certSources > 1) {
+    throw new UsageError("choose one of --tls-cert/--tls-key, --tls-self-signed and --acme-domain");
+  }
+  const acmeOnly = ["acme-email", "acme-directory", "acme-http01", "acme-ca"] as const;
+  const stray = acmeOnly.find((f) => values[f] !== undefined);
+  if (stray && acmeDomains.length === 0) throw new UsageError(`--${stray} needs --acme-domain`);
+  let acmeHttp01: { host: string; port: number } | undefined;
+  if (values["acme-http01"]) {
+    try {
+      acmeHttp01 = parseHostPort(values["acme-http01"]);
+    } catch (e) {
+      throw new UsageError(`--acme-http01: ${(e as Error).message}`);
+    }
+  }
   const server: NonNullable<ConfigLayer["server"]> = {};
   if (values.listen?.length) server.listen = values.listen;
   if (values["host-key"]) server.hostKey = values["host-key"];
@@ -142,6 +182,11 @@ export function parseServeFlags(args: string[]): ServeFlags | "help" {
     stealth: values.stealth ?? false,
     decoyDir: values["decoy-dir"],
     egressProxy: values["egress-proxy"],
+    acmeDomains,
+    acmeEmail: values["acme-email"],
+    acmeDirectory: values["acme-directory"],
+    acmeHttp01,
+    acmeCa: values["acme-ca"],
     layer,
   };
 }
@@ -211,6 +256,23 @@ export function main(args: string[]): Promise<number> {
       tls = ck;
       logger.event("tls self-signed", { fingerprint: ck.fingerprint, dir: flags.dataDir });
     }
+    let acme: AcmeManager | undefined;
+    let renewed: ((ck: { cert: string; key: string }) => void) | undefined;
+    if (flags.acmeDomains.length > 0) {
+      acme = new AcmeManager({
+        domains: flags.acmeDomains,
+        email: flags.acmeEmail,
+        directoryUrl: flags.acmeDirectory,
+        dataDir: flags.dataDir,
+        http01: flags.acmeHttp01
+          ? { hostname: flags.acmeHttp01.host, port: flags.acmeHttp01.port }
+          : undefined,
+        caCerts: flags.acmeCa ? [await Deno.readTextFile(flags.acmeCa)] : undefined,
+        logger,
+      }, (ck) => renewed?.(ck));
+      tls = await acme.start();
+      logger.event("tls acme", { domains: flags.acmeDomains.join(","), dir: flags.dataDir });
+    }
     const listeners: string[] = [];
     const calls = nodeCalls({
       fingerprint: hostKeys[0].fingerprint,
@@ -239,6 +301,10 @@ export function main(args: string[]): Promise<number> {
         },
       },
     });
+    renewed = (ck) => {
+      node.setCertificate(ck.cert, ck.key);
+      logger.event("tls renewed", { domains: flags.acmeDomains.join(",") });
+    };
     for (const l of node.listening) {
       const a = l.addr;
       const addr = a.hostname.includes(":")
@@ -267,6 +333,7 @@ export function main(args: string[]): Promise<number> {
     await waitForShutdownSignal();
     stopWatching();
     stopReports();
+    acme?.close();
     logger.event("shutdown", { drain_s: 2 });
     await node.shutdown(2000);
     return 0;

@@ -121,6 +121,12 @@ export interface NodeServer {
   ssh: SshServer;
   /** Stops accepting, drains open sessions for `drainMs` (default 2 s), then closes them. */
   shutdown(drainMs?: number): Promise<void>;
+  /**
+   * Serves a new certificate on the `tls://` and `wss://` listeners from the
+   * next handshake on (ACME renewals); `quic://` keeps its certificate until
+   * a restart.
+   */
+  setCertificate(cert: string, key: string): void;
 }
 
 const NOT_SSH_RESPONSE = new TextEncoder().encode(
@@ -232,6 +238,11 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     addrs: bound.map((b) => b.addr),
     listening: bound,
     ssh,
+    setCertificate(cert, key) {
+      for (const ep of endpoints) {
+        if (ep.transport === "tls" || ep.transport === "wss") ep.setCertificate(cert, key);
+      }
+    },
     shutdown(drainMs = 2000) {
       shut ??= (async () => {
         for (const { listener } of listeners) {
