@@ -112,4 +112,3 @@ export async function startPebble(dir: string) {
     throw e;
   }
 }
-
