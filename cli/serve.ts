@@ -257,7 +257,8 @@ export function main(args: string[]): Promise<number> {
       logger.event("tls self-signed", { fingerprint: ck.fingerprint, dir: flags.dataDir });
     }
     let acme: AcmeManager | undefined;
-    let renewed: ((ck: { cert: string; key: string }) => void) | undefined;
+    // Renewed certificates go to the listeners once they exist.
+    const renewal: { apply?: (ck: { cert: string; key: string }) => void } = {};
     if (flags.acmeDomains.length > 0) {
       acme = new AcmeManager({
         domains: flags.acmeDomains,
@@ -269,7 +270,7 @@ export function main(args: string[]): Promise<number> {
           : undefined,
         caCerts: flags.acmeCa ? [await Deno.readTextFile(flags.acmeCa)] : undefined,
         logger,
-      }, (ck) => renewed?.(ck));
+      }, (ck) => renewal.apply?.(ck));
       tls = await acme.start();
       logger.event("tls acme", { domains: flags.acmeDomains.join(","), dir: flags.dataDir });
     }
@@ -301,7 +302,7 @@ export function main(args: string[]): Promise<number> {
         },
       },
     });
-    renewed = (ck) => {
+    renewal.apply = (ck) => {
       node.setCertificate(ck.cert, ck.key);
       logger.event("tls renewed", { domains: flags.acmeDomains.join(",") });
     };
