@@ -1,8 +1,9 @@
 /**
  * Tunnel benchmark: bulk download and 1 kB request latency through
- * `alknet connect`'s SOCKS5 proxy (to `alknet serve`) and, in the same run,
- * through OpenSSH `ssh -N -D` (to OpenSSH `sshd`). Everything runs on
- * 127.0.0.1 as real processes.
+ * `alknet connect`'s SOCKS5 proxy (to `alknet serve`: SSH over TCP, and the
+ * native `alknet/tcp` data path over TLS) and, in the same run, through
+ * OpenSSH `ssh -N -D` (to OpenSSH `sshd`). Everything runs on 127.0.0.1 as
+ * real processes.
  *
  * Usage: deno run -A bench/tunnel.ts [--mb 256] [--requests 2000] [--connections 200]
  *
@@ -215,12 +216,21 @@ try {
     "serve",
     "--listen",
     "127.0.0.1:0",
+    "--listen",
+    "tls://127.0.0.1:0",
+    "--tls-self-signed",
+    "--data-dir",
+    `${dir}/data`,
     "--host-key",
     `${dir}/host`,
     "--authorized-keys",
     `${dir}/authorized_keys`,
   ]);
-  const sport = Number((await waitLine(serve, /listening addr=127\.0\.0\.1:(\d+)/))[1]);
+  const started = await waitLine(
+    serve,
+    /fingerprint=(SHA256:[0-9a-f]+)[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tcp[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tls/,
+  );
+  const [tlsFp, sport, tport] = [started[1], Number(started[2]), Number(started[3])];
   const connect = spawn(Deno.execPath(), [
     "run",
     "-A",
@@ -235,6 +245,24 @@ try {
     "127.0.0.1:0",
   ]);
   const aport = Number((await waitLine(connect, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
+  const connectTls = spawn(Deno.execPath(), [
+    "run",
+    "-A",
+    `${ROOT}cli.ts`,
+    "connect",
+    `tls://127.0.0.1:${tport}`,
+    "--identity",
+    `${dir}/id`,
+    "--host-key-fingerprint",
+    host.fingerprint,
+    "--tls-fingerprint",
+    tlsFp,
+    "--data-path",
+    "direct",
+    "--socks5",
+    "127.0.0.1:0",
+  ]);
+  const nport = Number((await waitLine(connectTls, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
 
   // OpenSSH sshd + ssh -D.
   const user = new TextDecoder().decode(
@@ -286,6 +314,7 @@ try {
     `tunnel benchmark: ${MB} MB download, ${REQUESTS} x 1 kB round trips, ${CONNECTIONS} x new connection + 1 kB`,
   );
   const a = await measure(aport);
+  const n = await measure(nport);
   const o = await measure(oport);
   const row = (name: string, r: Result) =>
     `${name.padEnd(26)} ${r.mbps.toFixed(0).padStart(6)} MB/s   rtt p50 ${
@@ -293,13 +322,16 @@ try {
     } ms  p99 ${r.rttMs.p99.toFixed(3)} ms   new-conn p50 ${r.connMs.p50.toFixed(2)} ms  p99 ${
       r.connMs.p99.toFixed(2)
     } ms`;
-  console.log(row("alknet connect -> serve", a));
+  console.log(row("alknet, SSH over TCP", a));
+  console.log(row("alknet, native over TLS", n));
   console.log(row("OpenSSH ssh -D -> sshd", o));
-  console.log(
-    `alknet/OpenSSH: throughput ${(a.mbps / o.mbps).toFixed(2)}x, rtt p50 ${
-      (a.rttMs.p50 / o.rttMs.p50).toFixed(2)
-    }x, new-conn p50 ${(a.connMs.p50 / o.connMs.p50).toFixed(2)}x`,
-  );
+  for (const [name, r] of [["SSH over TCP", a], ["native over TLS", n]] as const) {
+    console.log(
+      `alknet ${name} / OpenSSH: throughput ${(r.mbps / o.mbps).toFixed(2)}x, rtt p50 ${
+        (r.rttMs.p50 / o.rttMs.p50).toFixed(2)
+      }x, new-conn p50 ${(r.connMs.p50 / o.connMs.p50).toFixed(2)}x`,
+    );
+  }
 } finally {
   for (const c of children) {
     try {
