@@ -127,3 +127,22 @@ export function waitForShutdownSignal(): Promise<void> {
     for (const s of signals) Deno.addSignalListener(s, handler);
   });
 }
+
+/**
+ * True when something exists at `path` (a dangling symlink counts).
+ *
+ * @example
+ * ```ts
+ * import { pathExists } from "./args.ts";
+ * console.log(await pathExists("/")); // true
+ * ```
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

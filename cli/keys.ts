@@ -5,7 +5,7 @@
  */
 
 import { fingerprintOfKeyFile, generateEd25519Key } from "@alknet/core";
-import { parseFlags, runCommand, UsageError } from "./args.ts";
+import { parseFlags, pathExists, runCommand, UsageError } from "./args.ts";
 
 const KEYGEN_USAGE = `usage: alknet keygen -f PATH [--force] [--comment TEXT]
 
@@ -15,16 +15,6 @@ and prints its SHA256 fingerprint.`;
 const FINGERPRINT_USAGE = `usage: alknet fingerprint PATH
 
 Prints the SHA256 fingerprint of a public (.pub) or private key file.`;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 /**
  * Runs `alknet keygen`; resolves to the exit code.
@@ -53,7 +43,7 @@ export function keygen(args: string[]): Promise<number> {
     if (!path) throw new UsageError("-f PATH is required");
     if (!values.force) {
       for (const p of [path, `${path}.pub`]) {
-        if (await exists(p)) throw new Error(`${p} already exists (use --force to overwrite)`);
+        if (await pathExists(p)) throw new Error(`${p} already exists (use --force to overwrite)`);
       }
     }
     const comment = values.comment ?? `alknet@${Deno.hostname()}`;

@@ -48,7 +48,7 @@ import {
   writeFileAtomic,
   writeKeystoreFile,
 } from "@alknet/vault";
-import { parseFlags, UsageError } from "./args.ts";
+import { parseFlags, pathExists, UsageError } from "./args.ts";
 
 const USAGE = `usage: alknet vault <command> [options]
 
@@ -281,16 +281,6 @@ async function writeStdout(bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 function passphraseFd(value: string | undefined): PassphraseOptions {
   if (value === undefined) return {};
   if (!/^\d+$/.test(value)) throw new UsageError(`--passphrase-fd needs a number, got '${value}'`);
@@ -381,7 +371,7 @@ async function init(args: string[]): Promise<number> {
     if (values.import) throw new UsageError("--words and --import do not go together");
   }
   const fd = passphraseFd(values["passphrase-fd"]);
-  if (!values.force && await exists(path)) {
+  if (!values.force && await pathExists(path)) {
     throw new Error(`keystore ${path} already exists (use --force to overwrite)`);
   }
   const params = scryptParamsFromEnv();
@@ -612,7 +602,7 @@ async function exportSsh(args: string[]): Promise<number> {
   if (!file) throw new UsageError("-f FILE is required");
   if (!values.force) {
     for (const p of [file, `${file}.pub`]) {
-      if (await exists(p)) throw new Error(`${p} already exists (use --force to overwrite)`);
+      if (await pathExists(p)) throw new Error(`${p} already exists (use --force to overwrite)`);
     }
   }
   const vault = await openVault(path, passphraseFd(values["passphrase-fd"]));

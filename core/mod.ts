@@ -33,3 +33,4 @@ export * from "./limits.ts";
 export * from "./config/mod.ts";
 export * from "./transport/mod.ts";
 export * from "./direct_path.ts";
+export * from "./fs_errors.ts";

@@ -11,6 +11,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { Buffer } from "node:buffer";
+import { fsErrorReason } from "./fs_errors.ts";
 
 /** Why a key could not be used. */
 export type KeyErrorKind =
@@ -363,13 +364,7 @@ async function readKeyText(path: string): Promise<string> {
     if (e instanceof Deno.errors.NotFound) {
       throw new KeyError("not-found", path, "no such key file");
     }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      throw new KeyError("unreadable", path, "permission denied reading the key file");
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new KeyError("unreadable", path, "is a directory, not a key file");
-    }
-    throw new KeyError("unreadable", path, (e as Error).message);
+    throw new KeyError("unreadable", path, `cannot read the key file: ${fsErrorReason(e)}`);
   }
 }
 

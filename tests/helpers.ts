@@ -11,6 +11,23 @@ import { generateEd25519Key } from "@alknet/core";
 /** The repository root (where `cli.ts` lives). */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
 
+/**
+ * Options for the real OpenSSH client in tests: no user config, no known
+ * hosts, no prompts, only the key given with `-i`.
+ */
+export const OPENSSH_CLIENT_OPTIONS: readonly string[] = [
+  "-F",
+  "/dev/null",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "IdentitiesOnly=yes",
+];
+
 /** A running child process whose output lines are collected. */
 export class Proc {
   /** Every line printed so far on stdout and stderr. */

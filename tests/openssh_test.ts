@@ -5,6 +5,7 @@ import {
   httpServer,
   keyDir,
   makeKey,
+  OPENSSH_CLIENT_OPTIONS,
   Proc,
   readExactly,
   requireTool,
@@ -15,16 +16,7 @@ import {
 } from "./helpers.ts";
 
 const SSH_OPTS = [
-  "-F",
-  "/dev/null",
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "BatchMode=yes",
-  "-o",
-  "IdentitiesOnly=yes",
+  ...OPENSSH_CLIENT_OPTIONS,
   "-o",
   "ExitOnForwardFailure=yes",
   "-o",

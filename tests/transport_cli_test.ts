@@ -3,6 +3,7 @@ import {
   echoServer,
   freePort,
   keyDir,
+  OPENSSH_CLIENT_OPTIONS,
   Proc,
   readExactly,
   requireTool,
@@ -162,16 +163,7 @@ Deno.test("alknet serve on tcp, tls, quic, ws and wss with a self-signed certifi
         await requireTool("ssh");
         const tlsPort = await port("tls");
         const r = await run("ssh", [
-          "-F",
-          "/dev/null",
-          "-o",
-          "StrictHostKeyChecking=no",
-          "-o",
-          "UserKnownHostsFile=/dev/null",
-          "-o",
-          "BatchMode=yes",
-          "-o",
-          "IdentitiesOnly=yes",
+          ...OPENSSH_CLIENT_OPTIONS,
           "-o",
           `ProxyCommand=openssl s_client -quiet -alpn alknet/ssh -connect 127.0.0.1:${tlsPort}`,
           "-i",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   echoServer,
+  OPENSSH_CLIENT_OPTIONS,
   Proc,
   readExactly,
   requireTool,
@@ -109,16 +110,7 @@ Deno.test("vault-backed serve and connect; the exported key works with OpenSSH",
     const lf = await run("ssh-keygen", ["-lf", `${dir}/id_vault`]);
     assert.equal(lf.stdout.split(" ")[1], laptop.identity.fingerprint);
     const w = await run("ssh", [
-      "-F",
-      "/dev/null",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "IdentitiesOnly=yes",
+      ...OPENSSH_CLIENT_OPTIONS,
       "-i",
       `${dir}/id_vault`,
       "-p",

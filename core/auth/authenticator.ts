@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fsErrorReason } from "../fs_errors.ts";
 import type {
   ForwardRestrictions,
   Identity,
@@ -194,14 +195,7 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
     try {
       text = await Deno.readTextFile(path);
     } catch (e) {
-      const reason = e instanceof Deno.errors.NotFound
-        ? "no such file"
-        : e instanceof Deno.errors.PermissionDenied
-        ? "permission denied"
-        : e instanceof Deno.errors.IsADirectory
-        ? "is a directory"
-        : (e as Error).message;
-      throw new AuthorizedKeysFileError(path, reason, { cause: e });
+      throw new AuthorizedKeysFileError(path, fsErrorReason(e), { cause: e });
     }
     return AuthorizedKeysAuthenticator.fromText(text, path, warn, options);
   }

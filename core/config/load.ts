@@ -8,6 +8,7 @@
 import { parse as parseToml, TomlError } from "smol-toml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { TomlLineIndex } from "./locate.ts";
+import { fsErrorReason } from "../fs_errors.ts";
 import {
   type AlknetConfig,
   ConfigError,
@@ -132,13 +133,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     try {
       text = await Deno.readTextFile(path);
     } catch (e) {
-      const why = e instanceof Deno.errors.NotFound
-        ? "no such file"
-        : e instanceof Deno.errors.PermissionDenied
-        ? "permission denied"
-        : e instanceof Deno.errors.IsADirectory
-        ? "is a directory"
-        : (e as Error).message;
+      const why = fsErrorReason(e);
       throw new ConfigError([{ source: path, key: "(file)", message: `cannot read: ${why}` }], {
         cause: e,
       });
