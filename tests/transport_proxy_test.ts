@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { echoServer } from "./helpers.ts";
 import {
   AuthorizedKeysAuthenticator,
   connectSsh,
@@ -166,31 +167,6 @@ function connectProxy(): TestProxy {
   };
 }
 
-function echo(): { port: number; close(): Promise<void> } {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const loop = (async () => {
-    try {
-      for await (const c of l) {
-        conns.add(c);
-        c.readable.pipeTo(c.writable).catch(() => {}).finally(() => conns.delete(c));
-      }
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (l.addr as Deno.NetAddr).port,
-    async close() {
-      l.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-      await loop;
-    },
-  };
-}
-
 Deno.test("proxy URLs parse; credentials never appear in errors", () => {
   assert.deepEqual(parseProxyUrl("socks5://u:p%40ss@127.0.0.1:1080").credentials, {
     username: "u",
@@ -224,7 +200,7 @@ Deno.test("client tcp, tls, ws and wss chain through SOCKS5 and HTTP CONNECT wit
       connToDuplex(conn, { remoteAddress: info.remoteAddress, remotePort: info.remotePort }),
       info,
     );
-  const target = echo();
+  const target = echoServer();
   const eps = {
     tcp: await listenEndpoint("tcp://127.0.0.1:0", { handlers: { ssh } }),
     tls: await listenEndpoint("tls://127.0.0.1:0", { ...ck, handlers: { ssh } }),
@@ -333,7 +309,7 @@ Deno.test("client tcp, tls, ws and wss chain through SOCKS5 and HTTP CONNECT wit
 });
 
 Deno.test("egressDialer: through SOCKS5 and HTTP CONNECT, names unresolved, failures as DialError kinds", async () => {
-  const target = echo();
+  const target = echoServer();
   const socks = socksProxy();
   const http = connectProxy();
   const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });

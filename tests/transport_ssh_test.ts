@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { echoServer } from "./helpers.ts";
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import {
@@ -19,40 +20,6 @@ import {
 } from "../core/transport/mod.ts";
 import type { ByteConn } from "../core/stream.ts";
 import { randomBytes, requireTool, runCmd, testCert } from "./transport_util.ts";
-
-/** A loopback echo server. */
-function echo(): { port: number; close(): Promise<void> } {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const loop = (async () => {
-    try {
-      for await (const c of l) {
-        conns.add(c);
-        (async () => {
-          try {
-            await c.readable.pipeTo(c.writable);
-          } catch {
-            /* reset */
-          } finally {
-            conns.delete(c);
-          }
-        })();
-      }
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (l.addr as Deno.NetAddr).port,
-    async close() {
-      l.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-      await loop;
-    },
-  };
-}
 
 function sshNode() {
   const host = generateEd25519Key("host");
@@ -100,7 +67,7 @@ async function echoThrough(channel: Duplex, size: number): Promise<void> {
 Deno.test("connectSsh over tls, quic, ws and wss dialers carries a direct-tcpip echo", async () => {
   const { ck } = await testCert();
   const node = sshNode();
-  const target = echo();
+  const target = echoServer();
   const endpoints: Endpoint[] = [];
   try {
     for (const scheme of ["tls", "quic", "ws", "wss"] as TransportScheme[]) {
@@ -144,7 +111,7 @@ Deno.test("connectSsh over tls, quic, ws and wss dialers carries a direct-tcpip 
 Deno.test("QUIC with a pinned fingerprint reads the certificate over TLS on the same port", async () => {
   const { ck } = await testCert();
   const node = sshNode();
-  const target = echo();
+  const target = echoServer();
   const tlsEp = await listenEndpoint("tls://127.0.0.1:0", {
     ...ck,
     handlers: { ssh: node.handler },
@@ -195,7 +162,7 @@ Deno.test("the real OpenSSH client reaches SshServer through the TLS endpoint (o
   const node = sshNode();
   const keyPath = `${dir}/id_client`;
   await Deno.writeTextFile(keyPath, node.client.privateText, { mode: 0o600 });
-  const target = echo();
+  const target = echoServer();
   const ep = await listenEndpoint("tls://127.0.0.1:0", { ...ck, handlers: { ssh: node.handler } });
   try {
     const proxy =

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { run } from "./helpers.ts";
 import { type CertifiedKey, selfSignedCertificate } from "../core/transport/mod.ts";
 import type { ByteConn } from "../core/stream.ts";
 
@@ -94,46 +95,16 @@ export function tagHandler(tag: string, calls: string[]) {
 }
 
 /** Runs a command (bounded), returning its exit code and output. */
-export async function runCmd(
+export function runCmd(
   cmd: string,
   args: string[],
   timeoutMs = 20_000,
   stdin?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin !== undefined ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
+  return run(cmd, args, { timeoutMs, stdin });
 }
 
-/** Fails loudly when an external tool is missing. */
-export async function requireTool(name: string): Promise<void> {
-  const r = await runCmd("sh", ["-c", `command -v ${name}`]).catch(() => ({ code: 1 }));
-  if (r.code !== 0) {
-    throw new Error(
-      `required tool '${name}' is not installed; run .ci/run (it installs the test tools)`,
-    );
-  }
-}
+export { requireTool } from "./helpers.ts";
 
 /** `n` random bytes (getRandomValues is capped at 64 KiB per call). */
 export function randomBytes(n: number): Uint8Array {
