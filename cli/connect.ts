@@ -275,9 +275,6 @@ export function main(args: string[]): Promise<number> {
     tunnel.localAddrs.forEach((a) =>
       logger.event("forward listening", { kind: "local", addr: addr(a) })
     );
-    tunnel.remotePorts().forEach((p) =>
-      logger.event("forward listening", { kind: "remote", port: p })
-    );
     await waitForShutdownSignal();
     await tunnel.close();
     direct?.close();

@@ -148,6 +148,7 @@ export async function connect(options: TunnelOptions): Promise<Tunnel> {
       ports.push(await s.forwardIn(spec.bindHost ?? "localhost", spec.bindPort));
     }
     boundRemote = ports;
+    for (const port of ports) logger.event("forward listening", { kind: "remote", port });
     session = s;
     const w = waiters;
     waiters = [];

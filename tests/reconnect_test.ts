@@ -19,15 +19,32 @@ async function socksEcho(socksPort: number, echoPort: number): Promise<void> {
   conn.close();
 }
 
-Deno.test("reconnect: kill the server, start it again, the same SOCKS proxy works again", async () => {
+Deno.test("reconnect: kill the server, start it again; the same SOCKS proxy works again and -R comes back", async () => {
   const { dir } = await keyDir();
   const echo = echoServer();
   const port = freePort();
   const listen = [`127.0.0.1:${port}`];
   let server = await startServe(dir, [], { listen });
-  const client = await startConnect(dir, port);
+  const client = await startConnect(dir, port, ["-R", `0:127.0.0.1:${echo.port}`]);
+  const remotePorts = () =>
+    client.proc.lines.flatMap((l) => l.match(/forward listening kind=remote port=(\d+)/)?.[1] ?? [])
+      .map(Number);
+  const remoteEcho = async (nth: number) => {
+    const deadline = Date.now() + 30_000;
+    while (remotePorts().length < nth) {
+      if (Date.now() > deadline) {
+        throw new Error("no remote forward:\n" + client.proc.lines.join("\n"));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: remotePorts()[nth - 1] });
+    await conn.write(new TextEncoder().encode("-R ok"));
+    assert.equal(new TextDecoder().decode(await readExactly(conn, 5)), "-R ok");
+    conn.close();
+  };
   try {
     await socksEcho(client.socksPort, echo.port);
+    await remoteEcho(1);
     await server.proc.stop("SIGKILL");
     await client.proc.waitFor(/tunnel disconnected/);
     server = await startServe(dir, [], { listen });
@@ -39,6 +56,8 @@ Deno.test("reconnect: kill the server, start it again, the same SOCKS proxy work
       await new Promise((r) => setTimeout(r, 100));
     }
     await socksEcho(client.socksPort, echo.port);
+    // The -R forward is asked for again on the new session.
+    await remoteEcho(2);
   } finally {
     await client.proc.stop();
     await server.proc.stop();
