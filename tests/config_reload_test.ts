@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { generateApiKey } from "@alknet/core";
 import {
   echoServer,
   keyDir,
@@ -112,6 +113,48 @@ Deno.test("serve refuses an invalid config file at start with file, line and key
     assert.match(r.stderr, /bad\.toml:3/);
     assert.match(r.stderr, /hots_key/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("API keys and signed tokens from the configuration are accepted on the call carriers", async () => {
+  const { dir, id } = await keyDir();
+  const { key, record } = generateApiKey({ scopes: ["relay:connect"] });
+  await Deno.writeTextFile(
+    `${dir}/alknet.toml`,
+    `[server]\nlisten = ["ws://127.0.0.1:0"]\nhost_key = "${dir}/host"\n\n` +
+      `[auth]\nauthorized_keys = "${dir}/authorized_keys"\n\n[[auth.api_keys]]\n` +
+      `prefix = "${record.prefix}"\nhash = "${record.hash}"\nscopes = ["relay:connect"]\n`,
+  );
+  const server = Proc.alknet(["serve", "--config", `${dir}/alknet.toml`]);
+  try {
+    const port = Number(
+      (await server.waitFor(/listening addr=127\.0\.0\.1:(\d+) transport=ws/))[1],
+    );
+    const target = `ws://127.0.0.1:${port}`;
+    const viaKey = await runAlknet(["call", target, "node/ping", '{"k":1}', "--token", key]);
+    assert.equal(viaKey.code, 0, viaKey.stderr);
+    assert.deepEqual(JSON.parse(viaKey.stdout), { k: 1 });
+    const viaToken = await runAlknet([
+      "call",
+      target,
+      "node/ping",
+      '{"t":1}',
+      "--identity",
+      id.path,
+    ]);
+    assert.equal(viaToken.code, 0, viaToken.stderr);
+    const wrong = await runAlknet([
+      "call",
+      target,
+      "node/ping",
+      "{}",
+      "--token",
+      key.slice(0, -2) + "xx",
+    ]);
+    assert.equal(wrong.code, 4);
+  } finally {
+    await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
