@@ -12,6 +12,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import ssh2 from "ssh2";
 import { Buffer } from "node:buffer";
 import { fsErrorReason } from "./fs_errors.ts";
+import { SshReader, SshWireError, SshWriter } from "./auth/ssh_wire.ts";
 
 /** Why a key could not be used. */
 export type KeyErrorKind =
@@ -78,56 +79,15 @@ export interface PublicKey {
   comment: string;
 }
 
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function sshString(data: Uint8Array | string): Uint8Array {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  return concat([u32(bytes.length), bytes]);
-}
-
-/** Reads SSH wire strings; throws `KeyError` on truncation. */
-class WireReader {
-  #view: DataView;
-  #pos = 0;
-  constructor(readonly bytes: Uint8Array, readonly source: string) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  get remaining(): number {
-    return this.bytes.length - this.#pos;
-  }
-  uint32(): number {
-    if (this.remaining < 4) throw new KeyError("malformed", this.source, "key data is truncated");
-    const v = this.#view.getUint32(this.#pos);
-    this.#pos += 4;
-    return v;
-  }
-  bytesOf(n: number): Uint8Array {
-    if (n > this.remaining) throw new KeyError("malformed", this.source, "key data is truncated");
-    const v = this.bytes.subarray(this.#pos, this.#pos + n);
-    this.#pos += n;
-    return v;
-  }
-  string(): Uint8Array {
-    return this.bytesOf(this.uint32());
-  }
-  text(): string {
-    return new TextDecoder().decode(this.string());
+/** Reads SSH wire data, turning truncation into a `KeyError` naming the source. */
+function wire<T>(source: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof SshWireError) {
+      throw new KeyError("malformed", source, `key data is corrupt (${e.message})`);
+    }
+    throw e;
   }
 }
 
@@ -141,7 +101,7 @@ class WireReader {
  * ```
  */
 export function ed25519PublicBlob(publicKey: Uint8Array): Uint8Array {
-  return concat([sshString(ED25519), sshString(publicKey)]);
+  return new SshWriter().writeString(ED25519).writeString(publicKey).toBytes();
 }
 
 /**
@@ -168,7 +128,7 @@ export function fingerprint(publicBlob: Uint8Array): string {
  * ```
  */
 export function publicKeyLine(publicBlob: Uint8Array, comment = ""): string {
-  const type = new WireReader(publicBlob, "public key").text();
+  const type = wire("public key", () => new SshReader(publicBlob).readStringUtf8());
   const b64 = Buffer.from(publicBlob).toString("base64");
   return comment ? `${type} ${b64} ${comment}` : `${type} ${b64}`;
 }
@@ -190,28 +150,27 @@ export function encodeOpenSshPrivateKey(seed: Uint8Array, comment = ""): string 
   const pub = ed25519.getPublicKey(seed);
   const blob = ed25519PublicBlob(pub);
   const check = crypto.getRandomValues(new Uint8Array(4));
-  const secret = concat([seed, pub]);
-  const body = [
-    check,
-    check,
-    sshString(ED25519),
-    sshString(pub),
-    sshString(secret),
-    sshString(comment),
-  ];
-  let privLen = body.reduce((n, p) => n + p.length, 0);
-  const pad: number[] = [];
-  for (let i = 1; privLen % 8 !== 0; i++, privLen++) pad.push(i);
-  const priv = concat([...body, new Uint8Array(pad)]);
-  const file = concat([
-    AUTH_MAGIC,
-    sshString("none"),
-    sshString("none"),
-    sshString(new Uint8Array(0)),
-    u32(1),
-    sshString(blob),
-    sshString(priv),
-  ]);
+  const secret = new Uint8Array(64);
+  secret.set(seed);
+  secret.set(pub, 32);
+  const body = new SshWriter()
+    .writeBytes(check)
+    .writeBytes(check)
+    .writeString(ED25519)
+    .writeString(pub)
+    .writeString(secret)
+    .writeString(comment);
+  for (let i = 1; body.length % 8 !== 0; i++) body.writeByte(i);
+  const priv = body.toBytes();
+  const file = new SshWriter()
+    .writeBytes(AUTH_MAGIC)
+    .writeString("none")
+    .writeString("none")
+    .writeString(new Uint8Array(0))
+    .writeUint32(1)
+    .writeString(blob)
+    .writeString(priv)
+    .toBytes();
   secret.fill(0);
   priv.fill(0);
   const b64 = Buffer.from(file).toString("base64");
@@ -272,10 +231,14 @@ export function parsePrivateKey(text: string, source: string): PrivateKey {
   if (bytes.length < AUTH_MAGIC.length || !AUTH_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new KeyError("malformed", source, "missing openssh-key-v1 header");
   }
-  const r = new WireReader(bytes.subarray(AUTH_MAGIC.length), source);
-  const cipher = r.text();
-  const kdf = r.text();
-  r.string();
+  return wire(source, () => parseKeyFile(bytes, b64, source));
+}
+
+function parseKeyFile(bytes: Uint8Array, b64: string, source: string): PrivateKey {
+  const r = new SshReader(bytes.subarray(AUTH_MAGIC.length));
+  const cipher = r.readStringUtf8();
+  const kdf = r.readStringUtf8();
+  r.readString();
   if (cipher !== "none" || kdf !== "none") {
     throw new KeyError(
       "encrypted",
@@ -284,23 +247,23 @@ export function parsePrivateKey(text: string, source: string): PrivateKey {
         `ssh-keygen -p -N '' -f <file> removes the passphrase`,
     );
   }
-  const count = r.uint32();
+  const count = r.readUint32();
   if (count !== 1) {
     throw new KeyError("unsupported", source, `file holds ${count} keys, expected 1`);
   }
-  const publicBlob = r.string().slice();
-  const priv = new WireReader(r.string(), source);
-  const c1 = priv.uint32();
-  const c2 = priv.uint32();
+  const publicBlob = r.readString().slice();
+  const priv = new SshReader(r.readString());
+  const c1 = priv.readUint32();
+  const c2 = priv.readUint32();
   if (c1 !== c2) throw new KeyError("malformed", source, "check bytes differ (corrupted key)");
-  const type = priv.text();
+  const type = priv.readStringUtf8();
   const normalizedPem = `${PRIVATE_BEGIN}\n${
     (b64.match(/.{1,70}/g) ?? []).join("\n")
   }\n${PRIVATE_END}\n`;
   if (type === ED25519) {
-    const pub = priv.string();
-    const secret = priv.string();
-    const comment = priv.text();
+    const pub = priv.readString();
+    const secret = priv.readString();
+    const comment = priv.readStringUtf8();
     if (pub.length !== 32 || secret.length !== 64) {
       throw new KeyError("malformed", source, "Ed25519 key has the wrong length");
     }
@@ -350,7 +313,7 @@ export function parsePublicKeyLine(line: string, source: string): PublicKey {
     throw new KeyError("malformed", source, "public key is not valid base64");
   }
   const blob = new Uint8Array(Buffer.from(b64, "base64"));
-  const inner = new WireReader(blob, source).text();
+  const inner = wire(source, () => new SshReader(blob).readStringUtf8());
   if (inner !== type) {
     throw new KeyError("malformed", source, `key type ${type} does not match its data (${inner})`);
   }

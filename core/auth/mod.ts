@@ -16,7 +16,6 @@
 export { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
 export {
   algoMatchesKeyType,
-  fingerprintOf,
   keyTypeOf,
   parsePublicKeyBlob,
   PublicKeyError,

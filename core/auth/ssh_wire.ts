@@ -224,6 +224,11 @@ export class SshWriter {
     return this.writeString(names.join(","));
   }
 
+  /** How many bytes have been written. */
+  get length(): number {
+    return this.#len;
+  }
+
   /** The bytes written so far. */
   toBytes(): Uint8Array {
     const out = new Uint8Array(this.#len);
