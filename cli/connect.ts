@@ -8,13 +8,16 @@
 import {
   connect,
   type DataPathMode,
+  dialIroh,
   type DialOptions,
   directDataPath,
   type ForwardSpec,
+  type IrohUrl,
   type LogFormat,
   Logger,
   parseForwardSpec,
   parseHostPort,
+  parseIrohUrl,
   parseProxyUrl,
   parseTransportUrl,
   readPrivateKeyFile,
@@ -30,7 +33,10 @@ const USAGE = `usage: alknet connect TARGET --identity PATH [--socks5 HOST:PORT 
                       [--host-key-fingerprint SHA256:...] [--log-format text|json]
 
   TARGET                    the node: HOST:PORT (SSH over TCP; a name, an IPv4 address or
-                            [IPv6]:PORT) or tcp://, tls://, quic://, ws://, wss:// URLs
+                            [IPv6]:PORT) or tcp://, tls://, quic://, ws://, wss:// URLs,
+                            or iroh://NODEID[@HOST:PORT][?relay=off] (peer-to-peer: the node
+                            id serve prints, an optional direct address; relay=off: no relays
+                            and no discovery, the direct address only)
   --identity PATH           your OpenSSH private key (or set ALKNET_IDENTITY)
   --vault KEYSTORE          use the vault's identity key (m/74'/0'/0'/0') instead
   --socks5 HOST:PORT        local SOCKS5 proxy address (default 127.0.0.1:1080)
@@ -48,14 +54,16 @@ Transports:
   --insecure                accept any certificate (testing only)
   --proxy URL               reach the node through socks5://[user:pass@]HOST:PORT or
                             http://HOST:PORT (CONNECT); tcp, tls, ws and wss only
-  --data-path auto|ssh|direct   on tls:// and quic://, carry SOCKS and -L connections on
+  --data-path auto|ssh|direct   on tls://, quic:// and iroh://, carry SOCKS and -L connections on
                             the native alknet/tcp path when the node offers it (auto, the
                             default), always (direct), or never (ssh)`;
 
 /** What `connect` was asked to do, after flag parsing. */
 export interface ConnectFlags {
   /** Transport scheme. */
-  scheme: TransportScheme;
+  scheme: TransportScheme | "iroh";
+  /** The parsed `iroh://` target (scheme `iroh`; `host` is then the node id, `port` 22). */
+  iroh?: IrohUrl;
   /** WebSocket path, for ws:// and wss://. */
   path?: string;
   /** Server host. */
@@ -121,9 +129,18 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   if (positionals.length !== 1) {
     throw new UsageError("expected exactly one TARGET (HOST:PORT or URL)");
   }
-  let target: TransportUrl;
+  let target: Omit<TransportUrl, "scheme"> & { scheme: TransportScheme | "iroh" };
+  let iroh: IrohUrl | undefined;
   try {
-    target = parseTransportUrl(positionals[0]);
+    if (/^iroh:\/\//i.test(positionals[0])) {
+      iroh = parseIrohUrl(positionals[0]);
+      if (!iroh.nodeId) throw new Error(`'${positionals[0]}': the node id is missing`);
+      if (!iroh.relay && iroh.host === undefined) {
+        throw new Error(`'${positionals[0]}': relay=off needs a direct address (NODEID@HOST:PORT)`);
+      }
+      // Host keys are remembered under the node id (port 22: no [brackets]).
+      target = { scheme: "iroh", host: iroh.nodeId, port: 22 };
+    } else target = parseTransportUrl(positionals[0]);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -158,8 +175,11 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   if (dataPath !== "auto" && dataPath !== "ssh" && dataPath !== "direct") {
     throw new UsageError(`--data-path must be auto, ssh or direct, not '${dataPath}'`);
   }
-  if (dataPath === "direct" && target.scheme !== "tls" && target.scheme !== "quic") {
-    throw new UsageError("--data-path direct needs a tls:// or quic:// target");
+  if (
+    dataPath === "direct" && target.scheme !== "tls" && target.scheme !== "quic" &&
+    target.scheme !== "iroh"
+  ) {
+    throw new UsageError("--data-path direct needs a tls://, quic:// or iroh:// target");
   }
   if (values.proxy) {
     try {
@@ -167,11 +187,16 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
     } catch (e) {
       throw new UsageError(`--proxy: ${(e as Error).message}`);
     }
-    if (target.scheme === "quic") throw new UsageError("--proxy cannot carry quic:// (UDP)");
+    if (target.scheme === "quic" || target.scheme === "iroh") {
+      throw new UsageError(`--proxy cannot carry ${target.scheme}:// (UDP)`);
+    }
   }
   const tlsFlags = ["tls-ca", "tls-server-name", "tls-fingerprint", "insecure"] as const;
   const usedTls = tlsFlags.filter((f) => values[f] !== undefined);
-  if (usedTls.length && (target.scheme === "tcp" || target.scheme === "ws")) {
+  if (
+    usedTls.length &&
+    (target.scheme === "tcp" || target.scheme === "ws" || target.scheme === "iroh")
+  ) {
     throw new UsageError(`--${usedTls[0]} applies to tls://, quic:// and wss:// targets only`);
   }
   const tlsFp = values["tls-fingerprint"];
@@ -194,6 +219,7 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
   };
   return {
     scheme: target.scheme,
+    iroh,
     path: target.path,
     dial,
     dataPath,
@@ -236,9 +262,10 @@ export function main(args: string[]): Promise<number> {
       ? await vaultKey(flags.vault, "identity")
       : await readPrivateKeyFile(flags.identity!);
     const direct = flags.dataPath !== "ssh" && identity.seed &&
-        (flags.scheme === "tls" || flags.scheme === "quic")
+        (flags.scheme === "tls" || flags.scheme === "quic" || flags.scheme === "iroh")
       ? directDataPath({
         scheme: flags.scheme,
+        iroh: flags.iroh,
         host: flags.host,
         port: flags.port,
         dial: flags.dial,
@@ -253,11 +280,13 @@ export function main(args: string[]): Promise<number> {
     const tunnel = await connect({
       host: flags.host,
       port: flags.port,
-      dial: transportDialer(flags.scheme, {
-        ...flags.dial,
-        alpn: ["alknet/ssh"],
-        wsPath: flags.path,
-      }),
+      dial: flags.scheme === "iroh"
+        ? () => dialIroh(flags.iroh!, { alpn: "alknet/ssh", timeoutMs: 10_000 })
+        : transportDialer(flags.scheme, {
+          ...flags.dial,
+          alpn: ["alknet/ssh"],
+          wsPath: flags.path,
+        }),
       direct: direct ? (h, p) => direct.open(h, p) : undefined,
       identity,
       username: flags.user,

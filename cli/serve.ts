@@ -13,6 +13,7 @@ import {
   type ConfigLayer,
   ConfigReloader,
   egressDialer,
+  irohSecretKeyFile,
   loadCertificate,
   Logger,
   parseHostPort,
@@ -41,7 +42,9 @@ const USAGE = `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault
   --log-format text|json    log line format on stderr (default text)
   --allow-remote-bind       let -R forwards bind non-loopback addresses
 
-Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, wss://):
+Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, wss://,
+  iroh://[HOST:PORT][?relay=off] (peer-to-peer: the log prints the node id to dial; its
+  key is kept in the data dir; relay=off: no relays and no discovery, direct addresses only)):
   --tls-cert PEM --tls-key PEM   certificate for tls://, quic:// and wss://
   --tls-self-signed         generate a certificate once, keep it in the data dir, print its
                             fingerprint (clients pin it with --tls-fingerprint)
@@ -248,7 +251,8 @@ export function main(args: string[]): Promise<number> {
     if (flags.tlsCert) {
       tls = await loadCertificate(flags.tlsCert, flags.tlsKey!);
     } else if (flags.tlsSelfSigned) {
-      const names = config.server.listen.map((l) => parseListenAddress(l).host)
+      const names = config.server.listen.filter((l) => !/^iroh:\/\//i.test(l))
+        .map((l) => parseListenAddress(l).host)
         .filter((h) => h !== "0.0.0.0" && h !== "::");
       const ck = await selfSignedCertificate(flags.dataDir, {
         names: [...new Set(["localhost", "127.0.0.1", "::1", ...names])],
@@ -280,8 +284,12 @@ export function main(args: string[]): Promise<number> {
       listeners,
       identities: reloader.identities,
     });
+    const iroh = config.server.listen.some((l) => /^iroh:\/\//i.test(l))
+      ? { secretKey: await irohSecretKeyFile(`${flags.dataDir}/iroh-secret.key`) }
+      : undefined;
     const node = await serve({
       listen: config.server.listen,
+      iroh,
       hostKeys,
       authenticator: reloader.authenticator,
       policy: reloader.policy,
@@ -311,10 +319,13 @@ export function main(args: string[]): Promise<number> {
       const addr = a.hostname.includes(":")
         ? `[${a.hostname}]:${a.port}`
         : `${a.hostname}:${a.port}`;
-      listeners.push(l.transport === "tcp" ? addr : `${l.transport}://${addr}`);
+      listeners.push(
+        l.nodeId ? `iroh://${l.nodeId}` : l.transport === "tcp" ? addr : `${l.transport}://${addr}`,
+      );
       logger.event("listening", {
         addr,
         transport: l.transport,
+        node_id: l.nodeId,
         host_key: hostKeys[0].fingerprint,
         alpn: l.alpn?.length ? l.alpn.join(",") : undefined,
       });

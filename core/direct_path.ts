@@ -17,20 +17,23 @@ import {
   openNativeTcp,
 } from "./transport/native_tcp.ts";
 import type { Logger } from "./log.ts";
+import { type IrohUrl, nativeTcpOverIroh } from "./transport/iroh.ts";
 
 /** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
 export type DataPathMode = "auto" | "ssh" | "direct";
 
 /** Options of {@link directDataPath}. */
 export interface DirectDataPathOptions {
-  /** `tls` or `quic` (other transports have no native path). */
-  scheme: "tls" | "quic";
+  /** `tls`, `quic` or `iroh` (other transports have no native path). */
+  scheme: "tls" | "quic" | "iroh";
   /** The node. */
   host: string;
   /** The node's port. */
   port: number;
   /** TLS/QUIC options (CA, server name, pinning, proxy for TLS). */
   dial: DialOptions;
+  /** The node's `iroh://` URL (scheme `iroh`; `host`/`port` are then ignored). */
+  iroh?: IrohUrl;
   /** The client's Ed25519 seed, for tokens (DESIGN 4.5). */
   seed: Uint8Array;
   /** `auto` or `direct`. */
@@ -75,7 +78,11 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
   };
   let opener: NativeStreamOpener;
   let closeOpener = () => {};
-  if (options.scheme === "quic") {
+  if (options.scheme === "iroh") {
+    const q = nativeTcpOverIroh(options.iroh ?? `iroh://${options.host}`);
+    opener = q.open;
+    closeOpener = () => q.close();
+  } else if (options.scheme === "quic") {
     const q = nativeTcpOverQuic(options.host, options.port, options.dial);
     opener = q.open;
     closeOpener = () => q.close();

@@ -23,6 +23,7 @@ import {
   listenEndpoint,
 } from "./transport/endpoint.ts";
 import { nativeTcpHandler, type NativeTcpOptions } from "./transport/native_tcp.ts";
+import { type IrohListener, listenIroh } from "./transport/iroh.ts";
 
 /** A parsed `--listen` value. */
 export interface ListenAddress {
@@ -60,7 +61,10 @@ export function parseListenAddress(text: string): ListenAddress {
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
-  /** Listen addresses: `HOST:PORT`, `tcp://`, `tls://`, `quic://`, `ws://`, `wss://`; at least one. */
+  /**
+   * Listen addresses: `HOST:PORT`, `tcp://`, `tls://`, `quic://`, `ws://`, `wss://`,
+   * `iroh://[HOST:PORT][?relay=off]`; at least one.
+   */
   listen: string[];
   /** Host keys (OpenSSH private keys). */
   hostKeys: PrivateKey[];
@@ -97,6 +101,11 @@ export interface ServeOptions {
    * here, the policy is the SSH server's.
    */
   nativeTcp?: { resolveToken: NativeTcpOptions["resolveToken"] };
+  /**
+   * The iroh endpoint's 32-byte secret key (its node id is the public key);
+   * random when absent, so keep it (see `irohSecretKeyFile`) for a stable id.
+   */
+  iroh?: { secretKey?: Uint8Array };
 }
 
 /** One bound listener. */
@@ -107,8 +116,10 @@ export interface Listening {
   transport: string;
   /** The bound address (port resolved when 0 was asked). */
   addr: Deno.NetAddr;
-  /** ALPNs offered (TLS and QUIC). */
+  /** ALPNs offered (TLS, QUIC and iroh). */
   alpn?: string[];
+  /** The node id (`iroh` only): clients dial `iroh://NODEID`. */
+  nodeId?: string;
 }
 
 /** A running node endpoint. */
@@ -188,10 +199,29 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       : undefined,
   };
   const listeners: { text: string; listener: Deno.TcpListener }[] = [];
-  const endpoints: Endpoint[] = [];
+  const endpoints: (Endpoint | IrohListener)[] = [];
   const bound: Listening[] = [];
   try {
     for (const text of options.listen) {
+      if (/^iroh:\/\//i.test(text)) {
+        // The iroh binding is loaded here, on the first iroh:// listener.
+        const ep = await listenIroh({
+          url: text,
+          secretKey: options.iroh?.secretKey,
+          handlers,
+          logger,
+          peekTimeoutMs: peekTimeout,
+        });
+        endpoints.push(ep);
+        bound.push({
+          url: text,
+          transport: "iroh",
+          addr: ep.addr,
+          alpn: ep.alpn,
+          nodeId: ep.nodeId,
+        });
+        continue;
+      }
       const addr = parseListenAddress(text);
       if (addr.scheme === "tcp") {
         const listener = Deno.listen({ hostname: addr.host, port: addr.port, transport: "tcp" });
@@ -201,7 +231,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       }
       if (!["tls", "quic", "ws", "wss"].includes(addr.scheme)) {
         throw new ForwardSpecError(
-          `--listen '${text}': unknown scheme ${addr.scheme}:// (tcp, tls, quic, ws or wss)`,
+          `--listen '${text}': unknown scheme ${addr.scheme}:// (tcp, tls, quic, ws, wss or iroh)`,
         );
       }
       if (addr.scheme !== "ws" && !options.tls) {
@@ -240,7 +270,9 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     ssh,
     setCertificate(cert, key) {
       for (const ep of endpoints) {
-        if (ep.transport === "tls" || ep.transport === "wss") ep.setCertificate(cert, key);
+        if ("transport" in ep && (ep.transport === "tls" || ep.transport === "wss")) {
+          ep.setCertificate(cert, key);
+        }
       }
     },
     shutdown(drainMs = 2000) {

@@ -47,7 +47,7 @@ import { writeAll } from "../stream.ts";
  * console.log(t);
  * ```
  */
-export type TransportKind = "tcp" | "tls" | "quic" | "ws" | "wss";
+export type TransportKind = "tcp" | "tls" | "quic" | "ws" | "wss" | "iroh";
 
 /**
  * Where a connection came from.
@@ -64,10 +64,12 @@ export interface ConnInfo {
   remoteAddress: string;
   /** Peer port. */
   remotePort: number;
-  /** `tcp`, `tls`, `quic`, `ws` (WebSocket over plain HTTP) or `wss` (over TLS). */
+  /** `tcp`, `tls`, `quic`, `ws` (WebSocket over plain HTTP), `wss` (over TLS) or `iroh`. */
   transport: TransportKind;
   /** The negotiated ALPN, when there was one. */
   alpn?: string;
+  /** The peer's iroh node id (`iroh` only; authenticated by the QUIC handshake). */
+  peerId?: string;
 }
 
 /**

@@ -4,7 +4,8 @@
  * site, certificates (PEM files, a self-signed certificate in the data
  * directory, `SHA256:` fingerprints for pinning), client dialers for every
  * transport with SOCKS5 / HTTP CONNECT proxy chaining, a proxying egress
- * dialer for the server, and the native `alknet/tcp` data path.
+ * dialer for the server, the native `alknet/tcp` data path, and the optional
+ * peer-to-peer `iroh://` transport (its native binding loaded only when used).
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export * from "./endpoint.ts";
 export * from "./proxy.ts";
 export * from "./dial.ts";
 export * from "./native_tcp.ts";
+export * from "./iroh.ts";
 
 // Types from the rest of @alknet/core that this API refers to.
 export type { ByteConn } from "../stream.ts";
