@@ -421,3 +421,30 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
   return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * Sends `size` bytes through a SOCKS5 CONNECT to an echo server and checks
+ * they come back unchanged; returns the SOCKS reply code (0 when it worked).
+ */
+export async function socksEcho(
+  socksPort: number,
+  echoPort: number,
+  size = 1024 * 1024,
+): Promise<number> {
+  const { reply, conn } = await socks5Connect(socksPort, { host: "127.0.0.1", port: echoPort });
+  if (reply !== 0) {
+    conn.close();
+    return reply;
+  }
+  const data = new Uint8Array(size).map((_, i) => (i * 31 + 7) & 255);
+  const writer = (async () => {
+    for (let off = 0; off < size;) off += await conn.write(data.subarray(off, off + 65536));
+  })();
+  const back = await readExactly(conn, size, 30_000);
+  await writer;
+  conn.close();
+  if (await sha256Hex(back) !== await sha256Hex(data)) {
+    throw new Error("SOCKS echo: checksum mismatch");
+  }
+  return 0;
+}

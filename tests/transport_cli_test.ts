@@ -5,30 +5,12 @@ import {
   keyDir,
   OPENSSH_CLIENT_OPTIONS,
   Proc,
-  readExactly,
   requireTool,
   run,
   runAlknet,
-  sha256Hex,
   socks5Connect,
+  socksEcho,
 } from "./helpers.ts";
-
-async function socksEcho(socksPort: number, echoPort: number, size = 1024 * 1024): Promise<number> {
-  const { reply, conn } = await socks5Connect(socksPort, { host: "127.0.0.1", port: echoPort });
-  if (reply !== 0) {
-    conn.close();
-    return reply;
-  }
-  const data = new Uint8Array(size).map((_, i) => (i * 31 + 7) & 255);
-  const writer = (async () => {
-    for (let off = 0; off < size;) off += await conn.write(data.subarray(off, off + 65536));
-  })();
-  const back = await readExactly(conn, size, 30_000);
-  await writer;
-  conn.close();
-  assert.equal(await sha256Hex(back), await sha256Hex(data), "checksum");
-  return 0;
-}
 
 Deno.test("alknet serve on tcp, tls, quic, ws and wss with a self-signed certificate and stealth; connect, call and curl over each", async (t) => {
   await requireTool("curl");

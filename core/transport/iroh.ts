@@ -35,6 +35,7 @@ import { ForwardSpecError, parseHostPort } from "../forward_spec.ts";
 import { hostPort, type Logger } from "../log.ts";
 import type { ConnHandler, ConnInfo, EndpointHandlers } from "./endpoint.ts";
 import { TransportUrlError } from "./errors.ts";
+import { sharedSessionOpener } from "./native_tcp.ts";
 
 /**
  * The npm package of iroh's native binding for each platform
@@ -716,30 +717,7 @@ export function nativeTcpOverIroh(
   url: string | IrohUrl,
   options: IrohDialOptions = {},
 ): { open: () => Promise<ByteConn>; close(): void } {
-  let session: Promise<IrohSession> | undefined;
-  let closed = false;
-  const get = () => {
-    session ??= dialIrohSession(url, { ...options, alpn: "alknet/tcp" }).then((s) => {
-      s.closed.then(() => session = undefined);
-      return s;
-    }, (e) => {
-      session = undefined;
-      throw e;
-    });
-    return session;
-  };
-  return {
-    async open() {
-      if (closed) throw new TransportUrlError("iroh://", "opener is closed");
-      const s = await get();
-      return await s.openStream();
-    },
-    close() {
-      closed = true;
-      session?.then((s) => s.close(), () => {});
-      session = undefined;
-    },
-  };
+  return sharedSessionOpener(() => dialIrohSession(url, { ...options, alpn: "alknet/tcp" }));
 }
 
 /**

@@ -504,11 +504,42 @@ export function nativeTcpOverQuic(
   port: number,
   options: DialOptions = {},
 ): { open: NativeStreamOpener; close(): void } {
-  let session: Promise<QuicSession> | undefined;
+  return sharedSessionOpener(async () => {
+    const s = await dialQuic(host, port, { ...options, alpn: [NATIVE_TCP_ALPN] });
+    return { openStream: () => s.openStream(), close: () => s.close(), closed: s.conn.closed };
+  });
+}
+
+/** A connection that carries many streams (QUIC, iroh). */
+export interface StreamSession {
+  /** Opens one bidirectional stream. */
+  openStream(): Promise<ByteConn>;
+  /** Closes the connection. */
+  close(): void;
+  /** Settles when the connection has closed. */
+  closed: Promise<unknown>;
+}
+
+/**
+ * One connection, dialled on first use and again after it closes, with a
+ * new stream per forward: the opener the native path uses over QUIC and iroh.
+ *
+ * @example
+ * ```ts
+ * import { sharedSessionOpener } from "./native_tcp.ts";
+ * const opener = sharedSessionOpener(() => Promise.reject(new Error("offline")));
+ * await opener.open().catch((e) => console.log(e.message)); // offline
+ * opener.close();
+ * ```
+ */
+export function sharedSessionOpener(
+  dial: () => Promise<StreamSession>,
+): { open: NativeStreamOpener; close(): void } {
+  let session: Promise<StreamSession> | undefined;
   let closed = false;
   const get = () => {
-    session ??= dialQuic(host, port, { ...options, alpn: [NATIVE_TCP_ALPN] }).then((s) => {
-      s.conn.closed.then(() => session = undefined, () => session = undefined);
+    session ??= dial().then((s) => {
+      s.closed.then(() => session = undefined, () => session = undefined);
       return s;
     }, (e) => {
       session = undefined;
@@ -519,8 +550,7 @@ export function nativeTcpOverQuic(
   return {
     async open() {
       if (closed) throw new NativeTcpError("unreachable", "opener is closed");
-      const s = await get();
-      return await s.openStream();
+      return await (await get()).openStream();
     },
     close() {
       closed = true;
