@@ -2,16 +2,7 @@
 // off (`?relay=off`), peers are dialled at their direct loopback address.
 import assert from "node:assert/strict";
 import { type ByteConn, dialIroh, listenIroh, parseIrohUrl, TransportUrlError } from "@alknet/core";
-import {
-  echoServer,
-  keyDir,
-  Proc,
-  run,
-  runAlknet,
-  sha256Hex,
-  socks5Connect,
-  socksEcho,
-} from "./helpers.ts";
+import { echoServer, keyDir, Proc, run, runAlknet, sha256Hex, socksEcho } from "./helpers.ts";
 import { readN } from "./transport_util.ts";
 
 const ID = "ab".repeat(32);

@@ -32,7 +32,7 @@ import { restrictionsAllow } from "../policy.ts";
 import { hostPort, type Logger } from "../log.ts";
 import { prefixedConn } from "./conn.ts";
 import type { ConnHandler, ConnInfo } from "./endpoint.ts";
-import { type DialOptions, dialQuic, dialTls, type QuicSession } from "./dial.ts";
+import { type DialOptions, dialQuic, dialTls } from "./dial.ts";
 
 /**
  * The ALPN of the native data path.
