@@ -11,6 +11,7 @@
  * @module
  */
 
+import { Children, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { connectSsh, generateEd25519Key, parsePrivateKey, socks5ClientConnect } from "@alknet/core";
 
@@ -50,7 +51,6 @@ if (values["attack-port"]) {
   console.log(refused);
   Deno.exit(0);
 }
-const ROOT = new URL("..", import.meta.url).pathname;
 
 const dir = await Deno.makeTempDir({ prefix: "alknet-abuse-" });
 const host = generateEd25519Key("host");
@@ -87,30 +87,8 @@ async function roundTrips(conn: Deno.Conn, n: number): Promise<number[]> {
   return out;
 }
 
-const children: Deno.ChildProcess[] = [];
-async function start(args: string[], re: RegExp): Promise<RegExpMatchArray> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}cli.ts`, ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  children.push(child);
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  for (let i = 0; i < 1000; i++) {
-    const r = await reader.read();
-    if (r.done) break;
-    text += r.value;
-    const m = text.match(re);
-    if (m) {
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return m;
-    }
-  }
-  throw new Error(`no ${re} in:\n${text}`);
-}
+const children = new Children();
+const start = (args: string[], re: RegExp) => waitLine(children.alknet(args), re);
 
 try {
   const s = await start(
@@ -186,12 +164,7 @@ try {
   );
   console.log(`ratio p50 attack/idle: ${(p(during, 0.5) / p(idle, 0.5)).toFixed(2)}x`);
 } finally {
-  for (const ch of children) {
-    try {
-      ch.kill("SIGTERM");
-    } catch { /* gone */ }
-  }
-  await Promise.all(children.map((ch) => ch.status));
+  await children.stopAll();
   echo.close();
   await Deno.remove(dir, { recursive: true });
 }

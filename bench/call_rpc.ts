@@ -14,6 +14,7 @@
  * @module
  */
 
+import { selfSignedCertificate } from "@alknet/core";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
 import { newWebSocketRpcSession, RpcTarget } from "capnweb";
@@ -41,38 +42,9 @@ class EchoApi extends RpcTarget {
 
 async function selfSigned(): Promise<{ cert: string; key: string }> {
   const dir = await Deno.makeTempDir({ prefix: "alknet-bench-" });
-  const out = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-addext",
-      "subjectAltName=DNS:localhost",
-      "-days",
-      "1",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (out.code !== 0) throw new Error("openssl failed");
-  const r = {
-    cert: await Deno.readTextFile(`${dir}/cert.pem`),
-    key: await Deno.readTextFile(`${dir}/key.pem`),
-  };
+  const { cert, key } = await selfSignedCertificate(dir);
   await Deno.remove(dir, { recursive: true });
-  return r;
+  return { cert, key };
 }
 
 async function server(): Promise<void> {

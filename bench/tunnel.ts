@@ -10,6 +10,8 @@
  * @module
  */
 
+import { writeSshdConfig } from "../tests/helpers.ts";
+import { Children, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { generateEd25519Key, socks5ClientConnect } from "@alknet/core";
 
@@ -24,7 +26,6 @@ const { values } = parseArgs({
 const MB = Number(values.mb);
 const REQUESTS = Number(values.requests);
 const CONNECTIONS = Number(values.connections);
-const ROOT = new URL("..", import.meta.url).pathname;
 
 function listen(): Deno.TcpListener {
   return Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -73,41 +74,7 @@ const echo = listen();
 })().catch(() => {});
 
 const dir = await Deno.makeTempDir({ prefix: "alknet-bench-" });
-const children: Deno.ChildProcess[] = [];
-
-function spawn(cmd: string, args: string[]): Deno.ChildProcess {
-  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "piped" })
-    .spawn();
-  children.push(child);
-  return child;
-}
-
-async function waitLine(
-  child: Deno.ChildProcess,
-  re: RegExp,
-  ms = 20_000,
-): Promise<RegExpMatchArray> {
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const r = await Promise.race([
-      reader.read(),
-      new Promise<null>((res) => setTimeout(() => res(null), deadline - Date.now())),
-    ]);
-    if (r === null || r.done) break;
-    text += r.value;
-    const m = text.match(re);
-    if (m) {
-      // Keep draining so the child never blocks on a full pipe.
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return m;
-    }
-  }
-  throw new Error(`timed out waiting for ${re}; got:\n${text}`);
-}
+const children = new Children();
 
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -209,10 +176,7 @@ try {
   await Deno.writeTextFile(`${dir}/authorized_keys`, id.publicLine + "\n");
 
   // alknet serve + alknet connect.
-  const serve = spawn(Deno.execPath(), [
-    "run",
-    "-A",
-    `${ROOT}cli.ts`,
+  const serve = children.alknet([
     "serve",
     "--listen",
     "127.0.0.1:0",
@@ -231,10 +195,7 @@ try {
     /fingerprint=(SHA256:[0-9a-f]+)[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tcp[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tls/,
   );
   const [tlsFp, sport, tport] = [started[1], Number(started[2]), Number(started[3])];
-  const connect = spawn(Deno.execPath(), [
-    "run",
-    "-A",
-    `${ROOT}cli.ts`,
+  const connect = children.alknet([
     "connect",
     `127.0.0.1:${sport}`,
     "--identity",
@@ -245,10 +206,7 @@ try {
     "127.0.0.1:0",
   ]);
   const aport = Number((await waitLine(connect, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
-  const connectTls = spawn(Deno.execPath(), [
-    "run",
-    "-A",
-    `${ROOT}cli.ts`,
+  const connectTls = children.alknet([
     "connect",
     `tls://127.0.0.1:${tport}`,
     "--identity",
@@ -271,26 +229,14 @@ try {
     .trim();
   const dport = freePort();
   const oport = freePort();
-  await Deno.mkdir("/run/sshd", { recursive: true }).catch(() => {});
-  await Deno.writeTextFile(
-    `${dir}/sshd_config`,
-    [
-      `Port ${dport}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${dir}/host`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PermitRootLogin prohibit-password",
-      "AllowTcpForwarding yes",
-      "StrictModes no",
-      "UsePAM no",
-      `PidFile ${dir}/sshd.pid`,
-    ].join("\n") + "\n",
-  );
-  spawn("/usr/sbin/sshd", ["-D", "-e", "-f", `${dir}/sshd_config`]);
+  const sshdConfig = await writeSshdConfig(dir, {
+    port: dport,
+    hostKey: `${dir}/host`,
+    authorizedKeys: `${dir}/authorized_keys`,
+  });
+  children.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig]);
   await waitPort(dport);
-  spawn("ssh", [
+  children.spawn("ssh", [
     "-F",
     "/dev/null",
     "-N",
@@ -333,12 +279,7 @@ try {
     );
   }
 } finally {
-  for (const c of children) {
-    try {
-      c.kill("SIGTERM");
-    } catch { /* gone */ }
-  }
-  await Promise.all(children.map((c) => c.status));
+  await children.stopAll();
   source.close();
   echo.close();
   await Deno.remove(dir, { recursive: true });

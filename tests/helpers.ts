@@ -448,3 +448,35 @@ export async function socksEcho(
   }
   return 0;
 }
+
+/**
+ * Writes an OpenSSH `sshd_config` for a test daemon on 127.0.0.1:`port`
+ * (public keys only, forwarding allowed, no PAM, no strict modes) and makes
+ * sure `/run/sshd` exists; returns the config path for `sshd -D -e -f`.
+ */
+export async function writeSshdConfig(
+  dir: string,
+  options: { port: number; hostKey: string; authorizedKeys: string; extra?: string[] },
+): Promise<string> {
+  await Deno.mkdir("/run/sshd", { recursive: true }).catch(() => {});
+  const path = `${dir}/sshd_config`;
+  await Deno.writeTextFile(
+    path,
+    [
+      `Port ${options.port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${options.hostKey}`,
+      `AuthorizedKeysFile ${options.authorizedKeys}`,
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PubkeyAuthentication yes",
+      "PermitRootLogin prohibit-password",
+      "AllowTcpForwarding yes",
+      "StrictModes no",
+      "UsePAM no",
+      `PidFile ${dir}/sshd.pid`,
+      ...(options.extra ?? []),
+    ].join("\n") + "\n",
+  );
+  return path;
+}

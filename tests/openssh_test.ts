@@ -13,6 +13,7 @@ import {
   socks5Connect,
   startConnect,
   startServe,
+  writeSshdConfig,
 } from "./helpers.ts";
 
 const SSH_OPTS = [
@@ -191,26 +192,13 @@ Deno.test("alknet connect against a real OpenSSH sshd", async () => {
   const user = (await run("id", ["-un"])).stdout.trim();
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/sshd_host`]);
   const port = freePort();
-  await Deno.mkdir("/run/sshd", { recursive: true }).catch(() => {});
-  await Deno.writeTextFile(
-    `${dir}/sshd_config`,
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${dir}/sshd_host`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PubkeyAuthentication yes",
-      "PermitRootLogin prohibit-password",
-      "AllowTcpForwarding yes",
-      "StrictModes no",
-      "UsePAM no",
-      `PidFile ${dir}/sshd.pid`,
-      "LogLevel VERBOSE",
-    ].join("\n") + "\n",
-  );
-  const daemon = Proc.spawn(sshd, ["-D", "-e", "-f", `${dir}/sshd_config`]);
+  const sshdConfig = await writeSshdConfig(dir, {
+    port,
+    hostKey: `${dir}/sshd_host`,
+    authorizedKeys: `${dir}/authorized_keys`,
+    extra: ["LogLevel VERBOSE"],
+  });
+  const daemon = Proc.spawn(sshd, ["-D", "-e", "-f", sshdConfig]);
   try {
     await daemon.waitFor(/Server listening on 127\.0\.0\.1 port/);
     const client = await startConnect(dir, port, [

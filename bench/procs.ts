@@ -1,0 +1,66 @@
+/**
+ * Process plumbing shared by the benchmark scripts: start children (the
+ * `alknet` CLI or any command), wait for a stderr line, stop them all.
+ *
+ * @module
+ */
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The children a benchmark started; `stopAll` ends them (SIGTERM) and waits. */
+export class Children {
+  #all: Deno.ChildProcess[] = [];
+
+  /** Starts `cmd args` with stderr piped (read it with {@link waitLine}). */
+  spawn(cmd: string, args: string[]): Deno.ChildProcess {
+    const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "piped" })
+      .spawn();
+    this.#all.push(child);
+    return child;
+  }
+
+  /** Starts `deno run -A cli.ts ...args`. */
+  alknet(args: string[]): Deno.ChildProcess {
+    return this.spawn(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, ...args]);
+  }
+
+  /** Sends SIGTERM to every child and waits for all of them. */
+  async stopAll(): Promise<void> {
+    for (const c of this.#all) {
+      try {
+        c.kill("SIGTERM");
+      } catch { /* gone */ }
+    }
+    await Promise.all(this.#all.map((c) => c.status));
+  }
+}
+
+/**
+ * Reads the child's stderr until `re` matches (bounded by `ms`), then keeps
+ * draining it so the child never blocks on a full pipe. Call once per child.
+ */
+export async function waitLine(
+  child: Deno.ChildProcess,
+  re: RegExp,
+  ms = 20_000,
+): Promise<RegExpMatchArray> {
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const r = await Promise.race([
+      reader.read(),
+      new Promise<null>((res) => setTimeout(() => res(null), deadline - Date.now())),
+    ]);
+    if (r === null || r.done) break;
+    text += r.value;
+    const m = text.match(re);
+    if (m) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return m;
+    }
+  }
+  throw new Error(`timed out waiting for ${re}; got:\n${text}`);
+}
