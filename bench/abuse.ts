@@ -11,6 +11,7 @@
  * @module
  */
 
+import { echoServer } from "../tests/helpers.ts";
 import { Children, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { connectSsh, generateEd25519Key, parsePrivateKey, socks5ClientConnect } from "@alknet/core";
@@ -59,19 +60,7 @@ await Deno.writeTextFile(`${dir}/host`, host.privateText, { mode: 0o600 });
 await Deno.writeTextFile(`${dir}/id`, id.privateText, { mode: 0o600 });
 await Deno.writeTextFile(`${dir}/authorized_keys`, id.publicLine + "\n");
 
-const echo = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-(async () => {
-  for await (const c of echo) {
-    c.setNoDelay(true);
-    (async () => {
-      const b = new Uint8Array(65536);
-      try {
-        for (let n; (n = await c.read(b)) !== null;) await c.write(b.subarray(0, n));
-      } catch { /* closed */ }
-      c.close();
-    })();
-  }
-})().catch(() => {});
+const echo = echoServer();
 
 /** `n` sequential 1 kB round trips on `conn`, in milliseconds each. */
 async function roundTrips(conn: Deno.Conn, n: number): Promise<number[]> {
@@ -120,7 +109,7 @@ try {
   );
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(c[1]) });
   conn.setNoDelay(true);
-  await socks5ClientConnect(conn, "127.0.0.1", (echo.addr as Deno.NetAddr).port);
+  await socks5ClientConnect(conn, "127.0.0.1", echo.port);
   const rtts = (n: number) => roundTrips(conn, n);
   const p = (xs: number[], q: number) =>
     [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)];
@@ -165,6 +154,6 @@ try {
   console.log(`ratio p50 attack/idle: ${(p(during, 0.5) / p(idle, 0.5)).toFixed(2)}x`);
 } finally {
   await children.stopAll();
-  echo.close();
+  await echo.close();
   await Deno.remove(dir, { recursive: true });
 }

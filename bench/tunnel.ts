@@ -10,7 +10,7 @@
  * @module
  */
 
-import { writeSshdConfig } from "../tests/helpers.ts";
+import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
 import { Children, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { generateEd25519Key, socks5ClientConnect } from "@alknet/core";
@@ -54,24 +54,7 @@ const chunk = new Uint8Array(256 * 1024).map((_, i) => i & 255);
 })().catch(() => {});
 
 // Echo: answers every 1 kB request with 1 kB.
-const echo = listen();
-(async () => {
-  for await (const conn of echo) {
-    (async () => {
-      conn.setNoDelay(true);
-      const buf = new Uint8Array(64 * 1024);
-      try {
-        while (true) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          let off = 0;
-          while (off < n) off += await conn.write(buf.subarray(off, n));
-        }
-      } catch { /* reset */ }
-      conn.close();
-    })();
-  }
-})().catch(() => {});
+const echo = echoServer();
 
 const dir = await Deno.makeTempDir({ prefix: "alknet-bench-" });
 const children = new Children();
@@ -119,7 +102,7 @@ function stats(xs: number[]) {
 
 async function measure(proxy: number): Promise<Result> {
   // Warm up.
-  (await socks(proxy, portOf(echo))).close();
+  (await socks(proxy, echo.port)).close();
   // Bulk download.
   const conn = await socks(proxy, portOf(source));
   const buf = new Uint8Array(256 * 1024);
@@ -135,7 +118,7 @@ async function measure(proxy: number): Promise<Result> {
   if (got !== MB * 1024 * 1024) throw new Error(`short download: ${got} bytes`);
   // 1 kB request/response on an open tunnel.
   const req = new Uint8Array(1024).fill(120);
-  const e = await socks(proxy, portOf(echo));
+  const e = await socks(proxy, echo.port);
   const rtts: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const t = performance.now();
@@ -153,7 +136,7 @@ async function measure(proxy: number): Promise<Result> {
   const conns: number[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const t = performance.now();
-    const c = await socks(proxy, portOf(echo));
+    const c = await socks(proxy, echo.port);
     await c.write(req);
     let have = 0;
     while (have < req.length) {
@@ -281,6 +264,6 @@ try {
 } finally {
   await children.stopAll();
   source.close();
-  echo.close();
+  await echo.close();
   await Deno.remove(dir, { recursive: true });
 }

@@ -192,6 +192,7 @@ export function echoServer(host = "127.0.0.1"): { port: number; close(): Promise
   const loop = (async () => {
     try {
       for await (const conn of listener) {
+        conn.setNoDelay(true);
         conns.add(conn);
         (async () => {
           const buf = new Uint8Array(64 * 1024);

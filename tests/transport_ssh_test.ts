@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { echoServer } from "./helpers.ts";
+import { echoServer, OPENSSH_CLIENT_OPTIONS } from "./helpers.ts";
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import {
@@ -170,16 +170,7 @@ Deno.test("the real OpenSSH client reaches SshServer through the TLS endpoint (o
     const r = await runCmd(
       "ssh",
       [
-        "-F",
-        "/dev/null",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "IdentitiesOnly=yes",
+        ...OPENSSH_CLIENT_OPTIONS,
         "-o",
         "ConnectTimeout=10",
         "-o",
