@@ -103,6 +103,48 @@ export interface CallServer {
   close(): Promise<void>;
 }
 
+/**
+ * The least a byte stream needs for {@link duplexFromConn}: direct reads and
+ * writes and a close (a TLS/QUIC stream from the transport layer, say).
+ *
+ * @example
+ * ```ts
+ * import type { ReadWriteConn } from "./carrier_stream.ts";
+ * const conn: ReadWriteConn = {
+ *   read: () => Promise.resolve(null),
+ *   write: (b) => Promise.resolve(b.length),
+ *   close: () => {},
+ * };
+ * ```
+ */
+export interface ReadWriteConn {
+  /** Reads into the buffer; resolves to the count or null at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of the buffer; resolves to the count written. */
+  write(data: Uint8Array): Promise<number>;
+  /** Closes both directions. */
+  close(): void;
+}
+
+function pullingReadable(conn: ReadWriteConn): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const buf = new Uint8Array(64 * 1024);
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) c.close();
+      else c.enqueue(buf.subarray(0, n));
+    },
+  }, { highWaterMark: 0 });
+}
+
+function pushingWritable(conn: ReadWriteConn): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+    },
+  });
+}
+
 function noDelay(conn: unknown): void {
   const c = conn as { setNoDelay?: (v: boolean) => void };
   try {
@@ -113,7 +155,8 @@ function noDelay(conn: unknown): void {
 }
 
 /**
- * A {@link ByteDuplex} over a `Deno.Conn` (TCP or TLS) that reads and writes
+ * A {@link ByteDuplex} over a `Deno.Conn` (TCP or TLS), or any
+ * {@link ReadWriteConn}, that reads and writes
  * the connection directly (its streams are only created if asked for) and
  * closes it when the transport closes. Use it for connections the endpoint
  * accepted itself, e.g. TLS connections with ALPN `alknet/call`.
@@ -132,14 +175,18 @@ function noDelay(conn: unknown): void {
  * listener.close();
  * ```
  */
-export function duplexFromConn(conn: Deno.Conn): ByteDuplex {
+export function duplexFromConn(conn: Deno.Conn | ReadWriteConn): ByteDuplex {
   noDelay(conn);
+  let readable: ReadableStream<Uint8Array> | undefined;
+  let writable: WritableStream<Uint8Array> | undefined;
   return {
+    // Built only when asked for: the connection reads through `read`, and a
+    // stream that pulled on its own would race those reads.
     get readable() {
-      return conn.readable;
+      return readable ??= "readable" in conn ? conn.readable : pullingReadable(conn);
     },
     get writable() {
-      return conn.writable;
+      return writable ??= "writable" in conn ? conn.writable : pushingWritable(conn);
     },
     read: (b) => conn.read(b),
     write: (b) => conn.write(b),

@@ -95,6 +95,7 @@ export {
   type ConnectTcpOptions,
   type ConnectTlsOptions,
   duplexFromConn,
+  type ReadWriteConn,
   serveCallDuplex,
   serveCallTcp,
   type ServeDuplexOptions,

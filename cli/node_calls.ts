@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import type { ByteConn, IdentityProvider, SessionInfo } from "@alknet/core";
 import {
   callWebSocketHandler,
+  duplexFromConn,
   fromNodeDuplex,
   OperationRegistry,
   registerNodeOperations,
@@ -28,44 +29,6 @@ export interface NodeCalls {
   stream(conn: ByteConn): void;
   /** HTTP handler for the `/alknet/call` WebSocket. */
   http(request: Request): Promise<Response>;
-}
-
-/**
- * A call-protocol duplex over a byte stream. The connection reads through
- * `read`/`write`; the streams exist for the interface and pull nothing
- * until someone reads them (highWaterMark 0), so they never race the
- * direct reads.
- */
-function byteDuplex(conn: ByteConn) {
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  };
-  return {
-    readable: new ReadableStream<Uint8Array>({
-      async pull(c) {
-        const buf = new Uint8Array(64 * 1024);
-        const n = await conn.read(buf).catch(() => null);
-        if (n === null) c.close();
-        else c.enqueue(buf.subarray(0, n));
-      },
-      cancel: close,
-    }, { highWaterMark: 0 }),
-    writable: new WritableStream<Uint8Array>({
-      async write(chunk) {
-        for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
-      },
-      close,
-      abort: close,
-    }),
-    read: (b: Uint8Array) => conn.read(b),
-    write: (b: Uint8Array) => conn.write(b),
-    close,
-  };
 }
 
 /**
@@ -99,7 +62,7 @@ export function nodeCalls(options: {
       serveCallDuplex(fromNodeDuplex(channel), { registry, identity: session.identity });
     },
     stream(conn) {
-      serveCallDuplex(byteDuplex(conn), { registry, authenticate });
+      serveCallDuplex(duplexFromConn(conn), { registry, authenticate });
     },
     http: callWebSocketHandler({ registry, authenticate }),
   };
