@@ -36,7 +36,7 @@ import {
   nativeTcpOverTls,
   openNativeTcp,
   selfSignedCertificate,
-} from "../core/transport/mod.ts";
+} from "../core/mod.ts";
 
 const CHUNK = 64 * 1024;
 

@@ -12,25 +12,11 @@
  * @module
  */
 
-export * from "./identity.ts";
-export * from "./ssh_keys.ts";
-export * from "./auth/mod.ts";
-export * from "./policy.ts";
-export * from "./log.ts";
-export * from "./stream.ts";
-export * from "./dial.ts";
-export * from "./peek.ts";
-export * from "./socks5.ts";
-export * from "./forward_spec.ts";
-export * from "./ssh_algorithms.ts";
-export * from "./ssh_server.ts";
-export * from "./serve.ts";
-export * from "./known_hosts.ts";
-export * from "./ssh_client.ts";
-export * from "./tunnel.ts";
-export * from "./socks5_client.ts";
-export * from "./limits.ts";
-export * from "./config/mod.ts";
 export * from "./transport/mod.ts";
-export * from "./direct_path.ts";
-export * from "./fs_errors.ts";
+export * from "./auth/mod.ts";
+export * from "./ssh/mod.ts";
+export * from "./node/serve.ts";
+export * from "./node/tunnel.ts";
+export * from "./config/mod.ts";
+export * from "./util/log.ts";
+export * from "./util/fs_errors.ts";

@@ -1,7 +1,7 @@
 // Checks the shipped fail2ban filter against log lines produced by alknet's
 // own Logger, with the real fail2ban-regex (Debian package fail2ban).
 import assert from "node:assert/strict";
-import { Logger } from "../core/log.ts";
+import { Logger } from "../core/util/log.ts";
 
 const FILTER = new URL("../docs/fail2ban/alknet.conf", import.meta.url).pathname;
 const SAMPLE = new URL("../docs/fail2ban/sample.log", import.meta.url).pathname;

@@ -174,7 +174,7 @@ Deno.test("QUIC: alknet/ssh uses the first stream, alknet/tcp and alknet/call on
 Deno.test("peek: split SSH banner, short EOF, garbage, HTTP, and a silent client dropped at the timeout", async () => {
   const { ck } = await testCert();
   const got: string[] = [];
-  const sshHandler = (conn: Deno.Conn | import("../core/stream.ts").ByteConn) => {
+  const sshHandler = (conn: Deno.Conn | import("../core/transport/stream.ts").ByteConn) => {
     (async () => {
       const bytes = await readAll(conn, 3000);
       got.push(dec.decode(bytes));

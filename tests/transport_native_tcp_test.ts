@@ -17,8 +17,8 @@ import {
   nativeTcpOverQuic,
   nativeTcpOverTls,
   openNativeTcp,
-} from "../core/transport/mod.ts";
-import { writeAll } from "../core/stream.ts";
+} from "../core/mod.ts";
+import { writeAll } from "../core/transport/stream.ts";
 import { randomBytes, readN, testCert } from "./transport_util.ts";
 
 /** A loopback server that answers each connection with SHA-256 of what it received. */

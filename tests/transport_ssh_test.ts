@@ -18,7 +18,7 @@ import {
   transportDialer,
   type TransportScheme,
 } from "../core/transport/mod.ts";
-import type { ByteConn } from "../core/stream.ts";
+import type { ByteConn } from "../core/transport/stream.ts";
 import { randomBytes, requireTool, runCmd, testCert } from "./transport_util.ts";
 
 function sshNode() {

@@ -7,7 +7,7 @@
 
 import { run } from "./helpers.ts";
 import { type CertifiedKey, selfSignedCertificate } from "../core/transport/mod.ts";
-import type { ByteConn } from "../core/stream.ts";
+import type { ByteConn } from "../core/transport/stream.ts";
 
 let certPromise: Promise<{ ck: CertifiedKey; dir: string }> | undefined;
 

@@ -8,7 +8,7 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { Identity } from "../identity.ts";
+import type { Identity } from "./identity.ts";
 import { timingSafeEqual } from "./ct.ts";
 
 const KEY_RE = /^(alk_[a-z0-9]{8})_([A-Za-z0-9_-]{43})$/;

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { fsErrorReason } from "../fs_errors.ts";
+import { fsErrorReason } from "../util/fs_errors.ts";
 import type {
   ForwardRestrictions,
   Identity,
   SshAuthDecision,
   SshAuthenticator,
   SshAuthRequest,
-} from "../identity.ts";
+} from "./identity.ts";
 import {
   type AuthorizedKeyEntry,
   matchFrom,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "./authenticator.ts";
-import type { SshAuthDecision, SshAuthRequest } from "../identity.ts";
+import type { SshAuthDecision, SshAuthRequest } from "./identity.ts";
 import { fingerprintOf } from "./keys.ts";
 import { ecdsaKey, ed25519Key, prng, rsaKey, type TestKey } from "./fixtures_test.ts";
 

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { cidrContains, parseCidr, parseIp, wildcardMatch } from "./addr.ts";
+import { cidrContains, parseCidr, parseIp, wildcardMatch } from "../transport/addr.ts";
 import {
   parsePublicKeyBlob,
   PublicKeyError,

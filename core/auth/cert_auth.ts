@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SshAuthDecision } from "../identity.ts";
+import type { SshAuthDecision } from "./identity.ts";
 import { type AuthorizedKeyEntry, matchFrom } from "./authorized_keys.ts";
 import { CertificateError, checkCertificate, parseCertificate } from "./certificate.ts";
 import { algoMatchesKeyType, fingerprintOf } from "./keys.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cidrContains, parseCidr } from "./addr.ts";
+import { cidrContains, parseCidr } from "../transport/addr.ts";
 import {
   fingerprintOf,
   parsePublicKeyBlob,

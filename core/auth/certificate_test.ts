@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AuthorizedKeysAuthenticator } from "./authenticator.ts";
 import { CertificateError, checkCertificate, parseCertificate } from "./certificate.ts";
-import type { SshAuthDecision, SshAuthRequest } from "../identity.ts";
+import type { SshAuthDecision, SshAuthRequest } from "./identity.ts";
 import { fingerprintOf } from "./keys.ts";
 import { ecdsaKey, ed25519Key, prng, type TestKey } from "./fixtures_test.ts";
 

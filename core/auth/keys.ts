@@ -8,7 +8,7 @@
  * @module
  */
 
-import { fingerprint } from "../ssh_keys.ts";
+import { fingerprint } from "./ssh_keys.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { createPublicKey, verify as nodeVerify } from "node:crypto";

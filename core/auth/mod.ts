@@ -32,7 +32,7 @@ export {
   parseIPv4,
   parseIPv6,
   wildcardMatch,
-} from "./addr.ts";
+} from "../transport/addr.ts";
 export {
   type AuthorizedKeyEntry,
   type AuthorizedKeyOptions,
@@ -90,3 +90,6 @@ export {
   SUPPORTED_CERT_TYPES,
 } from "./certificate.ts";
 export { authorizeCertificate, isCertificateType } from "./cert_auth.ts";
+export * from "./identity.ts";
+export * from "./policy.ts";
+export * from "./ssh_keys.ts";

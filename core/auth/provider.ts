@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Identity, IdentityProvider } from "../identity.ts";
+import type { Identity, IdentityProvider } from "./identity.ts";
 import type { AuthorizedKeysAuthenticator } from "./authenticator.ts";
 import type { ApiKeyStore } from "./api_keys.ts";
 

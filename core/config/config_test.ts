@@ -10,7 +10,7 @@ import {
 } from "./mod.ts";
 import { generateApiKey } from "../auth/api_keys.ts";
 import { ed25519Key } from "../auth/fixtures_test.ts";
-import type { Identity } from "../identity.ts";
+import type { Identity } from "../auth/identity.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "alknet-config-" });

@@ -8,7 +8,7 @@
 import { parse as parseToml, TomlError } from "smol-toml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { TomlLineIndex } from "./locate.ts";
-import { fsErrorReason } from "../fs_errors.ts";
+import { fsErrorReason } from "../util/fs_errors.ts";
 import {
   type AlknetConfig,
   ConfigError,

@@ -14,12 +14,12 @@ import type {
   SshAuthDecision,
   SshAuthenticator,
   SshAuthRequest,
-} from "../identity.ts";
+} from "../auth/identity.ts";
 import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "../auth/authenticator.ts";
 import { ApiKeyStore } from "../auth/api_keys.ts";
 import { ConfigIdentityProvider } from "../auth/provider.ts";
-import { RulePolicy } from "../policy.ts";
-import { ConnectionLimiter, type LimitSettings, normalizeLimits } from "../limits.ts";
+import { RulePolicy } from "../auth/policy.ts";
+import { ConnectionLimiter, type LimitSettings, normalizeLimits } from "../transport/limits.ts";
 import { loadConfig, type LoadConfigOptions } from "./load.ts";
 import { type AlknetConfig, ConfigError, type ServerConfig } from "./schema.ts";
 

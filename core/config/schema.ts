@@ -6,8 +6,8 @@
  */
 
 import { ApiKeyError, type ApiKeyRecord, validateApiKeyRecord } from "../auth/api_keys.ts";
-import { DEFAULT_LIMITS, type LimitSettings } from "../limits.ts";
-import { type PolicyRule, PolicyRuleError, RulePolicy } from "../policy.ts";
+import { DEFAULT_LIMITS, type LimitSettings } from "../transport/limits.ts";
+import { type PolicyRule, PolicyRuleError, RulePolicy } from "../auth/policy.ts";
 
 /**
  * The complete, validated configuration.

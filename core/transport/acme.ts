@@ -13,7 +13,7 @@
 
 import { type CertifiedKey, certifiedKey, pemToDer } from "./certs.ts";
 import { CertificateFileError } from "./errors.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../util/log.ts";
 
 /** Let's Encrypt's production directory. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";

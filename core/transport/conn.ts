@@ -9,7 +9,7 @@
 
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
-import type { ByteConn } from "../stream.ts";
+import type { ByteConn } from "./stream.ts";
 
 /** Bytes buffered from a carrier before reading from it is paused. */
 const HIGH_WATER = 1024 * 1024;

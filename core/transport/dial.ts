@@ -28,8 +28,8 @@ import tls from "node:tls";
 import type { Duplex } from "node:stream";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
-import { type ByteConn, connToDuplex } from "../stream.ts";
-import { DialError, dialTcp } from "../dial.ts";
+import { type ByteConn, connToDuplex } from "./stream.ts";
+import { DialError, dialTcp } from "./tcp.ts";
 import { duplexToConn, quicStreamConn, wsClientConn, type WsClientSocket } from "./conn.ts";
 import { derFingerprint, derToPem, normalizeFingerprint } from "./certs.ts";
 import { PinMismatchError, TransportUrlError } from "./errors.ts";

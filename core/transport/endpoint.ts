@@ -27,15 +27,15 @@
 
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
-import type { ByteConn } from "../stream.ts";
-import { connToDuplex, relayConns } from "../stream.ts";
-import { peekProtocol } from "../peek.ts";
-import { hostPort, type Logger } from "../log.ts";
+import type { ByteConn } from "./stream.ts";
+import { connToDuplex, relayConns } from "./stream.ts";
+import { peekProtocol } from "./peek.ts";
+import { hostPort, type Logger } from "../util/log.ts";
 import { duplexToConn, prefixedConn, quicStreamConn, trackedConn, webSocketConn } from "./conn.ts";
 import { decoySite } from "./decoy.ts";
 import { EndpointConfigError } from "./errors.ts";
 import { parseTransportUrl, type TransportUrl, WS_SSH_PATH } from "./url.ts";
-import { writeAll } from "../stream.ts";
+import { writeAll } from "./stream.ts";
 
 /**
  * How a connection reached the endpoint.

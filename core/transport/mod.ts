@@ -28,17 +28,12 @@ export * from "./decoy.ts";
 export * from "./endpoint.ts";
 export * from "./proxy.ts";
 export * from "./dial.ts";
-export * from "./native_tcp.ts";
-export * from "./iroh.ts";
-
-// Types from the rest of @alknet/core that this API refers to.
-export type { ByteConn } from "../stream.ts";
-export type { Dialer, DialFailure } from "../dial.ts";
-export type {
-  ForwardingPolicy,
-  ForwardRestrictions,
-  Identity,
-  PolicyRequest,
-} from "../identity.ts";
-export type { LogFields, LogFormat, Logger, LogSink } from "../log.ts";
 export * from "./acme.ts";
+export * from "./stream.ts";
+export * from "./tcp.ts";
+export * from "./peek.ts";
+export * from "./socks5_client.ts";
+export * from "./forward_spec.ts";
+export * from "./addr.ts";
+export * from "./limits.ts";
+export * from "../util/log.ts";

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type Dialer, DialError, dialTcp } from "../dial.ts";
-import { socks5ClientConnect, Socks5ClientError } from "../socks5_client.ts";
-import { writeAll } from "../stream.ts";
+import { type Dialer, DialError, dialTcp } from "./tcp.ts";
+import { socks5ClientConnect, Socks5ClientError } from "./socks5_client.ts";
+import { writeAll } from "./stream.ts";
 import { ProxyError } from "./errors.ts";
 import { parseProxyUrl, type ProxyUrl } from "./url.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatIp, parseIp } from "./auth/addr.ts";
+import { formatIp, parseIp } from "./addr.ts";
 
 /**
  * The tunable limits (`[limits]` in the configuration). A value of 0

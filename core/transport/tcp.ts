@@ -14,7 +14,7 @@ export type DialFailure = "refused" | "unreachable" | "timeout";
  *
  * @example
  * ```ts
- * import { DialError, dialTcp } from "./dial.ts";
+ * import { DialError, dialTcp } from "./tcp.ts";
  * try { await dialTcp("127.0.0.1", 1); } catch (e) { if (e instanceof DialError) console.log(e.kind); }
  * ```
  */
@@ -44,7 +44,7 @@ export type Dialer = (host: string, port: number) => Promise<Deno.TcpConn>;
  *
  * @example
  * ```ts
- * import { dialTcp } from "./dial.ts";
+ * import { dialTcp } from "./tcp.ts";
  * const conn = await dialTcp("127.0.0.1", 8080).catch(() => null);
  * conn?.close();
  * ```

@@ -11,8 +11,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 // @ts-types="@types/ssh2"
 import ssh2 from "ssh2";
 import { Buffer } from "node:buffer";
-import { fsErrorReason } from "./fs_errors.ts";
-import { SshReader, SshWireError, SshWriter } from "./auth/ssh_wire.ts";
+import { fsErrorReason } from "../util/fs_errors.ts";
+import { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
 
 /** Why a key could not be used. */
 export type KeyErrorKind =

@@ -30,12 +30,12 @@
  */
 
 import { createRequire } from "node:module";
-import type { ByteConn } from "../stream.ts";
-import { ForwardSpecError, parseHostPort } from "../forward_spec.ts";
-import { hostPort, type Logger } from "../log.ts";
-import type { ConnHandler, ConnInfo, EndpointHandlers } from "./endpoint.ts";
-import { TransportUrlError } from "./errors.ts";
-import { sharedSessionOpener } from "./native_tcp.ts";
+import type { ByteConn } from "../transport/stream.ts";
+import { ForwardSpecError, parseHostPort } from "../transport/forward_spec.ts";
+import { hostPort, type Logger } from "../util/log.ts";
+import type { ConnHandler, ConnInfo, EndpointHandlers } from "../transport/endpoint.ts";
+import { TransportUrlError } from "../transport/errors.ts";
+import { sharedSessionOpener } from "./native_path.ts";
 
 /**
  * The npm package of iroh's native binding for each platform

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { findKnownHost, HostKeyError, knownHostsName, verifyHostKey } from "./known_hosts.ts";
-import { generateEd25519Key, parsePublicKeyLine } from "./ssh_keys.ts";
+import { generateEd25519Key, parsePublicKeyLine } from "../auth/ssh_keys.ts";
 
 function blobOf(line: string): Uint8Array {
   return parsePublicKeyLine(line, "t").blob;

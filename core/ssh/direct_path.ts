@@ -6,18 +6,18 @@
  * @module
  */
 
-import type { ByteConn } from "./stream.ts";
-import { mintToken } from "./auth/token.ts";
-import type { DialOptions } from "./transport/dial.ts";
+import type { ByteConn } from "../transport/stream.ts";
+import { mintToken } from "../auth/token.ts";
+import type { DialOptions } from "../transport/dial.ts";
 import {
   type NativeStreamOpener,
   NativeTcpError,
   nativeTcpOverQuic,
   nativeTcpOverTls,
   openNativeTcp,
-} from "./transport/native_tcp.ts";
-import type { Logger } from "./log.ts";
-import { type IrohUrl, nativeTcpOverIroh } from "./transport/iroh.ts";
+} from "./native_path.ts";
+import type { Logger } from "../util/log.ts";
+import { type IrohUrl, nativeTcpOverIroh } from "./iroh.ts";
 
 /** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
 export type DataPathMode = "auto" | "ssh" | "direct";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { serve } from "./serve.ts";
-import { Logger } from "./log.ts";
-import { generateEd25519Key, parsePrivateKey } from "./ssh_keys.ts";
-import { AuthorizedKeysAuthenticator } from "./auth/mod.ts";
-import { ConnectionLimiter } from "./limits.ts";
-import { connectSsh, SshConnectError } from "./ssh_client.ts";
+import { serve } from "../node/serve.ts";
+import { Logger } from "../util/log.ts";
+import { generateEd25519Key, parsePrivateKey } from "../auth/ssh_keys.ts";
+import { AuthorizedKeysAuthenticator } from "../auth/mod.ts";
+import { ConnectionLimiter } from "../transport/limits.ts";
+import { connectSsh, SshConnectError } from "./client.ts";
 
 async function setup(limiter: ConnectionLimiter, preauthTimeoutMs?: number) {
   const host = generateEd25519Key("host");

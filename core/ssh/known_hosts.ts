@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { dirname } from "node:path";
-import { fingerprint, parsePublicKeyLine, publicKeyLine } from "./ssh_keys.ts";
+import { fingerprint, parsePublicKeyLine, publicKeyLine } from "../auth/ssh_keys.ts";
 
 /**
  * The server's host key is not the one expected. The message names the host,

@@ -13,13 +13,13 @@ import {
   connectSsh,
   type SshConnectOptions,
   type SshSession,
-} from "./ssh_client.ts";
-import type { ForwardSpec } from "./forward_spec.ts";
-import { socks5Handshake, Socks5Reply } from "./socks5.ts";
-import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "./stream.ts";
-import { NativeTcpError } from "./transport/native_tcp.ts";
-import { dialTcp } from "./dial.ts";
-import { hostPort, Logger } from "./log.ts";
+} from "../ssh/client.ts";
+import type { ForwardSpec } from "../transport/forward_spec.ts";
+import { socks5Handshake, Socks5Reply } from "../ssh/socks5.ts";
+import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "../transport/stream.ts";
+import { NativeTcpError } from "../ssh/native_path.ts";
+import { dialTcp } from "../transport/tcp.ts";
+import { hostPort, Logger } from "../util/log.ts";
 
 /** Backoff steps in seconds between reconnect attempts. */
 export const RECONNECT_BACKOFF_S: readonly number[] = [1, 2, 4, 8, 16, 30];

@@ -22,8 +22,8 @@ import {
   parseCidr,
   parseIp,
   wildcardMatch,
-} from "./auth/addr.ts";
-import { splitHostPort } from "./auth/authorized_keys.ts";
+} from "../transport/addr.ts";
+import { splitHostPort } from "./authorized_keys.ts";
 
 /**
  * One forwarding rule as written in the configuration.

@@ -18,14 +18,14 @@ import type {
   ForwardRestrictions,
   Identity,
   SshAuthenticator,
-} from "./identity.ts";
-import type { PrivateKey } from "./ssh_keys.ts";
-import { hostPort, type Logger } from "./log.ts";
-import { type Dialer, DialError, dialTcp } from "./dial.ts";
-import { relayConnDuplex } from "./stream.ts";
-import { SSH_ALGORITHMS } from "./ssh_algorithms.ts";
-import { restrictionsAllow } from "./policy.ts";
-import { ConnectionLimiter, type LimitedConnection } from "./limits.ts";
+} from "../auth/identity.ts";
+import type { PrivateKey } from "../auth/ssh_keys.ts";
+import { hostPort, type Logger } from "../util/log.ts";
+import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
+import { relayConnDuplex } from "../transport/stream.ts";
+import { SSH_ALGORITHMS } from "./algorithms.ts";
+import { restrictionsAllow } from "../auth/policy.ts";
+import { ConnectionLimiter, type LimitedConnection } from "../transport/limits.ts";
 
 /** SSH channel open failure reason codes (RFC 4254 section 5.1). */
 export const OpenFailure = {

@@ -10,11 +10,11 @@
 import ssh2, { type Algorithms } from "ssh2";
 import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
-import type { PrivateKey } from "./ssh_keys.ts";
+import type { PrivateKey } from "../auth/ssh_keys.ts";
 import { type HostKeyPolicy, verifyHostKey } from "./known_hosts.ts";
-import { type ByteConn, connToDuplex } from "./stream.ts";
-import { dialTcp } from "./dial.ts";
-import { SSH_ALGORITHMS } from "./ssh_algorithms.ts";
+import { type ByteConn, connToDuplex } from "../transport/stream.ts";
+import { dialTcp } from "../transport/tcp.ts";
+import { SSH_ALGORITHMS } from "./algorithms.ts";
 
 /**
  * Opens the byte stream the SSH session runs on: TCP by default; TLS, QUIC,
@@ -48,7 +48,7 @@ export interface SshConnectOptions {
  *
  * @example
  * ```ts
- * import { ChannelOpenError } from "./ssh_client.ts";
+ * import { ChannelOpenError } from "./client.ts";
  * const e = new ChannelOpenError(1, "administratively prohibited");
  * console.log(e.reason, e.message);
  * ```
@@ -69,7 +69,7 @@ export class ChannelOpenError extends Error {
  *
  * @example
  * ```ts
- * import { SshConnectError } from "./ssh_client.ts";
+ * import { SshConnectError } from "./client.ts";
  * console.log(new SshConnectError("authentication failed").name); // "SshConnectError"
  * ```
  */

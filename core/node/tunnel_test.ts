@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { connect } from "./tunnel.ts";
 import { serve } from "./serve.ts";
-import { Logger } from "./log.ts";
-import { generateEd25519Key, parsePrivateKey } from "./ssh_keys.ts";
-import { AuthorizedKeysAuthenticator } from "./auth/mod.ts";
-import { DialError } from "./dial.ts";
-import { socks5ClientConnect, Socks5ClientError } from "./socks5_client.ts";
+import { Logger } from "../util/log.ts";
+import { generateEd25519Key, parsePrivateKey } from "../auth/ssh_keys.ts";
+import { AuthorizedKeysAuthenticator } from "../auth/mod.ts";
+import { DialError } from "../transport/tcp.ts";
+import { socks5ClientConnect, Socks5ClientError } from "../transport/socks5_client.ts";
 
 async function pair(options: {
   dial?: (host: string, port: number) => Promise<Deno.TcpConn>;

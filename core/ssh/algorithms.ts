@@ -25,7 +25,7 @@ export interface SshAlgorithmPreferences {
  *
  * @example
  * ```ts
- * import { SSH_ALGORITHMS } from "./ssh_algorithms.ts";
+ * import { SSH_ALGORITHMS } from "./algorithms.ts";
  * console.log(SSH_ALGORITHMS.cipher[0]); // "chacha20-poly1305@openssh.com"
  * ```
  */

@@ -24,22 +24,22 @@
  * @module
  */
 
-import type { ByteConn } from "../stream.ts";
-import { relayConns, writeAll } from "../stream.ts";
-import { type Dialer, DialError, dialTcp } from "../dial.ts";
-import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../identity.ts";
-import { restrictionsAllow } from "../policy.ts";
-import { hostPort, type Logger } from "../log.ts";
-import { prefixedConn } from "./conn.ts";
-import type { ConnHandler, ConnInfo } from "./endpoint.ts";
-import { type DialOptions, dialQuic, dialTls } from "./dial.ts";
+import type { ByteConn } from "../transport/stream.ts";
+import { relayConns, writeAll } from "../transport/stream.ts";
+import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
+import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../auth/identity.ts";
+import { restrictionsAllow } from "../auth/policy.ts";
+import { hostPort, type Logger } from "../util/log.ts";
+import { prefixedConn } from "../transport/conn.ts";
+import type { ConnHandler, ConnInfo } from "../transport/endpoint.ts";
+import { type DialOptions, dialQuic, dialTls } from "../transport/dial.ts";
 
 /**
  * The ALPN of the native data path.
  *
  * @example
  * ```ts
- * import { NATIVE_TCP_ALPN } from "./native_tcp.ts";
+ * import { NATIVE_TCP_ALPN } from "./native_path.ts";
  * console.log(NATIVE_TCP_ALPN); // "alknet/tcp"
  * ```
  */
@@ -50,7 +50,7 @@ export const NATIVE_TCP_ALPN = "alknet/tcp";
  *
  * @example
  * ```ts
- * import { NATIVE_TCP_VERSION } from "./native_tcp.ts";
+ * import { NATIVE_TCP_VERSION } from "./native_path.ts";
  * console.log(NATIVE_TCP_VERSION); // 1
  * ```
  */
@@ -61,7 +61,7 @@ export const NATIVE_TCP_VERSION = 1;
  *
  * @example
  * ```ts
- * import { NATIVE_TCP_MAX_TOKEN } from "./native_tcp.ts";
+ * import { NATIVE_TCP_MAX_TOKEN } from "./native_path.ts";
  * console.log(NATIVE_TCP_MAX_TOKEN); // 1024
  * ```
  */
@@ -72,7 +72,7 @@ export const NATIVE_TCP_MAX_TOKEN = 1024;
  *
  * @example
  * ```ts
- * import { NativeTcpStatus } from "./native_tcp.ts";
+ * import { NativeTcpStatus } from "./native_path.ts";
  * console.log(NativeTcpStatus.FORBIDDEN); // 1
  * ```
  */
@@ -90,7 +90,7 @@ export const NativeTcpStatus = {
  *
  * @example
  * ```ts
- * import type { NativeTcpStatusName } from "./native_tcp.ts";
+ * import type { NativeTcpStatusName } from "./native_path.ts";
  * const s: NativeTcpStatusName = "refused";
  * console.log(s);
  * ```
@@ -110,7 +110,7 @@ const STATUS_NAMES: Record<number, NativeTcpStatusName> = {
  *
  * @example
  * ```ts
- * import { NativeTcpError } from "./native_tcp.ts";
+ * import { NativeTcpError } from "./native_path.ts";
  * const e = new NativeTcpError("forbidden");
  * console.log(e.status, e.message);
  * ```
@@ -131,7 +131,7 @@ export class NativeTcpError extends Error {
  *
  * @example
  * ```ts
- * import { encodeNativeTcpHeader, type NativeTcpHeader } from "./native_tcp.ts";
+ * import { encodeNativeTcpHeader, type NativeTcpHeader } from "./native_path.ts";
  * const h: NativeTcpHeader = { token: "t", host: "db.internal", port: 5432 };
  * console.log(encodeNativeTcpHeader(h)[0]); // 1
  * ```
@@ -151,7 +151,7 @@ export interface NativeTcpHeader {
  * @throws {NativeTcpError} (`malformed`) when a field is out of range
  * @example
  * ```ts
- * import { encodeNativeTcpHeader } from "./native_tcp.ts";
+ * import { encodeNativeTcpHeader } from "./native_path.ts";
  * console.log(encodeNativeTcpHeader({ token: "t", host: "db", port: 5432 }).length); // 10
  * ```
  */
@@ -185,7 +185,7 @@ export function encodeNativeTcpHeader(h: NativeTcpHeader): Uint8Array {
  * @throws {NativeTcpError} (`malformed`) on a bad version, length or port
  * @example
  * ```ts
- * import { decodeNativeTcpHeader, encodeNativeTcpHeader } from "./native_tcp.ts";
+ * import { decodeNativeTcpHeader, encodeNativeTcpHeader } from "./native_path.ts";
  * const bytes = encodeNativeTcpHeader({ token: "t", host: "db", port: 5432 });
  * console.log(decodeNativeTcpHeader(bytes)?.header.port); // 5432
  * console.log(decodeNativeTcpHeader(bytes.subarray(0, 4))); // null
@@ -229,7 +229,7 @@ export function decodeNativeTcpHeader(
  *
  * @example
  * ```ts
- * import type { NativeTcpGrant } from "./native_tcp.ts";
+ * import type { NativeTcpGrant } from "./native_path.ts";
  * const g: NativeTcpGrant = {
  *   identity: { id: "SHA256:x", scopes: ["relay:connect"], resources: {} },
  *   restrictions: { noPortForwarding: false, permitOpen: ["db:5432"] },
@@ -249,7 +249,7 @@ export interface NativeTcpGrant {
  *
  * @example
  * ```ts
- * import type { NativeTcpOptions } from "./native_tcp.ts";
+ * import type { NativeTcpOptions } from "./native_path.ts";
  * const o: NativeTcpOptions = { resolveToken: () => null, policy: { evaluate: () => "deny" } };
  * console.log(typeof o.resolveToken); // "function"
  * ```
@@ -309,7 +309,7 @@ async function readHeader(
  *
  * @example
  * ```ts
- * import { listenEndpoint, nativeTcpHandler } from "./mod.ts";
+ * import { listenEndpoint, nativeTcpHandler } from "../transport/mod.ts";
  * const tcp = nativeTcpHandler({
  *   resolveToken: () => null,
  *   policy: { evaluate: () => "allow" },
@@ -408,8 +408,8 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
  *
  * @example
  * ```ts
- * import type { NativeStreamOpener } from "./native_tcp.ts";
- * import { dialTls } from "./dial.ts";
+ * import type { NativeStreamOpener } from "./native_path.ts";
+ * import { dialTls } from "../transport/dial.ts";
  * const open: NativeStreamOpener = () => dialTls("127.0.0.1", 443, { alpn: ["alknet/tcp"] });
  * console.log(typeof open); // "function"
  * ```
@@ -423,7 +423,7 @@ export type NativeStreamOpener = () => Promise<ByteConn>;
  * @throws {NativeTcpError} when the server refuses (status names why)
  * @example
  * ```ts
- * import { nativeTcpOverTls, openNativeTcp } from "./native_tcp.ts";
+ * import { nativeTcpOverTls, openNativeTcp } from "./native_path.ts";
  * const open = nativeTcpOverTls("127.0.0.1", 443, { caFile: "cert.pem" });
  * const conn = await openNativeTcp(open, "token", "db.internal", 5432).catch((e) => e.message);
  * console.log(conn);
@@ -467,7 +467,7 @@ export async function openNativeTcp(
  *
  * @example
  * ```ts
- * import { nativeTcpOverTls } from "./native_tcp.ts";
+ * import { nativeTcpOverTls } from "./native_path.ts";
  * const open = nativeTcpOverTls("127.0.0.1", 443, { insecure: true });
  * console.log(typeof open); // "function"
  * ```
@@ -493,7 +493,7 @@ export function nativeTcpOverTls(
  *
  * @example
  * ```ts
- * import { nativeTcpOverQuic } from "./native_tcp.ts";
+ * import { nativeTcpOverQuic } from "./native_path.ts";
  * const q = nativeTcpOverQuic("127.0.0.1", 443, { caFile: "cert.pem" });
  * // const conn = await openNativeTcp(q.open, token, "db", 5432);
  * q.close();
@@ -526,7 +526,7 @@ export interface StreamSession {
  *
  * @example
  * ```ts
- * import { sharedSessionOpener } from "./native_tcp.ts";
+ * import { sharedSessionOpener } from "./native_path.ts";
  * const opener = sharedSessionOpener(() => Promise.reject(new Error("offline")));
  * await opener.open().catch((e) => console.log(e.message)); // offline
  * opener.close();

@@ -6,24 +6,24 @@
  * @module
  */
 
-import type { ForwardingPolicy, SshAuthenticator } from "./identity.ts";
-import type { PrivateKey } from "./ssh_keys.ts";
-import { hostPort, Logger } from "./log.ts";
-import { type ReservedChannelHandler, SshServer } from "./ssh_server.ts";
-import { peekProtocol } from "./peek.ts";
-import { connToDuplex, writeAll } from "./stream.ts";
-import { ForwardSpecError, parseHostPort } from "./forward_spec.ts";
-import type { Dialer } from "./dial.ts";
-import type { ConnectionLimiter } from "./limits.ts";
+import type { ForwardingPolicy, SshAuthenticator } from "../auth/identity.ts";
+import type { PrivateKey } from "../auth/ssh_keys.ts";
+import { hostPort, Logger } from "../util/log.ts";
+import { type ReservedChannelHandler, SshServer } from "../ssh/server.ts";
+import { peekProtocol } from "../transport/peek.ts";
+import { connToDuplex, writeAll } from "../transport/stream.ts";
+import { ForwardSpecError, parseHostPort } from "../transport/forward_spec.ts";
+import type { Dialer } from "../transport/tcp.ts";
+import type { ConnectionLimiter } from "../transport/limits.ts";
 import {
   type ConnHandler,
   type Endpoint,
   type EndpointHandlers,
   type HttpHandler,
   listenEndpoint,
-} from "./transport/endpoint.ts";
-import { nativeTcpHandler, type NativeTcpOptions } from "./transport/native_tcp.ts";
-import { type IrohListener, listenIroh } from "./transport/iroh.ts";
+} from "../transport/endpoint.ts";
+import { nativeTcpHandler, type NativeTcpOptions } from "../ssh/native_path.ts";
+import { type IrohListener, listenIroh } from "../ssh/iroh.ts";
 
 /** A parsed `--listen` value. */
 export interface ListenAddress {

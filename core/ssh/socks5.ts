@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type ByteConn, writeAll } from "./stream.ts";
+import { type ByteConn, writeAll } from "../transport/stream.ts";
 
 /** SOCKS5 reply codes (RFC 1928 section 6). */
 export const Socks5Reply = {

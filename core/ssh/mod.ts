@@ -1,0 +1,14 @@
+/**
+ * SSH server and client, SOCKS5, forwards and the native data path.
+ *
+ * @module
+ */
+
+export * from "./socks5.ts";
+export * from "./algorithms.ts";
+export * from "./server.ts";
+export * from "./known_hosts.ts";
+export * from "./client.ts";
+export * from "./direct_path.ts";
+export * from "./native_path.ts";
+export * from "./iroh.ts";
