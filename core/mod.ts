@@ -20,3 +20,4 @@ export * from "./node/tunnel.ts";
 export * from "./config/mod.ts";
 export * from "./util/log.ts";
 export * from "./util/fs_errors.ts";
+export * from "./util/errors.ts";

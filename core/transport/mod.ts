@@ -37,3 +37,4 @@ export * from "./forward_spec.ts";
 export * from "./addr.ts";
 export * from "./limits.ts";
 export * from "../util/log.ts";
+export * from "../util/errors.ts";
