@@ -88,3 +88,28 @@ export class CoreError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * An option passed to `serve()`, `connect()` or another entry point is
+ * missing, malformed or contradicts another. `option` names it as the
+ * library spells it (`tlsFingerprint`, `tls.cert`), so a command line can
+ * map it back to its own flag.
+ *
+ * @example
+ * ```ts
+ * import { CoreError, OptionError } from "@alknet/core";
+ * const e = new OptionError("tlsFingerprint", "applies to tls://, quic:// and wss:// only");
+ * console.log(e instanceof CoreError, e.code, e.option); // true "options" "tlsFingerprint"
+ * ```
+ */
+export class OptionError extends CoreError {
+  /** The option at fault, as the library names it. */
+  readonly option: string;
+
+  /** Creates the error; the message is prefixed with the option name. */
+  constructor(option: string, message: string, options?: ErrorOptions) {
+    super("options", `${option}: ${message}`, options);
+    this.name = "OptionError";
+    this.option = option;
+  }
+}
