@@ -8,11 +8,11 @@
 
 import type { ForwardingPolicy, SshAuthenticator } from "../auth/identity.ts";
 import type { PrivateKey } from "../auth/ssh_keys.ts";
-import { hostPort, Logger } from "../util/log.ts";
+import { Logger } from "../util/log.ts";
 import { type ReservedChannelHandler, SshServer } from "../ssh/server.ts";
 import { peekProtocol } from "../transport/peek.ts";
 import { connToDuplex, writeAll } from "../transport/stream.ts";
-import { ForwardSpecError, parseHostPort } from "../transport/forward_spec.ts";
+import { ForwardSpecError, hostPort, parseHostPort } from "../transport/hostport.ts";
 import type { Dialer } from "../transport/tcp.ts";
 import type { ConnectionLimiter } from "../transport/limits.ts";
 import {

@@ -14,12 +14,13 @@ import {
   type SshConnectOptions,
   type SshSession,
 } from "../ssh/client.ts";
-import type { ForwardSpec } from "../transport/forward_spec.ts";
+import type { ForwardSpec } from "../ssh/forward_spec.ts";
 import { socks5Handshake, Socks5Reply } from "../ssh/socks5.ts";
 import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "../transport/stream.ts";
 import { NativeTcpError } from "../ssh/native_path.ts";
 import { dialTcp } from "../transport/tcp.ts";
-import { hostPort, Logger } from "../util/log.ts";
+import { Logger } from "../util/log.ts";
+import { hostPort } from "../transport/hostport.ts";
 
 /** Backoff steps in seconds between reconnect attempts. */
 export const RECONNECT_BACKOFF_S: readonly number[] = [1, 2, 4, 8, 16, 30];

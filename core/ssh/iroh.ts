@@ -31,8 +31,9 @@
 
 import { createRequire } from "node:module";
 import type { ByteConn } from "../transport/stream.ts";
-import { ForwardSpecError, parseHostPort } from "../transport/forward_spec.ts";
-import { hostPort, type Logger } from "../util/log.ts";
+import { ForwardSpecError, parseHostPort } from "../transport/hostport.ts";
+import type { Logger } from "../util/log.ts";
+import { hostPort } from "../transport/hostport.ts";
 import type { ConnHandler, ConnInfo, EndpointHandlers } from "../transport/endpoint.ts";
 import { TransportUrlError } from "../transport/errors.ts";
 import { sharedSessionOpener } from "./native_path.ts";

@@ -5,6 +5,7 @@
  */
 
 export * from "./socks5.ts";
+export * from "./forward_spec.ts";
 export * from "./algorithms.ts";
 export * from "./server.ts";
 export * from "./known_hosts.ts";

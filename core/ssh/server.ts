@@ -20,7 +20,8 @@ import type {
   SshAuthenticator,
 } from "../auth/identity.ts";
 import type { PrivateKey } from "../auth/ssh_keys.ts";
-import { hostPort, type Logger } from "../util/log.ts";
+import type { Logger } from "../util/log.ts";
+import { hostPort } from "../transport/hostport.ts";
 import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
 import { relayConnDuplex } from "../transport/stream.ts";
 import { SSH_ALGORITHMS } from "./algorithms.ts";

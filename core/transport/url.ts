@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ForwardSpecError, parseHostPort } from "./forward_spec.ts";
+import { ForwardSpecError, parseHostPort } from "./hostport.ts";
 import { TransportUrlError } from "./errors.ts";
 
 /**

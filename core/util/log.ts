@@ -72,16 +72,3 @@ export class Logger {
     this.event("warn", { msg: message, ...fields });
   }
 }
-
-/**
- * Formats `host:port` for logs, with IPv6 addresses in brackets.
- *
- * @example
- * ```ts
- * import { hostPort } from "./log.ts";
- * console.log(hostPort("::1", 22)); // "[::1]:22"
- * ```
- */
-export function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ForwardSpecError, parseForwardSpec, parseHostPort } from "./forward_spec.ts";
+import { ForwardSpecError } from "../transport/hostport.ts";
+import { parseForwardSpec } from "./forward_spec.ts";
 
 Deno.test("forward specs in OpenSSH syntax", () => {
   assert.deepEqual(parseForwardSpec("8080:web:80"), {
@@ -45,12 +46,4 @@ Deno.test("malformed forward specs name what is wrong", () => {
       spec,
     );
   }
-});
-
-Deno.test("host:port addresses", () => {
-  assert.deepEqual(parseHostPort("example.com:22"), { host: "example.com", port: 22 });
-  assert.deepEqual(parseHostPort("[::1]:2222"), { host: "::1", port: 2222 });
-  assert.deepEqual(parseHostPort("1080", "127.0.0.1"), { host: "127.0.0.1", port: 1080 });
-  assert.throws(() => parseHostPort("::1:22"), ForwardSpecError);
-  assert.throws(() => parseHostPort("host"), ForwardSpecError);
 });
