@@ -10,23 +10,35 @@ import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { dirname } from "node:path";
 import { fingerprint, parsePublicKeyLine, publicKeyLine } from "../auth/ssh_keys.ts";
+import { CoreError } from "../util/errors.ts";
+
+/**
+ * Why a host key was not trusted: it differs from the pin (`mismatch`), from
+ * the known-hosts file (`changed`), is marked `@revoked` (`revoked`), the
+ * known-hosts file cannot be read (`unreadable`), or nothing was given to
+ * verify it with (`unverifiable`).
+ */
+export type HostKeyFailure = "mismatch" | "changed" | "revoked" | "unreadable" | "unverifiable";
 
 /**
  * The server's host key is not the one expected. The message names the host,
- * both fingerprints and the file to edit.
+ * both fingerprints and the file to edit; `failure` says why.
  *
  * @example
  * ```ts
- * import { HostKeyError } from "./known_hosts.ts";
- * const e = new HostKeyError("host key for [h]:22 changed");
- * console.log(e.name); // "HostKeyError"
+ * import { HostKeyError } from "@alknet/core/ssh";
+ * const e = new HostKeyError("changed", "host key for [h]:22 changed");
+ * console.log(e.code, e.failure); // "host-key" "changed"
  * ```
  */
-export class HostKeyError extends Error {
+export class HostKeyError extends CoreError {
+  /** Why the key was refused. */
+  readonly failure: HostKeyFailure;
   /** Creates the error. */
-  constructor(message: string) {
-    super(message);
+  constructor(failure: HostKeyFailure, message: string) {
+    super("host-key", message);
     this.name = "HostKeyError";
+    this.failure = failure;
   }
 }
 
@@ -36,7 +48,7 @@ export class HostKeyError extends Error {
  *
  * @example
  * ```ts
- * import { knownHostsName } from "./known_hosts.ts";
+ * import { knownHostsName } from "@alknet/core/ssh";
  * console.log(knownHostsName("::1", 2222)); // "[::1]:2222"
  * ```
  */
@@ -84,7 +96,7 @@ export interface KnownHostEntry {
  *
  * @example
  * ```ts
- * import { findKnownHost } from "./known_hosts.ts";
+ * import { findKnownHost } from "@alknet/core/ssh";
  * console.log(findKnownHost("", "example.com", 22)); // []
  * ```
  */
@@ -130,7 +142,7 @@ export interface HostKeyPolicy {
  *
  * @example
  * ```ts
- * import { verifyHostKey } from "./known_hosts.ts";
+ * import { verifyHostKey } from "@alknet/core/ssh";
  * await verifyHostKey("example.com", 22, new Uint8Array(51), { pinnedFingerprint: "SHA256:x" })
  *   .catch((e) => console.log(e.message));
  * ```
@@ -146,24 +158,31 @@ export async function verifyHostKey(
   if (policy.pinnedFingerprint !== undefined) {
     if (fp === policy.pinnedFingerprint.trim()) return;
     throw new HostKeyError(
+      "mismatch",
       `host key of ${name} does not match the pinned fingerprint: expected ${policy.pinnedFingerprint}, got ${fp}. ` +
         `Refusing to connect (someone may be intercepting the connection).`,
     );
   }
   const path = policy.knownHostsPath;
-  if (!path) throw new HostKeyError(`no way to verify the host key of ${name} (${fp})`);
+  if (!path) {
+    throw new HostKeyError("unverifiable", `no way to verify the host key of ${name} (${fp})`);
+  }
   let text = "";
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      throw new HostKeyError(`cannot read known hosts file ${path}: ${(e as Error).message}`);
+      throw new HostKeyError(
+        "unreadable",
+        `cannot read known hosts file ${path}: ${(e as Error).message}`,
+      );
     }
   }
   const entries = findKnownHost(text, host, port);
   const match = entries.find((e) => sameBytes(e.blob, blob));
   if (match?.revoked) {
     throw new HostKeyError(
+      "revoked",
       `host key of ${name} (${fp}) is marked @revoked in ${path}:${match.line}`,
     );
   }
@@ -173,6 +192,7 @@ export async function verifyHostKey(
       `${fingerprint(e.blob)} (line ${e.line})`
     );
     throw new HostKeyError(
+      "changed",
       `WARNING: the host key of ${name} has CHANGED. It is now ${fp}, but ${path} has ${
         known.join(", ")
       }. ` +

@@ -10,6 +10,7 @@ export * from "./algorithms.ts";
 export * from "./server.ts";
 export * from "./known_hosts.ts";
 export * from "./client.ts";
+export * from "./target.ts";
 export * from "./direct_path.ts";
 export * from "./native_path.ts";
 export * from "./iroh.ts";
