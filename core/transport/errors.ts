@@ -1,25 +1,28 @@
 /**
  * Typed errors of the transport layer. Messages name what was wrong (the
- * URL, option or ALPN) but never a tunnel destination.
+ * URL, option or ALPN) but never a tunnel destination. Each is a
+ * `CoreError` with its own `code`.
  *
  * @module
  */
+
+import { CoreError } from "../util/errors.ts";
 
 /**
  * A listen or connect URL could not be parsed or names an unknown scheme.
  *
  * @example
  * ```ts
- * import { TransportUrlError } from "./errors.ts";
+ * import { TransportUrlError } from "@alknet/core/transport";
  * console.log(new TransportUrlError("ftp://x", "unknown scheme").message);
  * ```
  */
-export class TransportUrlError extends Error {
+export class TransportUrlError extends CoreError {
   /** The URL text that was rejected. */
   readonly url: string;
   /** Creates the error. */
   constructor(url: string, why: string) {
-    super(`transport URL '${url}': ${why}`);
+    super("transport-url", `transport URL '${url}': ${why}`);
     this.name = "TransportUrlError";
     this.url = url;
   }
@@ -31,14 +34,14 @@ export class TransportUrlError extends Error {
  *
  * @example
  * ```ts
- * import { EndpointConfigError } from "./errors.ts";
+ * import { EndpointConfigError } from "@alknet/core/transport";
  * console.log(new EndpointConfigError("ALPN 'alknet/tcp' is offered but has no handler").name);
  * ```
  */
-export class EndpointConfigError extends Error {
+export class EndpointConfigError extends CoreError {
   /** Creates the error. */
   constructor(message: string) {
-    super(`endpoint: ${message}`);
+    super("endpoint-config", `endpoint: ${message}`);
     this.name = "EndpointConfigError";
   }
 }
@@ -48,19 +51,22 @@ export class EndpointConfigError extends Error {
  *
  * @example
  * ```ts
- * import { PinMismatchError } from "./errors.ts";
+ * import { PinMismatchError } from "@alknet/core/transport";
  * const e = new PinMismatchError("SHA256:aa", "SHA256:bb");
  * console.log(e.expected, e.actual);
  * ```
  */
-export class PinMismatchError extends Error {
+export class PinMismatchError extends CoreError {
   /** The pinned fingerprint. */
   readonly expected: string;
   /** What the server presented. */
   readonly actual: string;
   /** Creates the error. */
   constructor(expected: string, actual: string) {
-    super(`server certificate fingerprint ${actual} does not match the pinned ${expected}`);
+    super(
+      "pin-mismatch",
+      `server certificate fingerprint ${actual} does not match the pinned ${expected}`,
+    );
     this.name = "PinMismatchError";
     this.expected = expected;
     this.actual = actual;
@@ -73,16 +79,16 @@ export class PinMismatchError extends Error {
  *
  * @example
  * ```ts
- * import { ProxyError } from "./errors.ts";
+ * import { ProxyError } from "@alknet/core/transport";
  * console.log(new ProxyError("refused", "HTTP CONNECT answered 502").kind);
  * ```
  */
-export class ProxyError extends Error {
+export class ProxyError extends CoreError {
   /** refused, unreachable, timeout or protocol (the proxy broke its protocol or rejected auth). */
   readonly kind: "refused" | "unreachable" | "timeout" | "protocol" | "forbidden";
   /** Creates the error. */
   constructor(kind: ProxyError["kind"], message: string) {
-    super(`proxy: ${message}`);
+    super("proxy", `proxy: ${message}`);
     this.name = "ProxyError";
     this.kind = kind;
   }
@@ -93,16 +99,16 @@ export class ProxyError extends Error {
  *
  * @example
  * ```ts
- * import { CertificateFileError } from "./errors.ts";
+ * import { CertificateFileError } from "@alknet/core/transport";
  * console.log(new CertificateFileError("cert.pem", "no CERTIFICATE block").path);
  * ```
  */
-export class CertificateFileError extends Error {
+export class CertificateFileError extends CoreError {
   /** The offending file (or `inline`). */
   readonly path: string;
   /** Creates the error. */
   constructor(path: string, why: string) {
-    super(`certificate '${path}': ${why}`);
+    super("certificate-file", `certificate '${path}': ${why}`);
     this.name = "CertificateFileError";
     this.path = path;
   }

@@ -25,6 +25,8 @@ export * from "./url.ts";
 export * from "./conn.ts";
 export * from "./certs.ts";
 export * from "./decoy.ts";
+export * from "./alpn.ts";
+export * from "./endpoint_types.ts";
 export * from "./endpoint.ts";
 export * from "./proxy.ts";
 export * from "./dial.ts";

@@ -7,6 +7,7 @@
  */
 
 import type { ByteConn } from "./stream.ts";
+import { Deadline, TIMED_OUT } from "../util/timeout.ts";
 
 /** What the first bytes of a connection look like. */
 export type PeekedProtocol = "ssh" | "http" | "unknown" | "silent";
@@ -73,14 +74,11 @@ export async function peekProtocol(conn: ByteConn, timeoutMs = 5000): Promise<Pe
   let have = 0;
   let eof = false;
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
+  const deadline = new Deadline(timeoutMs);
   try {
     while (have < 8) {
-      const r = await Promise.race([conn.read(buf.subarray(have)), deadline]);
-      if (r === "timeout") {
+      const r = await deadline.race(conn.read(buf.subarray(have)));
+      if (r === TIMED_OUT) {
         timedOut = true;
         break;
       }
@@ -93,7 +91,7 @@ export async function peekProtocol(conn: ByteConn, timeoutMs = 5000): Promise<Pe
   } catch {
     eof = true;
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
   const prefix = buf.slice(0, have);
   const protocol = classifyPrefix(prefix);

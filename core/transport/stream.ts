@@ -24,6 +24,23 @@ export interface ByteConn {
 const READ_SIZE = 64 * 1024;
 
 /**
+ * Closes `c`, ignoring the error of closing something already closed.
+ *
+ * @example
+ * ```ts
+ * import { closeQuietly } from "@alknet/core/transport";
+ * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * closeQuietly(l);
+ * closeQuietly(l); // no error the second time
+ * ```
+ */
+export function closeQuietly(c: { close(): void }): void {
+  try {
+    c.close();
+  } catch { /* already closed */ }
+}
+
+/**
  * Writes every byte of `data` to `conn`.
  *
  * @example
