@@ -22,8 +22,8 @@ import {
   type HttpHandler,
   listenEndpoint,
 } from "../transport/endpoint.ts";
-import { nativeTcpHandler, type NativeTcpOptions } from "../ssh/native_path.ts";
-import { type IrohListener, listenIroh } from "../ssh/iroh.ts";
+import { nativeTcpHandler, type NativeTcpOptions } from "../ssh/native_server.ts";
+import { type IrohListener, listenIroh } from "../transport/iroh_listen.ts";
 
 /** A parsed `--listen` value. */
 export interface ListenAddress {

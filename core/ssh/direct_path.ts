@@ -9,15 +9,16 @@
 import type { ByteConn } from "../transport/stream.ts";
 import { mintToken } from "../auth/token.ts";
 import type { DialOptions } from "../transport/dial.ts";
+import { NativeTcpError } from "../transport/native_header.ts";
 import {
   type NativeStreamOpener,
-  NativeTcpError,
+  nativeTcpOverIroh,
   nativeTcpOverQuic,
   nativeTcpOverTls,
   openNativeTcp,
-} from "./native_path.ts";
+} from "./native_client.ts";
 import type { Logger } from "../util/log.ts";
-import { type IrohUrl, nativeTcpOverIroh } from "./iroh.ts";
+import type { IrohUrl } from "../transport/iroh_url.ts";
 
 /** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
 export type DataPathMode = "auto" | "ssh" | "direct";

@@ -12,5 +12,5 @@ export * from "./known_hosts.ts";
 export * from "./client.ts";
 export * from "./target.ts";
 export * from "./direct_path.ts";
-export * from "./native_path.ts";
-export * from "./iroh.ts";
+export * from "./native_server.ts";
+export * from "./native_client.ts";

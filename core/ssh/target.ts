@@ -14,7 +14,8 @@ import { TransportUrlError } from "../transport/errors.ts";
 import { OptionError } from "../util/errors.ts";
 import type { ByteConn } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
-import { dialIroh, type IrohUrl, parseIrohUrl } from "./iroh.ts";
+import { dialIroh } from "../transport/iroh_dial.ts";
+import { type IrohUrl, parseIrohUrl } from "../transport/iroh_url.ts";
 
 /** The ALPN that carries SSH on TLS, QUIC and iroh. */
 const SSH_ALPN = "alknet/ssh";
