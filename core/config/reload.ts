@@ -20,6 +20,7 @@ import { ApiKeyStore } from "../auth/api_keys.ts";
 import { ConfigIdentityProvider } from "../auth/provider.ts";
 import { RulePolicy } from "../auth/policy.ts";
 import { ConnectionLimiter, type LimitSettings, normalizeLimits } from "../transport/limits.ts";
+import type { ServeOptions } from "../node/serve_options.ts";
 import { loadConfig, type LoadConfigOptions } from "./load.ts";
 import { type AlknetConfig, ConfigError, type ServerConfig } from "./schema.ts";
 
@@ -236,6 +237,35 @@ export class ConfigReloader {
   /** The configuration file, if any. */
   get path(): string | undefined {
     return this.#path;
+  }
+
+  /**
+   * The configuration as `serve()` options: listen addresses, host key,
+   * remote binds, and the current authorized keys, API keys, policy and
+   * limits. Pass it to `serve()`, and return it again from its
+   * `reloadOptions` after a successful {@link ConfigReloader.reload}.
+   *
+   * @example
+   * ```ts
+   * import { ConfigReloader } from "@alknet/core/config";
+   * const reloader = await ConfigReloader.create({ env: {} });
+   * console.log(reloader.serveOptions().listen); // [ "127.0.0.1:2222" ]
+   * ```
+   */
+  serveOptions(): Pick<
+    ServeOptions,
+    "listen" | "hostKey" | "allowRemoteBind" | "authorizedKeys" | "apiKeys" | "policy" | "limits"
+  > {
+    const { config, dynamic } = this.#state;
+    return {
+      listen: [...config.server.listen],
+      hostKey: config.server.hostKey,
+      allowRemoteBind: config.server.allowRemoteBind,
+      authorizedKeys: dynamic.authenticator,
+      apiKeys: config.auth.apiKeys,
+      policy: dynamic.policy,
+      limits: dynamic.limits,
+    };
   }
 
   /**

@@ -10,14 +10,36 @@
 import type { ByteConn } from "../transport/stream.ts";
 import type { Identity } from "../auth/identity.ts";
 
-/** Who is on the other end of a carrier, as far as the node knows at accept time. */
+/**
+ * The HTTP path of the call protocol's WebSocket carrier.
+ *
+ * @example
+ * ```ts
+ * import { CALL_WEBSOCKET_PATH } from "@alknet/core";
+ * console.log(CALL_WEBSOCKET_PATH); // "/alknet/call"
+ * ```
+ */
+export const CALL_WEBSOCKET_PATH = "/alknet/call";
+
+/**
+ * Who is on the other end of a carrier, as far as the node knows at accept time.
+ *
+ * @example
+ * ```ts
+ * import type { CallPeer } from "@alknet/core";
+ * const peer: CallPeer = { transport: "tls", remote: "127.0.0.1:50000", authenticate: () => null };
+ * console.log(peer.transport); // "tls"
+ * ```
+ */
 export interface CallPeer {
   /** The identity, when the carrier already authenticated it (SSH `alknet-control`). */
   identity?: Identity;
   /**
    * Resolves a bearer token or API key sent in-band (raw `alknet/call`
    * streams, where the first request carries `auth_token`) or in the
-   * WebSocket `Authorization` header.
+   * WebSocket `Authorization` header. Resolves to null, or throws an error
+   * whose message says why (the WebSocket carrier puts it in the 401 body),
+   * when the token is refused.
    */
   authenticate?: (token: string) => Identity | null | Promise<Identity | null>;
   /** The transport the carrier arrived on (`ssh`, `tls`, `quic`, `ws`, `wss`, `iroh`, `tcp`). */
@@ -26,12 +48,52 @@ export interface CallPeer {
   remote?: string;
 }
 
-/** A running call connection, as far as the node needs to manage it. */
+/**
+ * A running call connection, as far as the node needs to manage it.
+ *
+ * @example
+ * ```ts
+ * import type { CallSession } from "@alknet/core";
+ * const idle: CallSession = { closed: Promise.resolve(), close: () => {} };
+ * await idle.closed;
+ * ```
+ */
 export interface CallSession {
-  /** Resolves when the connection has closed. */
-  readonly closed: Promise<void>;
+  /** Settles when the connection has closed. */
+  readonly closed: Promise<unknown>;
   /** Closes the connection; pending calls fail with "connection closed". */
-  close(): void | Promise<void>;
+  close(): unknown;
+}
+
+/**
+ * A call operation as `serve()` registers it (the node's built-ins
+ * `node/info`, `node/ping`, `node/ticks`): the structural subset of
+ * `@alknet/call`'s `OperationDefinition` that core needs.
+ *
+ * @example
+ * ```ts
+ * import type { NodeOperationDefinition } from "@alknet/core";
+ * const echo: NodeOperationDefinition = {
+ *   name: "demo/echo", type: "query", description: "Returns its input", handler: (x) => x,
+ * };
+ * console.log(echo.name); // "demo/echo"
+ * ```
+ */
+export interface NodeOperationDefinition {
+  /** `ns/op`. */
+  name: string;
+  /** `query` or `subscription`. */
+  type: "query" | "subscription";
+  /** Human-readable description. */
+  description: string;
+  /** JSON Schema of the input. */
+  input_schema?: { [key: string]: unknown };
+  /** JSON Schema of the output. */
+  output_schema?: { [key: string]: unknown };
+  /** Handler of a query. */
+  handler?: (input: unknown, ctx: { signal: AbortSignal }) => unknown;
+  /** Handler of a subscription. */
+  subscribe?: (input: unknown, ctx: { signal: AbortSignal }) => AsyncIterable<unknown>;
 }
 
 /**
@@ -44,6 +106,10 @@ export interface CallSession {
  * function carriers(calls: CallService) {
  *   return typeof calls.serveCallStream === "function";
  * }
+ * console.log(carriers({
+ *   serveCallStream: () => ({ closed: Promise.resolve(), close: () => {} }),
+ *   serveCallWebSocket: () => new Response(null, { status: 401 }),
+ * })); // true
  * ```
  */
 export interface CallService {
@@ -58,4 +124,13 @@ export interface CallService {
    * `peer.authenticate`, otherwise answers 401 with a body saying why.
    */
   serveCallWebSocket(request: Request, peer: CallPeer): Response | Promise<Response>;
+  /**
+   * Registers an operation; `serve()` uses it for the node's built-in
+   * operations (`nodeOperations` option) when present.
+   */
+  register?(definition: NodeOperationDefinition): unknown;
+  /** Removes an operation; `serve()` removes its built-ins at shutdown. */
+  unregister?(name: string): unknown;
+  /** The spec of a registered operation, or undefined; names already taken are left alone. */
+  spec?(name: string): unknown;
 }

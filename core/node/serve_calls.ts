@@ -1,0 +1,90 @@
+/**
+ * The call carriers of `serve()`: `calls` served on the SSH channel to
+ * `alknet-control` (identity = the SSH login), on `alknet/call` streams of
+ * TLS, QUIC and iroh (identity = the token of the first request) and on the
+ * `/alknet/call` WebSocket (identity = the bearer token).
+ *
+ * @module
+ */
+
+import type { ReservedChannelHandler } from "../ssh/server.ts";
+import type { ConnHandler, ConnInfo, HttpHandler } from "../transport/endpoint.ts";
+import { duplexToConn } from "../transport/conn.ts";
+import { hostPort } from "../transport/hostport.ts";
+import type { Identity } from "../auth/identity.ts";
+import { CALL_WEBSOCKET_PATH, type CallPeer, type CallService } from "./call_service.ts";
+
+/** The handlers that carry calls, ready for the SSH server and the endpoints. */
+export interface CallCarriers {
+  /** Reserved SSH destinations (`alknet-control` serves `calls`). */
+  reserved: Record<string, ReservedChannelHandler>;
+  /** The `alknet/call` stream handler. */
+  call?: ConnHandler;
+  /** The HTTP handler (`/alknet/call` WebSocket, then the caller's own). */
+  http?: HttpHandler;
+}
+
+/** What {@link callCarriers} wires together. */
+export interface CallCarrierSetup {
+  /** The operations to serve. */
+  calls?: CallService;
+  /** Resolves a token or API key, throwing an error that says why when refused. */
+  authenticate: (token: string, remoteAddress: string) => Promise<Identity>;
+  /** Low-level reserved handlers (win over `calls`). */
+  reserved?: Record<string, ReservedChannelHandler>;
+  /** Low-level `alknet/call` handler (wins over `calls`). */
+  call?: ConnHandler;
+  /** Low-level HTTP handler, asked first. */
+  http?: HttpHandler;
+}
+
+function peerOf(info: ConnInfo, setup: CallCarrierSetup): CallPeer {
+  return {
+    transport: info.transport,
+    remote: hostPort(info.remoteAddress, info.remotePort),
+    authenticate: (token) => setup.authenticate(token, info.remoteAddress),
+  };
+}
+
+/**
+ * Builds the carriers: `calls` on every carrier, low-level handlers first.
+ *
+ * @example
+ * ```ts
+ * import { callCarriers } from "./serve_calls.ts";
+ * const carriers = callCarriers({
+ *   calls: {
+ *     serveCallStream: (conn) => ({ closed: Promise.resolve(), close: () => conn.close() }),
+ *     serveCallWebSocket: () => new Response("401 Unauthorized: no token\n", { status: 401 }),
+ *   },
+ *   authenticate: () => Promise.reject(new Error("no keys")),
+ * });
+ * console.log(Object.keys(carriers.reserved)); // [ "alknet-control" ]
+ * ```
+ */
+export function callCarriers(setup: CallCarrierSetup): CallCarriers {
+  const calls = setup.calls;
+  const reserved = { ...setup.reserved };
+  if (calls && !reserved["alknet-control"]) {
+    reserved["alknet-control"] = (channel, session) => {
+      calls.serveCallStream(duplexToConn(channel), {
+        identity: session.identity,
+        transport: "ssh",
+        remote: session.remote,
+      });
+    };
+  }
+  const call: ConnHandler | undefined = setup.call ??
+    (calls ? (conn, info) => void calls.serveCallStream(conn, peerOf(info, setup)) : undefined);
+  const own = setup.http;
+  let http: HttpHandler | undefined = own;
+  if (calls) {
+    http = async (request, info) => {
+      const mine = own ? await own(request, info) : null;
+      if (mine) return mine;
+      if (new URL(request.url).pathname !== CALL_WEBSOCKET_PATH) return null;
+      return await calls.serveCallWebSocket(request, peerOf(info, setup));
+    };
+  }
+  return { reserved, call, http };
+}

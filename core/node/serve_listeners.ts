@@ -1,0 +1,243 @@
+/**
+ * The listeners of `serve()`: one per listen URL, each accepted connection
+ * handed to one protocol handler. Plain `tcp://` is SSH (its first bytes are
+ * peeked: anything else gets a clear HTTP 400 or is dropped); `tls://`,
+ * `quic://`, `ws://`, `wss://` are transport endpoints; `iroh://` loads the
+ * iroh binding on first use.
+ *
+ * @module
+ */
+
+import type { SshServer } from "../ssh/server.ts";
+import { type IrohListener, listenIroh } from "../transport/iroh_listen.ts";
+import { peekProtocol } from "../transport/peek.ts";
+import { connToDuplex, writeAll } from "../transport/stream.ts";
+import { hostPort } from "../transport/hostport.ts";
+import { type Endpoint, type EndpointHandlers, listenEndpoint } from "../transport/endpoint.ts";
+import type { Logger } from "../util/log.ts";
+import { isIrohUrl, parseListenAddress } from "./serve_options.ts";
+
+/**
+ * One bound listener.
+ *
+ * @example
+ * ```ts
+ * import type { Listening } from "@alknet/core";
+ * const l: Listening = {
+ *   url: "tls://0.0.0.0:443", address: "tls://0.0.0.0:443", transport: "tls",
+ *   addr: { transport: "tcp", hostname: "0.0.0.0", port: 443 },
+ * };
+ * console.log(l.address); // "tls://0.0.0.0:443"
+ * ```
+ */
+export interface Listening {
+  /** The listen URL it came from. */
+  url: string;
+  /**
+   * Where clients reach it, as a URL with the port resolved:
+   * `ssh://HOST:PORT` (plain tcp), `tls://`, `quic://`, `ws://`, `wss://`, `iroh://NODEID`.
+   */
+  address: string;
+  /** `tcp`, `tls`, `quic`, `ws`, `wss` or `iroh`. */
+  transport: string;
+  /** The bound address (port resolved when 0 was asked). */
+  addr: Deno.NetAddr;
+  /** ALPNs offered (TLS, QUIC and iroh). */
+  alpn?: string[];
+  /** The node id (`iroh` only): clients dial `iroh://NODEID`. */
+  nodeId?: string;
+}
+
+/** What {@link bindListeners} needs. */
+export interface ListenerSetup {
+  /** The protocol handlers shared by every endpoint. */
+  handlers: EndpointHandlers;
+  /** The SSH server plain `tcp://` connections go to. */
+  ssh: SshServer;
+  /** `conn rejected` events. */
+  logger: Logger;
+  /** Certificate for `tls://`, `quic://`, `wss://`. */
+  tls?: { cert: string; key: string };
+  /** Stealth decoy on TLS/WebSocket listeners. */
+  stealth?: boolean;
+  /** Decoy site directory. */
+  decoyDir?: string;
+  /** First-bytes deadline. */
+  peekTimeoutMs: number;
+  /** The iroh endpoint's secret key. */
+  irohSecretKey?: () => Promise<Uint8Array | undefined>;
+}
+
+/** The bound listeners of a node. */
+export interface BoundListeners {
+  /** Every listener, in listen order. */
+  listening: Listening[];
+  /** Stops accepting plain `tcp://` connections. */
+  stopAccepting(): Promise<void>;
+  /** Closes the transport endpoints (and the connections they accepted). */
+  closeEndpoints(): Promise<void>;
+  /** Serves a new certificate on `tls://` and `wss://` from the next handshake on. */
+  setCertificate(cert: string, key: string): void;
+}
+
+const NOT_SSH_RESPONSE = new TextEncoder().encode(
+  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n" +
+    "Connection: close\r\n\r\nThis port only speaks SSH.\n",
+);
+
+function addressOf(transport: string, addr: Deno.NetAddr, nodeId?: string): string {
+  if (nodeId) return `iroh://${nodeId}`;
+  return `${transport === "tcp" ? "ssh" : transport}://${hostPort(addr.hostname, addr.port)}`;
+}
+
+/**
+ * Binds every listen URL, in order; on failure closes what was bound.
+ *
+ * @example
+ * ```ts
+ * import { generateEd25519Key, Logger, parsePrivateKey, SshServer } from "@alknet/core";
+ * import { bindListeners } from "./serve_listeners.ts";
+ * const logger = new Logger("text", () => {});
+ * const ssh = new SshServer({
+ *   hostKeys: [parsePrivateKey(generateEd25519Key().privateText, "host")],
+ *   authenticator: { authorize: () => ({ ok: false, reason: "none" }) },
+ *   policy: { evaluate: () => "deny" },
+ *   logger,
+ * });
+ * const bound = await bindListeners(["127.0.0.1:0"], {
+ *   handlers: { ssh: (c) => c.close() }, ssh, logger, peekTimeoutMs: 5000,
+ * });
+ * console.log(bound.listening[0].address.startsWith("ssh://127.0.0.1:")); // true
+ * await bound.stopAccepting();
+ * await bound.closeEndpoints();
+ * await ssh.shutdown(0);
+ * ```
+ */
+export async function bindListeners(
+  listen: string[],
+  setup: ListenerSetup,
+): Promise<BoundListeners> {
+  const plain: Deno.TcpListener[] = [];
+  const endpoints: (Endpoint | IrohListener)[] = [];
+  const listening: Listening[] = [];
+  const closeAll = async () => {
+    for (const l of plain) {
+      try {
+        l.close();
+      } catch { /* closed */ }
+    }
+    await Promise.all(endpoints.map((ep) => ep.close()));
+  };
+  try {
+    for (const url of listen) {
+      if (isIrohUrl(url)) {
+        // The iroh binding is loaded here, on the first iroh:// listener.
+        const ep = await listenIroh({
+          url,
+          secretKey: await setup.irohSecretKey?.(),
+          handlers: setup.handlers,
+          logger: setup.logger,
+          peekTimeoutMs: setup.peekTimeoutMs,
+        });
+        endpoints.push(ep);
+        listening.push({
+          url,
+          address: addressOf("iroh", ep.addr, ep.nodeId),
+          transport: "iroh",
+          addr: ep.addr,
+          alpn: ep.alpn,
+          nodeId: ep.nodeId,
+        });
+        continue;
+      }
+      const a = parseListenAddress(url);
+      if (a.scheme === "tcp") {
+        const listener = Deno.listen({ hostname: a.host, port: a.port, transport: "tcp" });
+        plain.push(listener);
+        const addr = listener.addr as Deno.NetAddr;
+        listening.push({ url, address: addressOf("tcp", addr), transport: "tcp", addr });
+        continue;
+      }
+      const ep = await listenEndpoint(url, {
+        handlers: setup.handlers,
+        cert: setup.tls?.cert,
+        key: setup.tls?.key,
+        stealth: setup.stealth,
+        decoyDir: setup.decoyDir,
+        peekTimeoutMs: setup.peekTimeoutMs,
+        logger: setup.logger,
+      });
+      endpoints.push(ep);
+      listening.push({
+        url,
+        address: addressOf(ep.transport, ep.addr),
+        transport: ep.transport,
+        addr: ep.addr,
+        alpn: ep.alpn,
+      });
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const accepting = plain.map(async (listener) => {
+    try {
+      for await (const conn of listener) {
+        acceptSsh(conn, setup.ssh, setup.logger, setup.peekTimeoutMs).catch(() => conn.close());
+      }
+    } catch { /* listener closed */ }
+  });
+  return {
+    listening,
+    async stopAccepting() {
+      for (const l of plain) {
+        try {
+          l.close();
+        } catch { /* closed */ }
+      }
+      await Promise.all(accepting);
+    },
+    async closeEndpoints() {
+      await Promise.all(endpoints.map((ep) => ep.close()));
+    },
+    setCertificate(cert, key) {
+      for (const ep of endpoints) {
+        if ("transport" in ep && (ep.transport === "tls" || ep.transport === "wss")) {
+          ep.setCertificate(cert, key);
+        }
+      }
+    },
+  };
+}
+
+async function acceptSsh(
+  conn: Deno.TcpConn,
+  ssh: SshServer,
+  logger: Logger,
+  peekTimeout: number,
+): Promise<void> {
+  conn.setNoDelay(true);
+  const peer = conn.remoteAddr as Deno.NetAddr;
+  const info = { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" };
+  // Refused sources (penalty, too many connections) cost one accept and one close.
+  const limit = ssh.admit(info);
+  if (!limit) return conn.close();
+  const peeked = await peekProtocol(conn, peekTimeout);
+  if (peeked.protocol !== "ssh" || peeked.timedOut) {
+    limit.close();
+    logger.event("conn rejected", {
+      remote: hostPort(peer.hostname, peer.port),
+      transport: "tcp",
+      reason: peeked.protocol === "silent" ? "no-data" : "not-ssh",
+    });
+    if (peeked.protocol === "http") await writeAll(conn, NOT_SSH_RESPONSE).catch(() => {});
+    conn.close();
+    return;
+  }
+  const socket = connToDuplex(conn, {
+    remoteAddress: peer.hostname,
+    remotePort: peer.port,
+    prefix: peeked.prefix,
+  });
+  ssh.handle(socket, { ...info, limit });
+}
