@@ -17,7 +17,7 @@ import {
 import type { ForwardSpec } from "../ssh/forward_spec.ts";
 import { socks5Handshake, Socks5Reply } from "../ssh/socks5.ts";
 import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "../transport/stream.ts";
-import { NativeTcpError } from "../ssh/native_path.ts";
+import { NativeTcpError } from "../transport/native_header.ts";
 import { dialTcp } from "../transport/tcp.ts";
 import { Logger } from "../util/log.ts";
 import { hostPort } from "../transport/hostport.ts";

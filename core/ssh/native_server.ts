@@ -1,0 +1,198 @@
+/**
+ * The server side of the native data path (ALPN `alknet/tcp`): read the
+ * header, check its token, the key's forwarding restrictions and the
+ * forwarding policy exactly as for an SSH `direct-tcpip` channel, dial,
+ * answer one status byte, then relay raw bytes both ways. The wire format is
+ * in `@alknet/core/transport` (`encodeNativeTcpHeader`).
+ *
+ * @module
+ */
+
+import { type ByteConn, closeQuietly, relayConns, writeAll } from "../transport/stream.ts";
+import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
+import { prefixedConn } from "../transport/conn.ts";
+import type { ConnHandler, ConnInfo } from "../transport/endpoint_types.ts";
+import { hostPort } from "../transport/hostport.ts";
+import {
+  decodeNativeTcpHeader,
+  NATIVE_TCP_MAX_HEADER,
+  NativeTcpError,
+  type NativeTcpHeader,
+  NativeTcpStatus,
+} from "../transport/native_header.ts";
+import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../auth/identity.ts";
+import { restrictionsAllow } from "../auth/policy.ts";
+import type { Logger } from "../util/log.ts";
+import { Deadline, TIMED_OUT } from "../util/timeout.ts";
+
+/**
+ * What a token stands for: an identity, optionally with per-key forwarding limits.
+ *
+ * @example
+ * ```ts
+ * import type { NativeTcpGrant } from "@alknet/core/ssh";
+ * const g: NativeTcpGrant = {
+ *   identity: { id: "SHA256:x", scopes: ["relay:connect"], resources: {} },
+ *   restrictions: { noPortForwarding: false, permitOpen: ["db:5432"] },
+ * };
+ * console.log(g.identity.id);
+ * ```
+ */
+export interface NativeTcpGrant {
+  /** Who. */
+  identity: Identity;
+  /** Limits from the key's `authorized_keys` options (`permitopen=`, ...). */
+  restrictions?: ForwardRestrictions;
+}
+
+/**
+ * Options of {@link nativeTcpHandler}.
+ *
+ * @example
+ * ```ts
+ * import type { NativeTcpOptions } from "@alknet/core/ssh";
+ * const o: NativeTcpOptions = { resolveToken: () => null, policy: { evaluate: () => "deny" } };
+ * console.log(typeof o.resolveToken); // "function"
+ * ```
+ */
+export interface NativeTcpOptions {
+  /**
+   * Resolves the header's token (same authorized set as SSH). Return an
+   * Identity, a grant with restrictions, or null to refuse. Use
+   * `AuthorizedKeysAuthenticator.authorizeToken(token, info.remoteAddress)`
+   * to honour `from=`, `expiry-time=` and `permitopen=`.
+   */
+  resolveToken(
+    token: string,
+    info: ConnInfo,
+  ): Identity | NativeTcpGrant | null | Promise<Identity | NativeTcpGrant | null>;
+  /** The forwarding policy (the SSH server's). */
+  policy: ForwardingPolicy;
+  /** Outbound connections (default: direct TCP with NODELAY). */
+  dial?: Dialer;
+  /** Auth events are logged here; targets never are. */
+  logger?: Logger;
+  /** Deadline for the header (default 10 000 ms). */
+  headerTimeoutMs?: number;
+}
+
+function isGrant(v: Identity | NativeTcpGrant): v is NativeTcpGrant {
+  return typeof (v as NativeTcpGrant).identity === "object" &&
+    (v as NativeTcpGrant).identity !== null;
+}
+
+async function readHeader(
+  conn: ByteConn,
+  timeoutMs: number,
+): Promise<{ header: NativeTcpHeader; rest: Uint8Array }> {
+  const buf = new Uint8Array(NATIVE_TCP_MAX_HEADER + 64 * 1024);
+  let have = 0;
+  const deadline = new Deadline(timeoutMs);
+  try {
+    while (true) {
+      const parsed = decodeNativeTcpHeader(buf.subarray(0, have));
+      if (parsed) return { header: parsed.header, rest: buf.slice(parsed.used, have) };
+      if (have >= NATIVE_TCP_MAX_HEADER) throw new NativeTcpError("malformed", "header too long");
+      const n = await deadline.race(conn.read(buf.subarray(have)));
+      if (n === TIMED_OUT) throw new NativeTcpError("timeout", "no header in time");
+      if (n === null) throw new NativeTcpError("malformed", "stream ended inside the header");
+      have += n;
+    }
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * The server side: returns the endpoint's `tcp` handler.
+ *
+ * @example
+ * ```ts
+ * import { listenEndpoint } from "@alknet/core/transport";
+ * import { nativeTcpHandler } from "@alknet/core/ssh";
+ * const tcp = nativeTcpHandler({
+ *   resolveToken: () => null,
+ *   policy: { evaluate: () => "allow" },
+ * });
+ * const ep = await listenEndpoint("tcp://127.0.0.1:0", { handlers: { ssh: (c) => c.close(), tcp } });
+ * await ep.close();
+ * ```
+ */
+export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
+  const dial = options.dial ?? dialTcp;
+  const log = options.logger;
+  const headerMs = options.headerTimeoutMs ?? 10_000;
+  const answer = async (conn: ByteConn, status: number) => {
+    await writeAll(conn, new Uint8Array([status])).catch(() => {});
+    if (status !== NativeTcpStatus.OK) {
+      await conn.closeWrite?.().catch(() => {});
+      closeQuietly(conn);
+    }
+  };
+  const serve = async (conn: ByteConn, info: ConnInfo) => {
+    const remote = hostPort(info.remoteAddress, info.remotePort);
+    let header: NativeTcpHeader;
+    let rest: Uint8Array;
+    try {
+      ({ header, rest } = await readHeader(conn, headerMs));
+    } catch (e) {
+      const status = e instanceof NativeTcpError && e.status === "timeout"
+        ? NativeTcpStatus.TIMEOUT
+        : NativeTcpStatus.MALFORMED;
+      log?.event("conn rejected", { remote, transport: info.transport, reason: "bad-header" });
+      return answer(conn, status);
+    }
+    let resolved: Identity | NativeTcpGrant | null = null;
+    try {
+      resolved = await options.resolveToken(header.token, info);
+    } catch {
+      resolved = null;
+    }
+    if (!resolved) {
+      log?.event("auth", { result: "reject", remote, method: "token", transport: info.transport });
+      return answer(conn, NativeTcpStatus.FORBIDDEN);
+    }
+    const identity = isGrant(resolved) ? resolved.identity : resolved;
+    const restrictions = isGrant(resolved) ? resolved.restrictions : undefined;
+    const { host, port } = header;
+    const allowed = !host.toLowerCase().startsWith("alknet-") &&
+      (!restrictions || restrictionsAllow(restrictions, { kind: "connect", host, port })) &&
+      options.policy.evaluate({
+          kind: "connect",
+          host,
+          port,
+          identity,
+          transport: info.transport,
+        }) ===
+        "allow";
+    if (!allowed) {
+      log?.event("forward refused", { remote, reason: "administratively-prohibited" });
+      return answer(conn, NativeTcpStatus.FORBIDDEN);
+    }
+    let target: ByteConn;
+    try {
+      target = await dial(host, port);
+    } catch (e) {
+      const kind = e instanceof DialError ? e.kind : "unreachable";
+      return answer(
+        conn,
+        kind === "refused"
+          ? NativeTcpStatus.REFUSED
+          : kind === "timeout"
+          ? NativeTcpStatus.TIMEOUT
+          : NativeTcpStatus.UNREACHABLE,
+      );
+    }
+    try {
+      await writeAll(conn, new Uint8Array([NativeTcpStatus.OK]));
+    } catch {
+      target.close();
+      conn.close();
+      return;
+    }
+    await relayConns(prefixedConn(conn, rest), target);
+  };
+  return (conn, info) => {
+    serve(conn, info).catch(() => closeQuietly(conn));
+  };
+}
