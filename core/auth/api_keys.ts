@@ -181,7 +181,10 @@ export function validateApiKeyRecord(r: ApiKeyRecord): void {
       "scopes",
     );
   }
-  if (r.expiresAt !== undefined && !Number.isFinite(r.expiresAt)) {
+  if (
+    r.expiresAt !== undefined &&
+    (!Number.isFinite(r.expiresAt) || Number.isNaN(new Date(r.expiresAt).getTime()))
+  ) {
     throw new ApiKeyError(
       "bad-record",
       `api key ${r.prefix}: expiresAt is not a time`,
