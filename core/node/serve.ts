@@ -1,182 +1,207 @@
 /**
- * `serve()`: run a node's SSH endpoint on one or more TCP listeners. Each
- * accepted connection gets TCP_NODELAY, its first bytes are peeked (SSH or
- * not), and SSH connections go to one shared {@link SshServer}.
+ * `serve()`: the whole node. Listeners by URL (`HOST:PORT`/`tcp://` for SSH,
+ * `tls://`, `quic://`, `ws://`, `wss://`, `iroh://`), TLS from PEM, a
+ * self-signed certificate kept in the data dir or ACME with renewal,
+ * stealth, the native data path, limits, the forwarding policy, the
+ * identity (authorized keys, API keys, any identity provider), a call
+ * registry served on every carrier, reload, logging, drain and shutdown.
  *
  * @module
  */
 
-import type { ForwardingPolicy, SshAuthenticator } from "../auth/identity.ts";
 import type { PrivateKey } from "../auth/ssh_keys.ts";
-import { Logger } from "../util/log.ts";
-import { type ReservedChannelHandler, SshServer } from "../ssh/server.ts";
-import { peekProtocol } from "../transport/peek.ts";
-import { connToDuplex, writeAll } from "../transport/stream.ts";
-import { ForwardSpecError, hostPort, parseHostPort } from "../transport/hostport.ts";
-import type { Dialer } from "../transport/tcp.ts";
-import type { ConnectionLimiter } from "../transport/limits.ts";
-import {
-  type ConnHandler,
-  type Endpoint,
-  type EndpointHandlers,
-  type HttpHandler,
-  listenEndpoint,
-} from "../transport/endpoint.ts";
+import type { Identity } from "../auth/identity.ts";
+import { SshServer } from "../ssh/server.ts";
 import { nativeTcpHandler, type NativeTcpOptions } from "../ssh/native_server.ts";
-import { type IrohListener, listenIroh } from "../transport/iroh_listen.ts";
+import { irohSecretKeyFile } from "../transport/iroh_key.ts";
+import { connToDuplex } from "../transport/stream.ts";
+import { hostPort } from "../transport/hostport.ts";
+import { egressDialer } from "../transport/proxy.ts";
+import type { Dialer } from "../transport/tcp.ts";
+import type { EndpointHandlers } from "../transport/endpoint.ts";
+import { OptionError } from "../util/errors.ts";
+import coreMeta from "../deno.json" with { type: "json" };
+import { nodeOperations, registerNodeOperationsOn } from "./node_operations.ts";
+import { toLogger } from "./serve_log.ts";
+import { NodeAuth } from "./serve_auth.ts";
+import { prepareTls, type TlsMaterial } from "./serve_tls.ts";
+import { bindListeners, type BoundListeners, type Listening } from "./serve_listeners.ts";
+import { callCarriers } from "./serve_calls.ts";
+import {
+  checkServeOptions,
+  listenList,
+  resolveHostKeys,
+  type ServeOptions,
+  type ServeReloadOptions,
+} from "./serve_options.ts";
 
-/** A parsed `--listen` value. */
-export interface ListenAddress {
-  /** `tcp` for SSH on plain TCP; other schemes are served by other layers. */
-  scheme: string;
-  /** Host or IP literal (IPv6 without brackets). */
-  host: string;
-  /** Port (0 picks a free one). */
-  port: number;
-}
+export {
+  type AuthorizedKeysOption,
+  type ListenAddress,
+  parseListenAddress,
+  type PemSource,
+  type PolicyOption,
+  type ServeAcmeOptions,
+  type ServeOptions,
+  type ServeReloadOptions,
+  type ServeTlsOptions,
+} from "./serve_options.ts";
+export type { LogFunction, LoggerOption, LogRecord } from "./serve_log.ts";
+export type { Listening } from "./serve_listeners.ts";
+export {
+  CALL_WEBSOCKET_PATH,
+  type CallPeer,
+  type CallService,
+  type CallSession,
+  type NodeOperationDefinition,
+} from "./call_service.ts";
 
 /**
- * Parses a listen address: `HOST:PORT`, `[IPv6]:PORT` or `SCHEME://HOST:PORT`.
+ * What `reload()` did: the new options are in force, or they were refused
+ * (the old ones stay) and `error` says why.
  *
  * @example
  * ```ts
- * import { parseListenAddress } from "./serve.ts";
- * console.log(parseListenAddress("[::1]:2222")); // { scheme: "tcp", host: "::1", port: 2222 }
+ * import type { NodeReloadResult } from "@alknet/core";
+ * const say = (r: NodeReloadResult) => r.ok ? "reloaded" : `kept the old options: ${r.error.message}`;
+ * console.log(say({ ok: true })); // "reloaded"
  * ```
  */
-export function parseListenAddress(text: string): ListenAddress {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*?)\/?$/.exec(text);
-  const scheme = m ? m[1] : "tcp";
-  const rest = m ? m[2] : text;
-  try {
-    const { host, port } = parseHostPort(rest);
-    return { scheme, host, port };
-  } catch (e) {
-    if (e instanceof ForwardSpecError) {
-      throw new ForwardSpecError(`--listen '${text}': ${e.message}`);
-    }
-    throw e;
-  }
-}
+export type NodeReloadResult = { ok: true } | {
+  ok: false;
+  /** Why the new options were refused (an `OptionError` naming the option, usually). */
+  error: Error;
+};
 
-/** Options of {@link serve}. */
-export interface ServeOptions {
-  /**
-   * Listen addresses: `HOST:PORT`, `tcp://`, `tls://`, `quic://`, `ws://`, `wss://`,
-   * `iroh://[HOST:PORT][?relay=off]`; at least one.
-   */
-  listen: string[];
-  /** Host keys (OpenSSH private keys). */
-  hostKeys: PrivateKey[];
-  /** Who may log in. */
-  authenticator: SshAuthenticator;
-  /** Where forwards may go (default: allow everything not reserved). */
-  policy?: ForwardingPolicy;
-  /** Event log (default: text lines on stderr). */
-  logger?: Logger;
-  /** Allow remote forwards on non-loopback addresses. */
-  allowRemoteBind?: boolean;
-  /** Handlers for reserved `alknet-*` destinations. */
-  reserved?: Record<string, ReservedChannelHandler>;
-  /** Outbound connections for tunnels (default: direct TCP). */
-  dial?: Dialer;
-  /** Connection limits (default: `DEFAULT_LIMITS`); adjustable at runtime. */
-  limiter?: ConnectionLimiter;
-  /** Pre-authentication timeout override (default: the limiter's, 30 s). */
-  preauthTimeoutMs?: number;
-  /** How long to wait for a client's first bytes (default 5 s). */
-  peekTimeoutMs?: number;
-  /** Certificate and key (PEM text) for `tls://`, `quic://` and `wss://` listeners. */
-  tls?: { cert: string; key: string };
-  /** Answer every non-alknet HTTP request on TLS/WebSocket listeners like an ordinary web site. */
-  stealth?: boolean;
-  /** Serve the stealth decoy site from this directory. */
-  decoyDir?: string;
-  /** Handler for call-protocol streams (ALPN `alknet/call`). */
-  call?: ConnHandler;
-  /** Handler for HTTP requests on TLS/WebSocket listeners (e.g. the `/alknet/call` WebSocket). */
-  http?: HttpHandler;
-  /**
-   * Enables the native data path (ALPN `alknet/tcp`): tokens are resolved
-   * here, the policy is the SSH server's.
-   */
-  nativeTcp?: { resolveToken: NativeTcpOptions["resolveToken"] };
-  /**
-   * The iroh endpoint's 32-byte secret key (its node id is the public key);
-   * random when absent, so keep it (see `irohSecretKeyFile`) for a stable id.
-   */
-  iroh?: { secretKey?: Uint8Array };
-}
-
-/** One bound listener. */
-export interface Listening {
-  /** The `--listen` value it came from. */
-  url: string;
-  /** `tcp`, `tls`, `quic`, `ws` or `wss`. */
-  transport: string;
-  /** The bound address (port resolved when 0 was asked). */
-  addr: Deno.NetAddr;
-  /** ALPNs offered (TLS, QUIC and iroh). */
-  alpn?: string[];
-  /** The node id (`iroh` only): clients dial `iroh://NODEID`. */
-  nodeId?: string;
-}
-
-/** A running node endpoint. */
+/**
+ * A running node, as `serve()` resolves it.
+ *
+ * @example
+ * ```ts
+ * import type { NodeServer } from "@alknet/core";
+ * const show = (node: NodeServer) => `${node.addresses.join(" ")} ${node.hostKeyFingerprint}`;
+ * console.log(typeof show); // "function"
+ * ```
+ */
 export interface NodeServer {
-  /** The bound addresses, in `listen` order (ports resolved when 0 was asked). */
-  addrs: Deno.NetAddr[];
-  /** Every listener with its transport, in `listen` order. */
-  listening: Listening[];
-  /** The SSH server (to swap authenticator or policy at runtime). */
-  ssh: SshServer;
-  /** Stops accepting, drains open sessions for `drainMs` (default 2 s), then closes them. */
-  shutdown(drainMs?: number): Promise<void>;
   /**
-   * Serves a new certificate on the `tls://` and `wss://` listeners from the
-   * next handshake on (ACME renewals); `quic://` keeps its certificate until
-   * a restart.
+   * Where clients reach the node, in listen order, ports resolved:
+   * `ssh://HOST:PORT` for plain tcp listeners, `tls://`, `quic://`, `ws://`,
+   * `wss://` URLs and `iroh://NODEID`.
+   */
+  readonly addresses: string[];
+  /** The host key's `SHA256:` fingerprint (clients pin it). */
+  readonly hostKeyFingerprint: string;
+  /** The TLS certificate's `SHA256:<hex>` fingerprint, when a listener uses TLS. */
+  readonly tlsFingerprint?: string;
+  /**
+   * Re-reads the `authorizedKeys` file (or asks `reloadOptions`), merges
+   * `changes`, and swaps in keys, API keys, identity provider, policy and
+   * limits atomically; open sessions stay. A refused reload keeps the old
+   * state.
+   */
+  reload(changes?: ServeReloadOptions): Promise<NodeReloadResult>;
+  /** Stops accepting, drains sessions for `drainMs` (default `drainMs` option, 2 s), then closes. */
+  shutdown(drainMs?: number): Promise<void>;
+  /** The bound addresses, in listen order. */
+  readonly addrs: Deno.NetAddr[];
+  /** Every listener with its transport, in listen order. */
+  readonly listening: Listening[];
+  /** The SSH server (low level: swap the authenticator or policy, count connections). */
+  readonly ssh: SshServer;
+  /**
+   * Serves a new certificate on `tls://` and `wss://` listeners from the
+   * next handshake on (ACME renewals do this themselves); `quic://` keeps
+   * its certificate until a restart.
    */
   setCertificate(cert: string, key: string): void;
 }
 
-const NOT_SSH_RESPONSE = new TextEncoder().encode(
-  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n" +
-    "Connection: close\r\n\r\nThis port only speaks SSH.\n",
-);
+function dialerOf(options: ServeOptions): Dialer | undefined {
+  if (options.dial) return options.dial;
+  if (options.egressProxy === undefined) return undefined;
+  try {
+    return egressDialer(options.egressProxy);
+  } catch (e) {
+    throw new OptionError("egressProxy", (e as Error).message, { cause: e });
+  }
+}
 
 /**
- * Starts SSH listeners.
+ * Runs a node until `shutdown()`.
  *
- * @example
+ * @throws {OptionError} naming the option (`listen`, `hostKey`, `tls.cert`, ...) that is missing, unreadable or invalid.
+ * @example A node with its own operations on SSH and WebSocket
  * ```ts
- * import { generateEd25519Key, parsePrivateKey, serve } from "@alknet/core";
- * const hostKey = parsePrivateKey(generateEd25519Key().privateText, "generated");
+ * import { generateEd25519Key, serve } from "@alknet/core";
+ * import { OperationRegistry } from "@alknet/call";
+ *
+ * const calls = new OperationRegistry();
+ * calls.register({ name: "demo/hello", type: "query", handler: () => "hello" });
  * const node = await serve({
- *   listen: ["127.0.0.1:0"],
- *   hostKeys: [hostKey],
- *   authenticator: { authorize: () => ({ ok: false, reason: "no keys" }) },
+ *   listen: ["127.0.0.1:0", "ws://127.0.0.1:0"],
+ *   hostKey: generateEd25519Key().privateText,
+ *   authorizedKeys: [],
+ *   calls,
+ *   logger: false,
  * });
- * console.log(node.addrs[0].port > 0); // true
+ * console.log(node.addresses.length); // 2
  * await node.shutdown(0);
  * ```
  */
 export async function serve(options: ServeOptions): Promise<NodeServer> {
-  if (options.listen.length === 0) throw new Error("serve: at least one listen address is needed");
-  const logger = options.logger ?? new Logger();
-  const policy = options.policy ?? { evaluate: () => "allow" as const };
-  const ssh = new SshServer({
-    hostKeys: options.hostKeys,
+  checkServeOptions(options);
+  const listen = listenList(options.listen);
+  const logger = toLogger(options.logger);
+  const hostKeys: PrivateKey[] = await resolveHostKeys(options);
+  const dial = dialerOf(options);
+  const auth = await NodeAuth.create(options, {
     authenticator: options.authenticator,
-    policy,
+    limiter: options.limiter,
+    warn: (m) => logger.warn(m),
+  });
+  const loudIfNoLogins = () => {
+    if (!auth.hasLogins) {
+      logger.warn("no authorized keys are configured: EVERY LOGIN WILL BE REFUSED");
+    }
+  };
+  loudIfNoLogins();
+  const hostKeyFingerprint = hostKeys[0].fingerprint;
+  const addresses: string[] = [];
+  let tlsFingerprint: string | undefined;
+  let bound: BoundListeners | undefined;
+  const tls: TlsMaterial | undefined = await prepareTls(options, listen, logger, (ck) => {
+    bound?.setCertificate(ck.cert, ck.key);
+    tlsFingerprint = ck.fingerprint;
+    logger.event("tls renewed", { fingerprint: ck.fingerprint });
+  });
+  tlsFingerprint = tls?.cert.fingerprint;
+
+  const authenticate = async (token: string, remote: string): Promise<Identity> =>
+    (await auth.authenticate(token, remote)).identity;
+  const carriers = callCarriers({
+    calls: options.calls,
+    authenticate,
+    reserved: options.reserved,
+    call: options.call,
+    http: options.http,
+  });
+  const ssh = new SshServer({
+    hostKeys,
+    authenticator: auth.authenticator,
+    policy: auth.policy,
     logger,
     allowRemoteBind: options.allowRemoteBind,
-    reserved: options.reserved,
-    dial: options.dial,
-    limiter: options.limiter,
+    reserved: carriers.reserved,
+    dial,
+    limiter: auth.limiter,
     preauthTimeoutMs: options.preauthTimeoutMs,
   });
-  const peekTimeout = options.peekTimeoutMs ?? 5000;
+  const resolveToken: NativeTcpOptions["resolveToken"] | undefined =
+    options.nativeTcp?.resolveToken ??
+      (options.nativePath === false
+        ? undefined
+        : (token, info) => auth.authenticate(token, info.remoteAddress).catch(() => null));
   const handlers: EndpointHandlers = {
     ssh: (conn, info) => {
       const limit = ssh.admit(info);
@@ -187,138 +212,91 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       });
       ssh.handle(socket, { ...info, limit });
     },
-    call: options.call,
-    http: options.http,
-    tcp: options.nativeTcp
-      ? nativeTcpHandler({
-        resolveToken: options.nativeTcp.resolveToken,
-        policy: { evaluate: (r) => ssh.policy.evaluate(r) },
-        dial: options.dial,
-        logger,
-      })
+    call: carriers.call,
+    http: carriers.http,
+    tcp: resolveToken
+      ? nativeTcpHandler({ resolveToken, policy: auth.policy, dial, logger })
       : undefined,
   };
-  const listeners: { text: string; listener: Deno.TcpListener }[] = [];
-  const endpoints: (Endpoint | IrohListener)[] = [];
-  const bound: Listening[] = [];
+  const removeOperations = options.calls && options.nodeOperations !== false
+    ? registerNodeOperationsOn(
+      options.calls,
+      nodeOperations({
+        version: options.nodeOperations?.version ?? coreMeta.version,
+        fingerprint: hostKeyFingerprint,
+        listeners: () => addresses,
+      }),
+    )
+    : () => {};
+  const dataDir = options.dataDir;
   try {
-    for (const text of options.listen) {
-      if (/^iroh:\/\//i.test(text)) {
-        // The iroh binding is loaded here, on the first iroh:// listener.
-        const ep = await listenIroh({
-          url: text,
-          secretKey: options.iroh?.secretKey,
-          handlers,
-          logger,
-          peekTimeoutMs: peekTimeout,
-        });
-        endpoints.push(ep);
-        bound.push({
-          url: text,
-          transport: "iroh",
-          addr: ep.addr,
-          alpn: ep.alpn,
-          nodeId: ep.nodeId,
-        });
-        continue;
-      }
-      const addr = parseListenAddress(text);
-      if (addr.scheme === "tcp") {
-        const listener = Deno.listen({ hostname: addr.host, port: addr.port, transport: "tcp" });
-        listeners.push({ text, listener });
-        bound.push({ url: text, transport: "tcp", addr: listener.addr as Deno.NetAddr });
-        continue;
-      }
-      if (!["tls", "quic", "ws", "wss"].includes(addr.scheme)) {
-        throw new ForwardSpecError(
-          `--listen '${text}': unknown scheme ${addr.scheme}:// (tcp, tls, quic, ws, wss or iroh)`,
-        );
-      }
-      if (addr.scheme !== "ws" && !options.tls) {
-        throw new ForwardSpecError(
-          `--listen '${text}': ${addr.scheme}:// needs a certificate (--tls-cert/--tls-key or --tls-self-signed)`,
-        );
-      }
-      const ep = await listenEndpoint(text, {
-        handlers,
-        cert: options.tls?.cert,
-        key: options.tls?.key,
-        stealth: options.stealth,
-        decoyDir: options.decoyDir,
-        peekTimeoutMs: peekTimeout,
-        logger,
-      });
-      endpoints.push(ep);
-      bound.push({ url: text, transport: ep.transport, addr: ep.addr, alpn: ep.alpn });
-    }
+    bound = await bindListeners(listen, {
+      handlers,
+      ssh,
+      logger,
+      tls: tls?.cert,
+      stealth: options.stealth,
+      decoyDir: options.decoyDir,
+      peekTimeoutMs: options.peekTimeoutMs ?? 5000,
+      irohSecretKey: async () =>
+        options.iroh?.secretKey ??
+          (dataDir ? await irohSecretKeyFile(`${dataDir}/iroh-secret.key`) : undefined),
+    });
   } catch (e) {
-    for (const { listener } of listeners) listener.close();
-    await Promise.all(endpoints.map((ep) => ep.close()));
+    removeOperations();
+    tls?.acme?.close();
+    await ssh.shutdown(0);
     throw e;
   }
-  const accepting = listeners.map(async ({ listener }) => {
-    try {
-      for await (const conn of listener) {
-        handleConn(conn, ssh, logger, peekTimeout).catch(() => conn.close());
-      }
-    } catch { /* listener closed */ }
-  });
+  const listeners = bound;
+  for (const l of listeners.listening) {
+    addresses.push(l.address);
+    logger.event("listening", {
+      addr: hostPort(l.addr.hostname, l.addr.port),
+      transport: l.transport,
+      node_id: l.nodeId,
+      host_key: hostKeyFingerprint,
+      alpn: l.alpn?.length ? l.alpn.join(",") : undefined,
+    });
+  }
+
+  let reloading: Promise<unknown> = Promise.resolve();
   let shut: Promise<void> | undefined;
   return {
-    addrs: bound.map((b) => b.addr),
-    listening: bound,
+    addresses: [...addresses],
+    hostKeyFingerprint,
+    get tlsFingerprint() {
+      return tlsFingerprint;
+    },
+    addrs: listeners.listening.map((l) => l.addr),
+    listening: listeners.listening,
     ssh,
     setCertificate(cert, key) {
-      for (const ep of endpoints) {
-        if ("transport" in ep && (ep.transport === "tls" || ep.transport === "wss")) {
-          ep.setCertificate(cert, key);
-        }
-      }
+      listeners.setCertificate(cert, key);
     },
-    shutdown(drainMs = 2000) {
-      shut ??= (async () => {
-        for (const { listener } of listeners) {
-          try {
-            listener.close();
-          } catch { /* closed */ }
+    reload(changes = {}) {
+      const run = reloading.then(async (): Promise<NodeReloadResult> => {
+        try {
+          const fresh = options.reloadOptions ? await options.reloadOptions() : {};
+          await auth.reload({ ...fresh, ...changes });
+        } catch (e) {
+          return { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
         }
-        await Promise.all(accepting);
+        loudIfNoLogins();
+        return { ok: true };
+      });
+      reloading = run;
+      return run;
+    },
+    shutdown(drainMs = options.drainMs ?? 2000) {
+      shut ??= (async () => {
+        tls?.acme?.close();
+        await listeners.stopAccepting();
         await ssh.shutdown(drainMs);
-        await Promise.all(endpoints.map((ep) => ep.close()));
+        await listeners.closeEndpoints();
+        removeOperations();
       })();
       return shut;
     },
   };
-}
-
-async function handleConn(
-  conn: Deno.TcpConn,
-  ssh: SshServer,
-  logger: Logger,
-  peekTimeout: number,
-): Promise<void> {
-  conn.setNoDelay(true);
-  const peer = conn.remoteAddr as Deno.NetAddr;
-  const info = { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" };
-  // Refused sources (penalty, too many connections) cost one accept and one close.
-  const limit = ssh.admit(info);
-  if (!limit) return conn.close();
-  const peeked = await peekProtocol(conn, peekTimeout);
-  if (peeked.protocol !== "ssh" || peeked.timedOut) {
-    limit.close();
-    logger.event("conn rejected", {
-      remote: hostPort(peer.hostname, peer.port),
-      transport: "tcp",
-      reason: peeked.protocol === "silent" ? "no-data" : "not-ssh",
-    });
-    if (peeked.protocol === "http") await writeAll(conn, NOT_SSH_RESPONSE).catch(() => {});
-    conn.close();
-    return;
-  }
-  const socket = connToDuplex(conn, {
-    remoteAddress: peer.hostname,
-    remotePort: peer.port,
-    prefix: peeked.prefix,
-  });
-  ssh.handle(socket, { ...info, limit });
 }

@@ -113,3 +113,32 @@ export class CertificateFileError extends CoreError {
     this.path = path;
   }
 }
+
+/**
+ * A WebSocket upgrade was answered with an HTTP status instead (401 for a
+ * refused token, 404 for a wrong path, ...); `reason` is the short text the
+ * server gave, if any.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketUpgradeError } from "@alknet/core/transport";
+ * const e = new WebSocketUpgradeError("ws://h:80/alknet/call", 401, "invalid or expired token");
+ * console.log(e.code, e.status, e.reason); // "websocket-upgrade" 401 "invalid or expired token"
+ * ```
+ */
+export class WebSocketUpgradeError extends CoreError {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The server's reason (its text/plain body, shortened), or "". */
+  readonly reason: string;
+  /** Creates the error. */
+  constructor(url: string, status: number, reason: string) {
+    super(
+      "websocket-upgrade",
+      `${url}: server answered HTTP ${status}${reason ? `: ${reason}` : ""}`,
+    );
+    this.name = "WebSocketUpgradeError";
+    this.status = status;
+    this.reason = reason;
+  }
+}

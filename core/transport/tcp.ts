@@ -5,30 +5,39 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
+import { TIMED_OUT, withTimeout } from "../util/timeout.ts";
+
 /** Why a dial failed, in the terms SOCKS5 replies and SSH open failures use. */
 export type DialFailure = "refused" | "unreachable" | "timeout";
 
 /**
- * A connection that could not be made. The message is generic on purpose:
- * it never names the target (targets are not logged).
+ * A connection that could not be made (code `dial`). The message is generic
+ * on purpose: it never names the target (targets are not logged).
  *
  * @example
  * ```ts
- * import { DialError, dialTcp } from "./tcp.ts";
- * try { await dialTcp("127.0.0.1", 1); } catch (e) { if (e instanceof DialError) console.log(e.kind); }
+ * import { DialError, dialTcp } from "@alknet/core/transport";
+ * try {
+ *   await dialTcp("127.0.0.1", 1);
+ * } catch (e) {
+ *   if (e instanceof DialError) console.log(e.code, e.kind); // "dial" "refused"
+ * }
  * ```
  */
-export class DialError extends Error {
+export class DialError extends CoreError {
   /** What went wrong. */
   readonly kind: DialFailure;
-  /** Creates the error. */
-  constructor(kind: DialFailure) {
+  /** Creates the error; `message` replaces the generic text (never name the target in it). */
+  constructor(kind: DialFailure, message?: string) {
     super(
-      kind === "refused"
-        ? "connection refused"
-        : kind === "timeout"
-        ? "connection timed out"
-        : "host unreachable",
+      "dial",
+      message ??
+        (kind === "refused"
+          ? "connection refused"
+          : kind === "timeout"
+          ? "connection timed out"
+          : "host unreachable"),
     );
     this.name = "DialError";
     this.kind = kind;
@@ -44,7 +53,7 @@ export type Dialer = (host: string, port: number) => Promise<Deno.TcpConn>;
  *
  * @example
  * ```ts
- * import { dialTcp } from "./tcp.ts";
+ * import { dialTcp } from "@alknet/core/transport";
  * const conn = await dialTcp("127.0.0.1", 8080).catch(() => null);
  * conn?.close();
  * ```
@@ -54,27 +63,15 @@ export async function dialTcp(
   port: number,
   timeoutMs = 10_000,
 ): Promise<Deno.TcpConn> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut = false;
   const attempt = Deno.connect({ hostname: host, port, transport: "tcp" });
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new DialError("timeout"));
-    }, timeoutMs);
-  });
+  let conn: Deno.TcpConn | typeof TIMED_OUT;
   try {
-    const conn = await Promise.race([attempt, timeout]);
-    conn.setNoDelay(true);
-    return conn;
+    conn = await withTimeout(attempt, timeoutMs, (late) => late.close());
   } catch (e) {
-    if (timedOut) {
-      attempt.then((c) => c.close(), () => {});
-      throw e;
-    }
     if (e instanceof Deno.errors.ConnectionRefused) throw new DialError("refused");
     throw new DialError("unreachable");
-  } finally {
-    clearTimeout(timer);
   }
+  if (conn === TIMED_OUT) throw new DialError("timeout");
+  conn.setNoDelay(true);
+  return conn;
 }

@@ -35,6 +35,7 @@
  * - `config`: a configuration file or value is invalid
  * - `options`: options passed to `serve()` or `connect()` are invalid
  * - `closed`: the node, connection or stream is closed
+ * - `websocket-upgrade`: a WebSocket upgrade was answered with an HTTP status
  */
 export type CoreErrorCode =
   | "dial"
@@ -62,7 +63,8 @@ export type CoreErrorCode =
   | "api-key"
   | "config"
   | "options"
-  | "closed";
+  | "closed"
+  | "websocket-upgrade";
 
 /**
  * Base class of every error `@alknet/core` throws.
