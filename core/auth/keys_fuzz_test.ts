@@ -1,0 +1,168 @@
+// Property-based fuzzing of SSH public key blobs (what authorized_keys,
+// certificates and the SSH server decode): parsePublicKeyBlob on raw,
+// synthesized and mutated blobs, blob round trips, and verify() on hostile
+// signatures.
+import assert from "node:assert/strict";
+import {
+  EXTREME_U32,
+  fc,
+  type FuzzCase,
+  fuzzTests,
+  lieAboutLength,
+  mutatedBytes,
+  outcome,
+  rawBytes,
+} from "../../tests/fuzz_util.ts";
+import { ecdsaKey, ed25519Key, rsaKey, type TestKey } from "./fixtures_test.ts";
+import { keyTypeOf, parsePublicKeyBlob, PublicKeyError, SUPPORTED_KEY_TYPES } from "./keys.ts";
+import { fingerprint } from "./ssh_keys.ts";
+import { SshWriter } from "./ssh_wire.ts";
+
+/** One key of every supported type (RSA and ECDSA generated once). */
+export const KEYS: TestKey[] = [
+  ed25519Key(1),
+  ed25519Key(2),
+  ecdsaKey(256),
+  ecdsaKey(384),
+  ecdsaKey(521),
+  rsaKey(),
+];
+
+/** Offsets of the top-level length fields of a blob made of strings only. */
+export function stringOffsets(blob: Uint8Array): number[] {
+  const out: number[] = [];
+  let off = 0;
+  while (off + 4 <= blob.length) {
+    out.push(off);
+    off += 4 + new DataView(blob.buffer, blob.byteOffset + off, 4).getUint32(0);
+  }
+  return out;
+}
+
+/** Valid blobs with one string length rewritten (too short, too long, huge). */
+export function lyingBlobs(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
+  return fc.tuple(
+    valid,
+    fc.nat(),
+    fc.oneof(fc.constantFrom(...EXTREME_U32), fc.integer({ min: -4, max: 4 })),
+  )
+    .map(([b, i, v]) => {
+      const offs = stringOffsets(b);
+      const at = offs[i % offs.length];
+      const len = new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0);
+      return lieAboutLength(b, at, v >= -4 && v <= 4 && v !== 0 ? len + v : v);
+    });
+}
+
+function check(blob: Uint8Array) {
+  assert.ok(keyTypeOf(blob) === null || typeof keyTypeOf(blob) === "string");
+  const r = outcome(() => parsePublicKeyBlob(blob), [PublicKeyError]);
+  if (!r.ok) return r.error;
+  const k = r.value;
+  assert.ok(SUPPORTED_KEY_TYPES.includes(k.type));
+  assert.equal(k.type, keyTypeOf(blob));
+  assert.deepEqual(k.blob, blob);
+  assert.equal(k.fingerprint, fingerprint(blob));
+  return k;
+}
+
+const validBlob = fc.constantFrom(...KEYS.map((k) => k.blob));
+
+/** Blobs built field by field: supported type names with random bodies. */
+const synthesized = fc.oneof(
+  fc.uint8Array({ maxLength: 40 }).map((pk) =>
+    new SshWriter().writeString("ssh-ed25519").writeString(pk).toBytes()
+  ),
+  fc.tuple(
+    fc.constantFrom("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"),
+    fc.constantFrom("nistp256", "nistp384", "nistp521", "", "nistp999"),
+    fc.oneof(
+      fc.uint8Array({ maxLength: 140 }),
+      fc.uint8Array({ maxLength: 132 }).map((b) => Uint8Array.from([4, ...b])),
+      fc.constantFrom(
+        ...KEYS.slice(2, 5).map((k) =>
+          k.blob.subarray(
+            k.blob.length - (k.blob.length > 150 ? 133 : k.blob.length > 110 ? 97 : 65),
+          )
+        ),
+      ),
+    ),
+  ).map(([t, id, q]) => new SshWriter().writeString(t).writeString(id).writeString(q).toBytes()),
+  fc.tuple(
+    fc.uint8Array({ maxLength: 8 }),
+    fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.integer({ min: 120, max: 260 }).map((n) => new Uint8Array(n).fill(0xc3)),
+    ),
+  )
+    .map(([e, n]) =>
+      new SshWriter().writeString("ssh-rsa").writeString(e).writeString(n).toBytes()
+    ),
+  fc.tuple(fc.string({ unit: "binary", maxLength: 30 }), fc.uint8Array({ maxLength: 40 })).map((
+    [t, rest],
+  ) => new SshWriter().writeString(t).writeBytes(rest).toBytes()),
+);
+
+export const cases: FuzzCase[] = [
+  {
+    name: "public key blob: raw bytes give a key or PublicKeyError",
+    runs: 3000,
+    property: fc.property(rawBytes, (b) => void check(b)),
+  },
+  {
+    name: "public key blob: synthesized bodies (bad lengths, curves, points, moduli)",
+    runs: 3000,
+    property: fc.property(synthesized, (b) => void check(b)),
+  },
+  {
+    name: "public key blob: mutated and length-lying blobs of every key type",
+    runs: 4000,
+    property: fc.property(
+      fc.oneof(mutatedBytes(validBlob), lyingBlobs(validBlob)),
+      (b) => void check(b),
+    ),
+  },
+  {
+    name: "public key blob: round trip (blob, type, fingerprint) and real signatures verify",
+    runs: 250,
+    property: fc.property(
+      fc.integer({ min: 0, max: KEYS.length - 1 }),
+      fc.uint8Array({ maxLength: 64 }),
+      fc.boolean(),
+      fc.constantFrom<"sha256" | "sha512">("sha256", "sha512"),
+      (i, data, wire, hash) => {
+        const key = KEYS[i];
+        const k = check(key.blob);
+        assert.ok(!(k instanceof Error));
+        assert.equal(k.type, key.type);
+        const sig = wire ? key.signWire(data, hash) : key.sign(data, hash);
+        assert.equal(k.verify(data, sig, hash), true);
+      },
+    ),
+  },
+  {
+    name: "public key verify: hostile signatures never throw, never verify",
+    runs: 2000,
+    property: fc.property(
+      fc.integer({ min: 0, max: KEYS.length - 1 }),
+      fc.uint8Array({ maxLength: 32 }),
+      fc.oneof(
+        rawBytes,
+        fc.tuple(
+          fc.constantFrom(...SUPPORTED_KEY_TYPES, "rsa-sha2-256", "rsa-sha2-512", "x"),
+          rawBytes,
+        )
+          .map(([algo, raw]) => new SshWriter().writeString(algo).writeString(raw).toBytes()),
+      ),
+      fc.option(fc.constantFrom("sha1", "sha256", "sha512", "md5", ""), { nil: undefined }),
+      (i, data, sig, hash) => {
+        const k = parsePublicKeyBlob(KEYS[i].blob);
+        const r = outcome(() => k.verify(data, sig, hash), []);
+        assert.ok(r.ok);
+        assert.equal(r.value, false);
+      },
+    ),
+  },
+];
+
+fuzzTests(cases);
