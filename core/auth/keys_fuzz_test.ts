@@ -4,55 +4,17 @@
 // signatures.
 import assert from "node:assert/strict";
 import {
-  EXTREME_U32,
   fc,
   type FuzzCase,
   fuzzTests,
-  lieAboutLength,
   mutatedBytes,
   outcome,
   rawBytes,
 } from "../../tests/fuzz_util.ts";
-import { ecdsaKey, ed25519Key, rsaKey, type TestKey } from "./fixtures_test.ts";
+import { KEYS, lyingBlobs } from "./fuzz_fixtures_test.ts";
 import { keyTypeOf, parsePublicKeyBlob, PublicKeyError, SUPPORTED_KEY_TYPES } from "./keys.ts";
 import { fingerprint } from "./ssh_keys.ts";
 import { SshWriter } from "./ssh_wire.ts";
-
-/** One key of every supported type (RSA and ECDSA generated once). */
-export const KEYS: TestKey[] = [
-  ed25519Key(1),
-  ed25519Key(2),
-  ecdsaKey(256),
-  ecdsaKey(384),
-  ecdsaKey(521),
-  rsaKey(),
-];
-
-/** Offsets of the top-level length fields of a blob made of strings only. */
-export function stringOffsets(blob: Uint8Array): number[] {
-  const out: number[] = [];
-  let off = 0;
-  while (off + 4 <= blob.length) {
-    out.push(off);
-    off += 4 + new DataView(blob.buffer, blob.byteOffset + off, 4).getUint32(0);
-  }
-  return out;
-}
-
-/** Valid blobs with one string length rewritten (too short, too long, huge). */
-export function lyingBlobs(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  return fc.tuple(
-    valid,
-    fc.nat(),
-    fc.oneof(fc.constantFrom(...EXTREME_U32), fc.integer({ min: -4, max: 4 })),
-  )
-    .map(([b, i, v]) => {
-      const offs = stringOffsets(b);
-      const at = offs[i % offs.length];
-      const len = new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0);
-      return lieAboutLength(b, at, v >= -4 && v <= 4 && v !== 0 ? len + v : v);
-    });
-}
 
 function check(blob: Uint8Array) {
   assert.ok(keyTypeOf(blob) === null || typeof keyTypeOf(blob) === "string");
