@@ -1,30 +1,13 @@
 /**
- * `alknet connect`: connect to a node and serve a local SOCKS5 proxy and
- * OpenSSH-style `-L`/`-R` forwards through it, reconnecting on its own.
+ * `alknet connect`: flags and environment to `connect()` options; the
+ * library does the rest (transport, data path, reconnecting, listeners).
  *
  * @module
  */
 
-import {
-  connect,
-  type DataPathMode,
-  dialIroh,
-  type DialOptions,
-  directDataPath,
-  type ForwardSpec,
-  type IrohUrl,
-  type LogFormat,
-  Logger,
-  parseForwardSpec,
-  parseHostPort,
-  parseIrohUrl,
-  parseProxyUrl,
-  parseTransportUrl,
-  readPrivateKeyFile,
-  transportDialer,
-  type TransportScheme,
-  type TransportUrl,
-} from "@alknet/core";
+import { connect, type ConnectOptions, OptionError } from "@alknet/core";
+import { parseSshTarget } from "@alknet/core/ssh";
+import { hostPort, Logger } from "@alknet/core/transport";
 import { vaultKey } from "./vault_keys.ts";
 import { configDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
 
@@ -58,55 +41,50 @@ Transports:
                             the native alknet/tcp path when the node offers it (auto, the
                             default), always (direct), or never (ssh)`;
 
-/** What `connect` was asked to do, after flag parsing. */
-export interface ConnectFlags {
-  /** Transport scheme. */
-  scheme: TransportScheme | "iroh";
-  /** The parsed `iroh://` target (scheme `iroh`; `host` is then the node id, `port` 22). */
-  iroh?: IrohUrl;
-  /** WebSocket path, for ws:// and wss://. */
-  path?: string;
-  /** Server host. */
-  host: string;
-  /** Server port. */
-  port: number;
+/** The flag for each `connect()` option, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  identity: "--identity",
+  hostKeyFingerprint: "--host-key-fingerprint",
+  knownHosts: "--known-hosts",
+  user: "--user",
+  socks: "--socks5",
+  localForwards: "-L",
+  remoteForwards: "-R",
+  tlsFingerprint: "--tls-fingerprint",
+  tlsCa: "--tls-ca",
+  tlsServerName: "--tls-server-name",
+  insecure: "--insecure",
+  proxy: "--proxy",
+  dataPath: "--data-path",
+};
+
+/** What `alknet connect` was asked: the target, the options, and how to log. */
+export interface ConnectCommand {
+  /** The node's address or URL. */
+  target: string;
+  /** Options for `connect()`, with the identity still a path (or a vault keystore). */
+  options: Omit<ConnectOptions, "identity" | "logger">;
   /** Identity key file. */
   identity?: string;
   /** Vault keystore to take the identity key from. */
   vault?: string;
-  /** SOCKS5 listener or null. */
-  socks5: { host: string; port: number } | null;
-  /** -L forwards. */
-  localForwards: ForwardSpec[];
-  /** -R forwards. */
-  remoteForwards: ForwardSpec[];
-  /** Known hosts file. */
-  knownHosts: string;
-  /** Pinned host key fingerprint. */
-  hostKeyFingerprint?: string;
   /** Log format. */
-  logFormat: LogFormat;
-  /** User name to send. */
-  user: string;
-  /** TLS, proxy and pinning options for the transport. */
-  dial: DialOptions;
-  /** Native data path mode. */
-  dataPath: DataPathMode;
+  logFormat: "text" | "json";
 }
 
 /**
- * Parses `alknet connect` flags (with `ALKNET_IDENTITY` standing in for
- * `--identity`).
+ * Turns `alknet connect` flags (and `ALKNET_IDENTITY`) into `connect()`
+ * options. Values are checked by the library.
  *
  * @example
  * ```ts
  * import { parseConnectFlags } from "./connect.ts";
- * const f = parseConnectFlags(["[::1]:2222", "--identity", "id", "-L", "8080:web:80"]);
- * console.log(f !== "help" && f.localForwards[0].host); // "web"
+ * const c = parseConnectFlags(["[::1]:2222", "--identity", "id", "-L", "8080:web:80"]);
+ * console.log(c !== "help" && c.options.localForwards); // [ "8080:web:80" ]
  * ```
  */
-export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
-  const { values, positionals } = parseFlags(args, {
+export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
+  const { values: v, positionals } = parseFlags(args, {
     identity: { type: "string", short: "i" },
     vault: { type: "string" },
     socks5: { type: "string" },
@@ -125,120 +103,56 @@ export function parseConnectFlags(args: string[]): ConnectFlags | "help" {
     "data-path": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) return "help";
+  if (v.help) return "help";
   if (positionals.length !== 1) {
     throw new UsageError("expected exactly one TARGET (HOST:PORT or URL)");
   }
-  let target: Omit<TransportUrl, "scheme"> & { scheme: TransportScheme | "iroh" };
-  let iroh: IrohUrl | undefined;
   try {
-    if (/^iroh:\/\//i.test(positionals[0])) {
-      iroh = parseIrohUrl(positionals[0]);
-      if (!iroh.nodeId) throw new Error(`'${positionals[0]}': the node id is missing`);
-      if (!iroh.relay && iroh.host === undefined) {
-        throw new Error(`'${positionals[0]}': relay=off needs a direct address (NODEID@HOST:PORT)`);
-      }
-      // Host keys are remembered under the node id (port 22: no [brackets]).
-      target = { scheme: "iroh", host: iroh.nodeId, port: 22 };
-    } else target = parseTransportUrl(positionals[0]);
+    parseSshTarget(positionals[0]);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const { host, port } = target;
-  if (port === 0) throw new UsageError(`port 0 in '${positionals[0]}' is not a server port`);
-  const identity = values.identity ?? (values.vault ? undefined : Deno.env.get("ALKNET_IDENTITY"));
-  if (!identity && !values.vault) {
+  const identity = v.identity ?? (v.vault ? undefined : Deno.env.get("ALKNET_IDENTITY"));
+  if (!identity && !v.vault) {
     throw new UsageError("--identity PATH (or ALKNET_IDENTITY) or --vault KEYSTORE is required");
   }
-  if (identity && values.vault) {
-    throw new UsageError("--identity and --vault cannot be used together");
-  }
-  if (values.socks5 && values["no-socks5"]) {
+  if (identity && v.vault) throw new UsageError("--identity and --vault cannot be used together");
+  if (v.socks5 && v["no-socks5"]) {
     throw new UsageError("--socks5 and --no-socks5 cannot be used together");
   }
-  const socks5 = values["no-socks5"]
-    ? null
-    : values.socks5
-    ? parseHostPort(values.socks5, "127.0.0.1")
-    : { host: "127.0.0.1", port: 1080 };
-  const fp = values["host-key-fingerprint"];
-  if (fp !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fp)) {
-    throw new UsageError(
-      `--host-key-fingerprint '${fp}' is not of the form SHA256:<43 base64 characters>`,
-    );
-  }
-  const logFormat = values["log-format"] ?? "text";
+  const logFormat = v["log-format"] ?? "text";
   if (logFormat !== "text" && logFormat !== "json") {
     throw new UsageError(`--log-format must be text or json, not '${logFormat}'`);
   }
-  const dataPath = values["data-path"] ?? "auto";
-  if (dataPath !== "auto" && dataPath !== "ssh" && dataPath !== "direct") {
-    throw new UsageError(`--data-path must be auto, ssh or direct, not '${dataPath}'`);
-  }
-  if (
-    dataPath === "direct" && target.scheme !== "tls" && target.scheme !== "quic" &&
-    target.scheme !== "iroh"
-  ) {
-    throw new UsageError("--data-path direct needs a tls://, quic:// or iroh:// target");
-  }
-  if (values.proxy) {
-    try {
-      parseProxyUrl(values.proxy);
-    } catch (e) {
-      throw new UsageError(`--proxy: ${(e as Error).message}`);
-    }
-    if (target.scheme === "quic" || target.scheme === "iroh") {
-      throw new UsageError(`--proxy cannot carry ${target.scheme}:// (UDP)`);
-    }
-  }
-  const tlsFlags = ["tls-ca", "tls-server-name", "tls-fingerprint", "insecure"] as const;
-  const usedTls = tlsFlags.filter((f) => values[f] !== undefined);
-  if (
-    usedTls.length &&
-    (target.scheme === "tcp" || target.scheme === "ws" || target.scheme === "iroh")
-  ) {
-    throw new UsageError(`--${usedTls[0]} applies to tls://, quic:// and wss:// targets only`);
-  }
-  const tlsFp = values["tls-fingerprint"];
-  if (tlsFp !== undefined && !/^SHA256:[0-9a-fA-F:]{64,95}$/.test(tlsFp)) {
-    throw new UsageError(`--tls-fingerprint '${tlsFp}' is not of the form SHA256:<64 hex digits>`);
-  }
-  const dial: DialOptions = {
-    proxy: values.proxy,
-    caFile: values["tls-ca"],
-    serverName: values["tls-server-name"],
-    fingerprint: tlsFp,
-    insecure: values.insecure,
-  };
-  const wrap = (spec: string, flag: string, allowZero: boolean) => {
-    try {
-      return parseForwardSpec(spec, { allowZeroBindPort: allowZero });
-    } catch (e) {
-      throw new UsageError(`${flag}: ${(e as Error).message}`);
-    }
-  };
   return {
-    scheme: target.scheme,
-    iroh,
-    path: target.path,
-    dial,
-    dataPath,
-    host,
-    port,
+    target: positionals[0],
     identity,
-    vault: values.vault,
-    socks5,
-    localForwards: (values.local ?? []).map((s) => wrap(s, "-L", false)),
-    remoteForwards: (values.remote ?? []).map((s) => wrap(s, "-R", true)),
-    knownHosts: values["known-hosts"] ?? `${configDir()}/known_hosts`,
-    hostKeyFingerprint: fp,
+    vault: v.vault,
     logFormat,
-    user: values.user ?? Deno.env.get("USER") ?? "alknet",
+    options: {
+      socks: v["no-socks5"] ? undefined : v.socks5 ?? "127.0.0.1:1080",
+      localForwards: v.local ?? [],
+      remoteForwards: v.remote ?? [],
+      knownHosts: v["known-hosts"] ?? `${configDir()}/known_hosts`,
+      hostKeyFingerprint: v["host-key-fingerprint"],
+      user: v.user ?? Deno.env.get("USER") ?? "alknet",
+      tlsCa: v["tls-ca"],
+      tlsServerName: v["tls-server-name"],
+      tlsFingerprint: v["tls-fingerprint"],
+      insecure: v.insecure,
+      proxy: v.proxy,
+      dataPath: v["data-path"] as ConnectOptions["dataPath"],
+    },
   };
 }
 
-function addr(a: { hostname: string; port: number }): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+/** A library error about an option or the target, as the command line names it. */
+function asUsage(e: unknown): unknown {
+  if (e instanceof OptionError) {
+    const flag = FLAG_OF[e.option] ?? e.option;
+    return new UsageError(`${flag}: ${e.message.slice(e.option.length + 2)}`);
+  }
+  return e;
 }
 
 /**
@@ -252,61 +166,23 @@ function addr(a: { hostname: string; port: number }): string {
  */
 export function main(args: string[]): Promise<number> {
   return runCommand("connect", USAGE, async () => {
-    const flags = parseConnectFlags(args);
-    if (flags === "help") {
+    const cmd = parseConnectFlags(args);
+    if (cmd === "help") {
       console.log(USAGE);
       return 0;
     }
-    const logger = new Logger(flags.logFormat);
-    const identity = flags.vault
-      ? await vaultKey(flags.vault, "identity")
-      : await readPrivateKeyFile(flags.identity!);
-    const direct = flags.dataPath !== "ssh" && identity.seed &&
-        (flags.scheme === "tls" || flags.scheme === "quic" || flags.scheme === "iroh")
-      ? directDataPath({
-        scheme: flags.scheme,
-        iroh: flags.iroh,
-        host: flags.host,
-        port: flags.port,
-        dial: flags.dial,
-        seed: identity.seed,
-        mode: flags.dataPath === "direct" ? "direct" : "auto",
-        logger,
-      })
-      : undefined;
-    if (flags.dataPath === "direct" && !direct) {
-      throw new UsageError("--data-path direct needs an Ed25519 identity (tokens are Ed25519)");
-    }
-    const tunnel = await connect({
-      host: flags.host,
-      port: flags.port,
-      dial: flags.scheme === "iroh"
-        ? () => dialIroh(flags.iroh!, { alpn: "alknet/ssh", timeoutMs: 10_000 })
-        : transportDialer(flags.scheme, {
-          ...flags.dial,
-          alpn: ["alknet/ssh"],
-          wsPath: flags.path,
-        }),
-      direct: direct ? (h, p) => direct.open(h, p) : undefined,
-      identity,
-      username: flags.user,
-      hostKey: {
-        pinnedFingerprint: flags.hostKeyFingerprint,
-        knownHostsPath: flags.knownHosts,
-        onTrusted: (msg) => logger.notice(msg),
-      },
-      socks5: flags.socks5,
-      localForwards: flags.localForwards,
-      remoteForwards: flags.remoteForwards,
-      logger,
+    const logger = new Logger(cmd.logFormat);
+    const identity = cmd.vault ? await vaultKey(cmd.vault, "identity") : cmd.identity!;
+    const tunnel = await connect(cmd.target, { ...cmd.options, identity, logger }).catch((e) => {
+      throw asUsage(e);
     });
-    if (tunnel.socksAddr) logger.event("socks5 listening", { addr: addr(tunnel.socksAddr) });
-    tunnel.localAddrs.forEach((a) =>
-      logger.event("forward listening", { kind: "local", addr: addr(a) })
-    );
+    const show = (a: Deno.NetAddr) => hostPort(a.hostname, a.port);
+    if (tunnel.socksAddr) logger.event("socks5 listening", { addr: show(tunnel.socksAddr) });
+    for (const a of tunnel.localAddrs) {
+      logger.event("forward listening", { kind: "local", addr: show(a) });
+    }
     await waitForShutdownSignal();
     await tunnel.close();
-    direct?.close();
     return 0;
   });
 }

@@ -7,16 +7,13 @@
  * @module
  */
 
+import { connect, serve } from "@alknet/core";
 import {
   AuthorizedKeysAuthenticator,
-  connect,
   generateEd25519Key,
-  Logger,
   parsePrivateKey,
-  serve,
-  socks5ClientConnect,
-  writeAll,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { Logger, socks5ClientConnect, writeAll } from "@alknet/core/transport";
 import { parseFlags, runCommand, UsageError } from "./args.ts";
 
 const USAGE = `usage: alknet demo [--verbose]
@@ -100,18 +97,11 @@ export function main(args: string[]): Promise<number> {
       const nodePort = node.addrs[0].port;
       say(`  serve    alknet serve --listen 127.0.0.1:${nodePort}`);
 
-      const tunnel = await connect({
-        host: "127.0.0.1",
-        port: nodePort,
+      const tunnel = await connect(`127.0.0.1:${nodePort}`, {
         identity: parsePrivateKey(clientKey.privateText, "demo client key"),
-        hostKey: { pinnedFingerprint: hostKey.fingerprint },
-        socks5: { host: "127.0.0.1", port: 0 },
-        localForwards: [{
-          bindHost: "127.0.0.1",
-          bindPort: 0,
-          host: "127.0.0.1",
-          hostPort: web.addr.port,
-        }],
+        hostKeyFingerprint: hostKey.fingerprint,
+        socks: "127.0.0.1:0",
+        localForwards: [`127.0.0.1:0:127.0.0.1:${web.addr.port}`],
         logger,
       });
       cleanup.unshift(() => tunnel.close());

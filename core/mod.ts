@@ -16,7 +16,7 @@ export * from "./transport/mod.ts";
 export * from "./auth/mod.ts";
 export * from "./ssh/mod.ts";
 export * from "./node/serve.ts";
-export * from "./node/tunnel.ts";
+export * from "./node/connect.ts";
 export * from "./config/mod.ts";
 export * from "./util/log.ts";
 export * from "./util/fs_errors.ts";

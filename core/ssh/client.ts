@@ -289,6 +289,7 @@ export class SshSession {
  *
  * @throws {SshConnectError} when the transport, handshake or login fails
  * @throws {HostKeyError} when the host key is not trusted
+ * @throws {PinMismatchError} when a TLS certificate does not match `tlsFingerprint`
  * @example
  * ```ts
  * import { connectSsh } from "@alknet/core/ssh";
@@ -306,6 +307,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
   try {
     conn = await (options.dial ?? dialTcp)(options.host, options.port);
   } catch (e) {
+    // A certificate that does not match its pin is refused as such, like a host key.
+    if (e instanceof CoreError && e.code === "pin-mismatch") throw e;
     throw new SshConnectError("dial", `cannot reach ${where}: ${(e as Error).message}`, {
       cause: e,
     });

@@ -35,7 +35,7 @@ export interface DirectDataPathOptions {
   dial: DialOptions;
   /** The node's `iroh://` URL (scheme `iroh`; `host`/`port` are then ignored). */
   iroh?: IrohUrl;
-  /** The client's Ed25519 seed, for tokens (DESIGN 4.5). */
+  /** The client's Ed25519 seed, for the signed tokens the native path authenticates with. */
   seed: Uint8Array;
   /** `auto` or `direct`. */
   mode: "auto" | "direct";
@@ -53,6 +53,11 @@ export interface DirectDataPath {
 
 const TOKEN_REUSE_S = 60;
 
+/** The node's `alknet/tcp` service could not be reached (internal marker). */
+class ServiceNotReached {
+  constructor(readonly cause: unknown) {}
+}
+
 /**
  * Builds the opener. In `auto` mode the first failure to reach the node's
  * `alknet/tcp` service (not offered, handshake refused) switches to SSH for
@@ -61,7 +66,7 @@ const TOKEN_REUSE_S = 60;
  *
  * @example
  * ```ts
- * import { directDataPath } from "@alknet/core";
+ * import { directDataPath } from "@alknet/core/ssh";
  * const path = directDataPath({
  *   scheme: "quic", host: "127.0.0.1", port: 4433, dial: { insecure: true },
  *   seed: new Uint8Array(32), mode: "auto",
@@ -77,19 +82,29 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
     if (!token || now - token.at > TOKEN_REUSE_S) token = { text: mintToken(seed, now), at: now };
     return token.text;
   };
-  let opener: NativeStreamOpener;
+  let dialNode: NativeStreamOpener;
   let closeOpener = () => {};
   if (options.scheme === "iroh") {
     const q = nativeTcpOverIroh(options.iroh ?? `iroh://${options.host}`);
-    opener = q.open;
+    dialNode = q.open;
     closeOpener = () => q.close();
   } else if (options.scheme === "quic") {
     const q = nativeTcpOverQuic(options.host, options.port, options.dial);
-    opener = q.open;
+    dialNode = q.open;
     closeOpener = () => q.close();
   } else {
-    opener = nativeTcpOverTls(options.host, options.port, options.dial);
+    dialNode = nativeTcpOverTls(options.host, options.port, options.dial);
   }
+  // Failing to get a stream to the node's alknet/tcp service at all (not
+  // offered, handshake refused, unreachable) is told apart from the
+  // service's own answers by where it happens, not by the message.
+  const opener: NativeStreamOpener = async () => {
+    try {
+      return await dialNode();
+    } catch (e) {
+      throw new ServiceNotReached(e);
+    }
+  };
   let unavailable = false;
   return {
     async open(host, port) {
@@ -97,8 +112,7 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
       try {
         return await openNativeTcp(opener, tokenNow(), host, port);
       } catch (e) {
-        const notOffered = !(e instanceof NativeTcpError) ||
-          /does not offer/.test(e.message);
+        const notOffered = e instanceof ServiceNotReached || !(e instanceof NativeTcpError);
         if (options.mode === "auto" && notOffered) {
           unavailable = true;
           options.logger?.event("data-path fallback", {
@@ -107,7 +121,7 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
           });
           return null;
         }
-        throw e;
+        throw e instanceof ServiceNotReached ? e.cause : e;
       }
     },
     close() {

@@ -11,6 +11,7 @@ export * from "./server.ts";
 export * from "./known_hosts.ts";
 export * from "./client.ts";
 export * from "./target.ts";
+export * from "./reserved.ts";
 export * from "./direct_path.ts";
 export * from "./native_server.ts";
 export * from "./native_client.ts";

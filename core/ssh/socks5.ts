@@ -8,6 +8,9 @@
  */
 
 import { type ByteConn, writeAll } from "../transport/stream.ts";
+import { CoreError } from "../util/errors.ts";
+import { ChannelOpenError } from "./client.ts";
+import { NativeTcpError } from "../transport/native_header.ts";
 
 /** SOCKS5 reply codes (RFC 1928 section 6). */
 export const Socks5Reply = {
@@ -51,7 +54,7 @@ export interface Socks5Request {
  *
  * @example
  * ```ts
- * import { parseSocks5Greeting } from "./socks5.ts";
+ * import { parseSocks5Greeting } from "@alknet/core/ssh";
  * const r = parseSocks5Greeting(new Uint8Array([5, 1, 0]));
  * console.log(r.status === "ok" && r.value.methods); // [0]
  * ```
@@ -80,7 +83,7 @@ function hex(b: number): string {
  *
  * @example
  * ```ts
- * import { formatIPv6 } from "./socks5.ts";
+ * import { formatIPv6 } from "@alknet/core/ssh";
  * const b = new Uint8Array(16); b[15] = 1;
  * console.log(formatIPv6(b)); // "::1"
  * ```
@@ -113,7 +116,7 @@ export function formatIPv6(b: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { parseSocks5Request } from "./socks5.ts";
+ * import { parseSocks5Request } from "@alknet/core/ssh";
  * const r = parseSocks5Request(new Uint8Array([5, 1, 0, 1, 127, 0, 0, 1, 0, 80]));
  * console.log(r.status === "ok" && `${r.value.host}:${r.value.port}`); // "127.0.0.1:80"
  * ```
@@ -183,7 +186,7 @@ export function parseSocks5Request(buf: Uint8Array): ParseResult<Socks5Request> 
  *
  * @example
  * ```ts
- * import { parseSocks5UserPass } from "./socks5.ts";
+ * import { parseSocks5UserPass } from "@alknet/core/ssh";
  * const r = parseSocks5UserPass(new Uint8Array([1, 1, 97, 1, 98]));
  * console.log(r.status === "ok" && r.value.username); // "a"
  * ```
@@ -216,7 +219,7 @@ export function parseSocks5UserPass(
  *
  * @example
  * ```ts
- * import { encodeSocks5Reply, Socks5Reply } from "./socks5.ts";
+ * import { encodeSocks5Reply, Socks5Reply } from "@alknet/core/ssh";
  * console.log(encodeSocks5Reply(Socks5Reply.SUCCEEDED)); // Uint8Array(10) [5, 0, 0, 1, 0, ...]
  * ```
  */
@@ -230,15 +233,15 @@ export function encodeSocks5Reply(code: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { Socks5Error } from "./socks5.ts";
+ * import { Socks5Error } from "@alknet/core/ssh";
  * const e = new Socks5Error("SOCKS4 request on a SOCKS5-only proxy");
  * console.log(e.name); // "Socks5Error"
  * ```
  */
-export class Socks5Error extends Error {
+export class Socks5Error extends CoreError {
   /** Creates the error. */
   constructor(message: string) {
-    super(message);
+    super("socks5", message);
     this.name = "Socks5Error";
   }
 }
@@ -276,7 +279,7 @@ function timingSafeEqualText(a: string, b: string): boolean {
  *
  * @example
  * ```ts
- * import { socks5Handshake, Socks5Reply } from "./socks5.ts";
+ * import { socks5Handshake, Socks5Reply } from "@alknet/core/ssh";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * // for await (const conn of listener) {
  * //   const hs = await socks5Handshake(conn);
@@ -369,4 +372,39 @@ export async function socks5Handshake(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The SOCKS5 reply for a failed tunnel open: SSH open failures by their
+ * decoded failure (02 prohibited, 05 refused, 04 unreachable), native data
+ * path failures by status, 01 for anything else.
+ *
+ * @example
+ * ```ts
+ * import { ChannelOpenError, socksReplyFor } from "@alknet/core/ssh";
+ * console.log(socksReplyFor(new ChannelOpenError(1, "administratively prohibited"))); // 2
+ * console.log(socksReplyFor(new ChannelOpenError(2, "connection refused"))); // 5
+ * ```
+ */
+export function socksReplyFor(e: unknown): number {
+  if (e instanceof NativeTcpError) {
+    return e.status === "forbidden"
+      ? Socks5Reply.NOT_ALLOWED
+      : e.status === "refused"
+      ? Socks5Reply.CONNECTION_REFUSED
+      : e.status === "malformed"
+      ? Socks5Reply.GENERAL_FAILURE
+      : Socks5Reply.HOST_UNREACHABLE;
+  }
+  if (e instanceof ChannelOpenError) {
+    switch (e.failure) {
+      case "prohibited":
+        return Socks5Reply.NOT_ALLOWED;
+      case "refused":
+        return Socks5Reply.CONNECTION_REFUSED;
+      case "unreachable":
+        return Socks5Reply.HOST_UNREACHABLE;
+    }
+  }
+  return Socks5Reply.GENERAL_FAILURE;
 }

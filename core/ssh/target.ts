@@ -8,17 +8,20 @@
  * @module
  */
 
-import { parseTransportUrl, type ProxyUrl, type TransportScheme } from "../transport/url.ts";
+import {
+  parseProxyUrl,
+  parseTransportUrl,
+  type ProxyUrl,
+  type TransportScheme,
+} from "../transport/url.ts";
 import { type DialOptions, transportDialer } from "../transport/dial.ts";
 import { TransportUrlError } from "../transport/errors.ts";
 import { OptionError } from "../util/errors.ts";
+import { ALPN_SSH } from "../transport/alpn.ts";
 import type { ByteConn } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
 import { dialIroh } from "../transport/iroh_dial.ts";
 import { type IrohUrl, parseIrohUrl } from "../transport/iroh_url.ts";
-
-/** The ALPN that carries SSH on TLS, QUIC and iroh. */
-const SSH_ALPN = "alknet/ssh";
 
 /**
  * A transport scheme a node can be reached on.
@@ -162,6 +165,13 @@ export function checkTransportOptions(target: SshTarget, options: SshTransportOp
   if (options.proxy && (target.scheme === "quic" || target.scheme === "iroh")) {
     throw new OptionError("proxy", `cannot carry ${target.scheme}:// (UDP)`);
   }
+  if (typeof options.proxy === "string") {
+    try {
+      parseProxyUrl(options.proxy);
+    } catch (e) {
+      throw new OptionError("proxy", (e as Error).message, { cause: e });
+    }
+  }
   const fp = options.tlsFingerprint;
   if (fp !== undefined && !/^SHA256:[0-9a-fA-F:]{64,95}$/.test(fp)) {
     throw new OptionError("tlsFingerprint", `'${fp}' is not of the form SHA256:<64 hex digits>`);
@@ -209,10 +219,10 @@ export function sshDialer(target: SshTarget, options: SshTransportOptions = {}):
   checkTransportOptions(target, options);
   if (target.scheme === "iroh") {
     const iroh = target.iroh!;
-    return () => dialIroh(iroh, { alpn: SSH_ALPN, timeoutMs: options.timeoutMs ?? 10_000 });
+    return () => dialIroh(iroh, { alpn: ALPN_SSH, timeoutMs: options.timeoutMs ?? 10_000 });
   }
   return transportDialer(target.scheme, {
-    ...dialOptionsOf(options, [SSH_ALPN]),
+    ...dialOptionsOf(options, [ALPN_SSH]),
     wsPath: target.path,
   });
 }

@@ -1,0 +1,154 @@
+/**
+ * The local side of a tunnel: a SOCKS5 proxy and `-L` listeners whose
+ * connections are carried to the node by a {@link RouteOpener} (an SSH
+ * channel or a native data path stream). Reserved `alknet-*` destinations
+ * are refused (SOCKS reply 02).
+ *
+ * @module
+ */
+
+import type { Duplex } from "node:stream";
+import type { ForwardSpec } from "../ssh/forward_spec.ts";
+import { socks5Handshake, Socks5Reply, socksReplyFor } from "../ssh/socks5.ts";
+import { isReservedDestination } from "../ssh/reserved.ts";
+import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "../transport/stream.ts";
+import { hostPort } from "../transport/hostport.ts";
+import type { Logger } from "../util/log.ts";
+
+/** Where one local connection's bytes go: a native stream or an SSH channel. */
+export type Route = { conn: ByteConn } | { channel: Duplex };
+
+/** Opens a route to `host:port` through the node; errors map to SOCKS replies. */
+export type RouteOpener = (host: string, port: number) => Promise<Route>;
+
+/** What {@link startLocalListeners} serves. */
+export interface LocalListenerOptions {
+  /** SOCKS5 listener address, if any. */
+  socks?: { host: string; port: number };
+  /** RFC 1929 credentials the SOCKS5 listener requires. */
+  socksCredentials?: { username: string; password: string };
+  /** `-L` forwards. */
+  localForwards: ForwardSpec[];
+  /** Carries connections to the node. */
+  open: RouteOpener;
+  /** Event log (never destinations). */
+  logger: Logger;
+}
+
+/** The running listeners. */
+export interface LocalListeners {
+  /** The SOCKS5 listener's address, when there is one. */
+  socksAddr?: Deno.NetAddr;
+  /** The `-L` listeners' addresses, in spec order. */
+  localAddrs: Deno.NetAddr[];
+  /** Closes the listeners and every connection they accepted. */
+  close(): void;
+}
+
+function relay(local: Deno.Conn, route: Route, first?: Uint8Array): Promise<void> {
+  if ("channel" in route) return relayConnDuplex(local, route.channel, first);
+  return (async () => {
+    if (first?.length) await writeAll(route.conn, first);
+    await relayConns(local, route.conn);
+  })();
+}
+
+function closeQuietly(c: { close(): void }): void {
+  try {
+    c.close();
+  } catch { /* closed */ }
+}
+
+/**
+ * Opens the SOCKS5 and `-L` listeners (throwing, with every listener closed
+ * again, when one cannot bind) and serves them until `close()`.
+ *
+ * @example
+ * ```ts
+ * import { startLocalListeners } from "./connect_local.ts";
+ * import { Logger } from "@alknet/core/transport";
+ * const local = startLocalListeners({
+ *   socks: { host: "127.0.0.1", port: 0 },
+ *   localForwards: [],
+ *   open: () => Promise.reject(new Error("no node")),
+ *   logger: new Logger("text", () => {}),
+ * });
+ * console.log(local.socksAddr!.port > 0); // true
+ * local.close();
+ * ```
+ */
+export function startLocalListeners(options: LocalListenerOptions): LocalListeners {
+  const listeners: Deno.TcpListener[] = [];
+  const active = new Set<Deno.Conn>();
+  const serve = (listener: Deno.TcpListener, handle: (conn: Deno.TcpConn) => Promise<void>) => {
+    listeners.push(listener);
+    (async () => {
+      for await (const conn of listener) {
+        conn.setNoDelay(true);
+        active.add(conn);
+        handle(conn).catch(() => {}).finally(() => {
+          active.delete(conn);
+          closeQuietly(conn);
+        });
+      }
+    })().catch(() => {});
+  };
+  const { logger, open } = options;
+  let socksAddr: Deno.NetAddr | undefined;
+  const localAddrs: Deno.NetAddr[] = [];
+  try {
+    if (options.socks) {
+      const l = Deno.listen({ hostname: options.socks.host, port: options.socks.port });
+      socksAddr = l.addr as Deno.NetAddr;
+      serve(l, async (conn) => {
+        let hs;
+        try {
+          hs = await socks5Handshake(conn, { credentials: options.socksCredentials });
+        } catch (e) {
+          const peer = conn.remoteAddr as Deno.NetAddr;
+          logger.event("socks rejected", {
+            remote: hostPort(peer.hostname, peer.port),
+            reason: (e as Error).message,
+          });
+          return;
+        }
+        if (isReservedDestination(hs.request.host)) {
+          return await hs.reply(Socks5Reply.NOT_ALLOWED);
+        }
+        let route: Route;
+        try {
+          route = await open(hs.request.host, hs.request.port);
+        } catch (e) {
+          return await hs.reply(socksReplyFor(e));
+        }
+        await hs.reply(Socks5Reply.SUCCEEDED);
+        await relay(conn, route, hs.leftover);
+      });
+    }
+    for (const spec of options.localForwards) {
+      const l = Deno.listen({ hostname: spec.bindHost ?? "127.0.0.1", port: spec.bindPort });
+      localAddrs.push(l.addr as Deno.NetAddr);
+      serve(l, async (conn) => {
+        if (isReservedDestination(spec.host)) return;
+        let route: Route;
+        try {
+          route = await open(spec.host, spec.hostPort);
+        } catch {
+          return;
+        }
+        await relay(conn, route);
+      });
+    }
+  } catch (e) {
+    for (const l of listeners) closeQuietly(l);
+    throw e;
+  }
+  return {
+    socksAddr,
+    localAddrs,
+    close() {
+      for (const l of listeners) closeQuietly(l);
+      for (const c of active) closeQuietly(c);
+    },
+  };
+}
