@@ -3,7 +3,8 @@
  * `direct-tcpip` (policy-checked before any dial; failures reported as SSH
  * open failures with a reason), `tcpip-forward` / `cancel-tcpip-forward`
  * (loopback binds unless allowed), the reserved `alknet-*` destinations, and
- * nothing else (no shell, exec, pty, agent or X11).
+ * nothing else (no shell, exec, pty, agent or X11). Authentication is in
+ * `server_auth.ts`, channels and forwards in `server_forwards.ts`.
  *
  * @module
  */
@@ -13,118 +14,38 @@ import ssh2, { type Algorithms } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
-import type {
-  ForwardingPolicy,
-  ForwardRestrictions,
-  Identity,
-  SshAuthenticator,
-} from "../auth/identity.ts";
-import type { PrivateKey } from "../auth/ssh_keys.ts";
-import type { Logger } from "../util/log.ts";
+import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../auth/identity.ts";
 import { hostPort } from "../transport/hostport.ts";
-import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
-import { relayConnDuplex } from "../transport/stream.ts";
-import { SSH_ALGORITHMS } from "./algorithms.ts";
-import { restrictionsAllow } from "../auth/policy.ts";
 import { ConnectionLimiter, type LimitedConnection } from "../transport/limits.ts";
+import { CoreError } from "../util/errors.ts";
+import { SSH_ALGORITHMS } from "./algorithms.ts";
+import {
+  type ConnectionInfo,
+  SERVER_IDENT,
+  type ServerConnection,
+  type SessionInfo,
+  type SshServerOptions,
+} from "./server_types.ts";
+import { authenticationHandler } from "./server_auth.ts";
+import { directTcpipHandler, RemoteForwards } from "./server_forwards.ts";
 
-/** SSH channel open failure reason codes (RFC 4254 section 5.1). */
-export const OpenFailure = {
-  ADMINISTRATIVELY_PROHIBITED: 1,
-  CONNECT_FAILED: 2,
-  UNKNOWN_CHANNEL_TYPE: 3,
-  RESOURCE_SHORTAGE: 4,
-} as const;
-
-/** What a handler of a reserved `alknet-*` destination learns about the session. */
-export interface SessionInfo {
-  /** The authenticated identity. */
-  identity: Identity;
-  /** `ip:port` of the client. */
-  remote: string;
-  /** The transport the session arrived on. */
-  transport: string;
-}
-
-/** Handles a channel opened to a reserved destination such as `alknet-control`. */
-export type ReservedChannelHandler = (channel: Duplex, session: SessionInfo) => void;
-
-/** Options of {@link SshServer}. */
-export interface SshServerOptions {
-  /** Host keys (OpenSSH private keys); at least one. */
-  hostKeys: PrivateKey[];
-  /** Decides which keys may log in; replaceable at runtime with `update`. */
-  authenticator: SshAuthenticator;
-  /** Decides where forwards may go; replaceable at runtime with `update`. */
-  policy: ForwardingPolicy;
-  /** Where auth and connection events are logged. */
-  logger: Logger;
-  /** Allow remote forwards to bind non-loopback addresses. */
-  allowRemoteBind?: boolean;
-  /** Handlers for reserved destinations, by host name (e.g. `alknet-control`). */
-  reserved?: Record<string, ReservedChannelHandler>;
-  /** Outbound connections for `direct-tcpip` (default: direct TCP with NODELAY). */
-  dial?: Dialer;
-  /**
-   * Per-source and per-identity limits: concurrent connections, failed
-   * attempts per connection, the penalty window, the pre-auth timeout and
-   * sessions per identity (default: a limiter with `DEFAULT_LIMITS`). Its
-   * limits can be changed at runtime with `setLimits`.
-   */
-  limiter?: ConnectionLimiter;
-  /** Overrides the limiter's pre-auth timeout (milliseconds). */
-  preauthTimeoutMs?: number;
-}
-
-/** Where a connection came from and on which transport. */
-export interface ConnectionInfo {
-  /** Client IP address. */
-  remoteAddress: string;
-  /** Client port. */
-  remotePort: number;
-  /** Transport name for logs and policy (`tcp`, `tls`, ...). */
-  transport: string;
-  /**
-   * The limiter's admission, when the listener already asked for it at
-   * accept time (so refused sources cost nothing more); otherwise `handle`
-   * asks.
-   */
-  limit?: LimitedConnection;
-}
-
-/** The user-visible identity banner this server sends. */
-export const SERVER_IDENT = "OpenSSH_9.6";
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** ssh2 internals used to choose the reason and text of a channel open failure. */
-interface ProtocolWithOpenFail {
-  channelOpenFail(remote: number, reason: number, desc: string): void;
-}
-
-interface ServerConnection {
-  _protocol: ProtocolWithOpenFail;
-  on(event: string, fn: (...args: never[]) => void): void;
-  end(): void;
-  forwardOut(
-    boundAddr: string,
-    boundPort: number,
-    remoteAddr: string,
-    remotePort: number,
-    cb: (err: Error | undefined, channel: Duplex) => void,
-  ): void;
-}
+export {
+  type ConnectionInfo,
+  OpenFailure,
+  type ReservedChannelHandler,
+  SERVER_IDENT,
+  type SessionInfo,
+  type SshServerOptions,
+} from "./server_types.ts";
 
 /**
  * Accepts SSH connections handed to it by any transport listener.
  *
  * @example
  * ```ts
- * import { Logger, SshServer, generateEd25519Key, parsePrivateKey } from "@alknet/core";
+ * import { Logger } from "@alknet/core/transport";
+ * import { generateEd25519Key, parsePrivateKey } from "@alknet/core/auth";
+ * import { SshServer } from "@alknet/core/ssh";
  * const host = parsePrivateKey(generateEd25519Key().privateText, "generated");
  * const server = new SshServer({
  *   hostKeys: [host],
@@ -144,9 +65,15 @@ export class SshServer {
   #limiter: ConnectionLimiter;
   #accepted = new WeakMap<object, { transport: string; limit: LimitedConnection }>();
 
-  /** Creates the server; nothing listens until `handle` is given connections. */
+  /**
+   * Creates the server; nothing listens until `handle` is given connections.
+   *
+   * @throws {CoreError} (`options`) when `hostKeys` is empty
+   */
   constructor(options: SshServerOptions) {
-    if (options.hostKeys.length === 0) throw new Error("SshServer needs at least one host key");
+    if (options.hostKeys.length === 0) {
+      throw new CoreError("options", "hostKeys: at least one host key is required");
+    }
     this.#options = { ...options };
     this.#limiter = options.limiter ?? new ConnectionLimiter();
     this.#ssh = new ssh2.Server({
@@ -240,8 +167,8 @@ export class SshServer {
   }
 
   #onClient(client: ServerConnection, info: { ip: string; port: number }): void {
-    const o = this.#options;
-    const log = o.logger;
+    const log = this.#options.logger;
+    const options = () => this.#options;
     const remote = hostPort(info.ip, info.port);
     const sock = (client as unknown as { _sock?: object })._sock;
     const accepted = sock ? this.#accepted.get(sock) : undefined;
@@ -258,9 +185,7 @@ export class SshServer {
         log.event("conn rejected", { remote, transport, reason: "preauth-timeout" });
         client.end();
       }
-    }, o.preauthTimeoutMs ?? this.#limiter.limits.preauthTimeoutS * 1000);
-    /** Records a failed attempt; true when the connection must now be closed. */
-    const failed = () => limit?.authFailed() ?? false;
+    }, this.#options.preauthTimeoutMs ?? this.#limiter.limits.preauthTimeoutS * 1000);
 
     // ssh2 always answers CONNECT_FAILED with no text; alknet says why.
     const proto = client._protocol;
@@ -276,15 +201,14 @@ export class SshServer {
       reject();
     };
 
-    const forwards = new Map<string, Deno.TcpListener>();
+    let forwards: RemoteForwards | undefined;
 
     client.on("error", () => {/* logged on close */});
     client.on("close", () => {
       clearTimeout(preauth);
       limit?.close();
       this.#connections.delete(client);
-      for (const l of new Set(forwards.values())) closeQuietly(l);
-      forwards.clear();
+      forwards?.closeAll();
       log.event("conn closed", {
         remote,
         transport,
@@ -292,144 +216,33 @@ export class SshServer {
       });
     });
 
-    client.on("authentication", (ctx: AuthContext) => {
-      if (ctx.method !== "publickey" || !ctx.key) {
-        if (ctx.method !== "none") {
-          log.event("auth", {
-            result: "reject",
-            remote,
-            user: ctx.username,
-            method: ctx.method,
-            reason: "method-not-allowed",
-          });
-          if (failed()) {
-            log.event("conn rejected", { remote, transport, reason: "too-many-auth-failures" });
-            return client.end();
-          }
-        }
-        return ctx.reject(["publickey"]);
-      }
-      const decision = this.#options.authenticator.authorize({
-        algo: ctx.key.algo,
-        key: new Uint8Array(ctx.key.data),
-        username: ctx.username,
-        remoteAddress: info.ip,
-        remotePort: info.port,
-      });
-      const rejectKey = (reason: string, fp?: string) => {
-        log.event("auth", {
-          result: "reject",
-          remote,
-          user: ctx.username,
-          fp,
-          method: "publickey",
-          reason,
-        });
-        if (failed()) {
-          log.event("conn rejected", { remote, transport, reason: "too-many-auth-failures" });
-          return client.end();
-        }
-        ctx.reject(["publickey"]);
-      };
-      if (!decision.ok) return rejectKey(decision.reason, decision.fingerprint);
-      if (!ctx.signature || !ctx.blob) return ctx.accept(); // key is acceptable: PK_OK
-      let valid = false;
-      try {
-        valid = decision.verify(
-          new Uint8Array(ctx.blob),
-          new Uint8Array(ctx.signature),
-          ctx.hashAlgo,
-        );
-      } catch {
-        valid = false;
-      }
-      if (!valid) return rejectKey("bad-signature", decision.fingerprint);
-      const session = limit?.authSucceeded(decision.identity.id) ?? { ok: true };
-      if (!session.ok) {
-        log.event("auth", {
-          result: "reject",
-          remote,
-          user: ctx.username,
-          fp: decision.fingerprint,
-          method: decision.method,
-          reason: "too-many-sessions",
-        });
-        return client.end();
-      }
-      identity = decision.identity;
-      restrictions = decision.restrictions;
-      log.event("auth", {
-        result: "accept",
+    client.on(
+      "authentication",
+      authenticationHandler({
+        authenticator: () => this.#options.authenticator,
+        log,
         remote,
-        user: ctx.username,
-        fp: decision.fingerprint,
-        method: decision.method,
-        cert_id: decision.certKeyId,
-      });
-      ctx.accept();
-    });
+        transport,
+        ip: info.ip,
+        port: info.port,
+        limit,
+        end: () => client.end(),
+        accepted(who, limits) {
+          identity = who;
+          restrictions = limits;
+        },
+      }),
+    );
 
     client.on("ready", () => {
       clearTimeout(preauth);
       const session: SessionInfo = { identity: identity!, remote, transport };
+      const limits = () => restrictions;
+      forwards = new RemoteForwards(client, session, limits, options);
+      const remoteForwards = forwards;
 
       client.on("session", (_accept: unknown, reject: () => void) => reject());
-
-      client.on("tcpip", (accept: () => Duplex, reject: () => void, dest: TcpipInfo) => {
-        const host = dest.destIP;
-        if (host.startsWith("alknet-")) {
-          const handler = o.reserved?.[host];
-          if (!handler) {
-            return refuse(
-              reject,
-              OpenFailure.ADMINISTRATIVELY_PROHIBITED,
-              "administratively prohibited",
-            );
-          }
-          return handler(accept(), session);
-        }
-        if (
-          !restrictionsAllow(restrictions, { kind: "connect", host, port: dest.destPort }) ||
-          this.#options.policy.evaluate({
-              kind: "connect",
-              host,
-              port: dest.destPort,
-              identity: identity!,
-              transport,
-            }) !== "allow"
-        ) {
-          return refuse(
-            reject,
-            OpenFailure.ADMINISTRATIVELY_PROHIBITED,
-            "administratively prohibited",
-          );
-        }
-        (o.dial ?? dialTcp)(host, dest.destPort).then(
-          (conn) => {
-            let channel: Duplex;
-            try {
-              channel = accept();
-            } catch {
-              conn.close();
-              return;
-            }
-            relayConnDuplex(conn, channel);
-          },
-          (e) => {
-            const kind = e instanceof DialError ? e.kind : "unreachable";
-            refuse(
-              reject,
-              OpenFailure.CONNECT_FAILED,
-              kind === "refused"
-                ? "connection refused"
-                : kind === "timeout"
-                ? "connection timed out"
-                : "host unreachable",
-            );
-          },
-        );
-      });
-
+      client.on("tcpip", directTcpipHandler(options, session, limits, refuse));
       client.on(
         "request",
         (
@@ -437,99 +250,8 @@ export class SshServer {
           reject: (() => void) | undefined,
           name: string,
           data: { bindAddr: string; bindPort: number },
-        ) => {
-          if (name === "tcpip-forward") {
-            this.#remoteForward(client, session, restrictions, forwards, data, accept, reject);
-          } else if (name === "cancel-tcpip-forward") {
-            const key = hostPort(data.bindAddr, data.bindPort);
-            const l = forwards.get(key);
-            if (l) {
-              closeQuietly(l);
-              for (const [k, v] of forwards) if (v === l) forwards.delete(k);
-              accept?.();
-            } else reject?.();
-          } else {
-            reject?.();
-          }
-        },
+        ) => remoteForwards.request(name, data, accept, reject),
       );
     });
   }
-
-  #remoteForward(
-    client: ServerConnection,
-    session: SessionInfo,
-    restrictions: ForwardRestrictions,
-    forwards: Map<string, Deno.TcpListener>,
-    data: { bindAddr: string; bindPort: number },
-    accept: ((port?: number) => void) | undefined,
-    reject: (() => void) | undefined,
-  ): void {
-    const requested = data.bindAddr;
-    const bindHost = requested === "localhost"
-      ? "127.0.0.1"
-      : requested === "" || requested === "*"
-      ? "0.0.0.0"
-      : requested;
-    const allowed = (this.#options.allowRemoteBind || isLoopback(bindHost)) &&
-      restrictionsAllow(restrictions, { kind: "listen", host: requested, port: data.bindPort }) &&
-      this.#options.policy.evaluate({
-          kind: "listen",
-          host: bindHost,
-          port: data.bindPort,
-          identity: session.identity,
-          transport: session.transport,
-        }) === "allow";
-    if (!allowed) {
-      this.#options.logger.event("forward refused", {
-        remote: session.remote,
-        reason: "administratively-prohibited",
-      });
-      return reject?.();
-    }
-    let listener: Deno.TcpListener;
-    try {
-      listener = Deno.listen({ hostname: bindHost, port: data.bindPort, transport: "tcp" });
-    } catch {
-      return reject?.();
-    }
-    const port = (listener.addr as Deno.NetAddr).port;
-    forwards.set(hostPort(requested, data.bindPort === 0 ? port : data.bindPort), listener);
-    if (data.bindPort === 0) forwards.set(hostPort(requested, 0), listener);
-    accept?.(port);
-    (async () => {
-      for await (const conn of listener) {
-        conn.setNoDelay(true);
-        const peer = conn.remoteAddr as Deno.NetAddr;
-        client.forwardOut(requested, port, peer.hostname, peer.port, (err, channel) => {
-          if (err) return conn.close();
-          relayConnDuplex(conn, channel);
-        });
-      }
-    })().catch(() => {});
-  }
-}
-
-function closeQuietly(closable: { close(): void }): void {
-  try {
-    closable.close();
-  } catch { /* already closed */ }
-}
-
-interface AuthContext {
-  method: string;
-  username: string;
-  key?: { algo: string; data: Buffer };
-  signature?: Buffer;
-  blob?: Buffer;
-  hashAlgo?: string;
-  accept(): void;
-  reject(methods?: string[]): void;
-}
-
-interface TcpipInfo {
-  srcIP: string;
-  srcPort: number;
-  destIP: string;
-  destPort: number;
 }

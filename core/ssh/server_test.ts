@@ -1,27 +1,50 @@
 import assert from "node:assert/strict";
-import { serve } from "../node/serve.ts";
 import { Logger } from "../util/log.ts";
 import { generateEd25519Key, parsePrivateKey } from "../auth/ssh_keys.ts";
-import { AuthorizedKeysAuthenticator } from "../auth/mod.ts";
+import { AuthorizedKeysAuthenticator } from "../auth/authenticator.ts";
 import { ConnectionLimiter } from "../transport/limits.ts";
+import { listenEndpoint } from "../transport/endpoint.ts";
+import { connToDuplex } from "../transport/stream.ts";
 import { connectSsh, SshConnectError } from "./client.ts";
+import { SshServer } from "./server.ts";
 
+/** An SshServer behind a tcp:// endpoint, admitting connections as a node does. */
 async function setup(limiter: ConnectionLimiter, preauthTimeoutMs?: number) {
   const host = generateEd25519Key("host");
   const good = generateEd25519Key("good");
   const lines: string[] = [];
-  const node = await serve({
-    listen: ["127.0.0.1:0"],
+  const ssh = new SshServer({
     hostKeys: [parsePrivateKey(host.privateText, "host")],
     authenticator: AuthorizedKeysAuthenticator.fromText(good.publicLine, "inline"),
+    policy: { evaluate: () => "allow" },
     logger: new Logger("text", (l) => lines.push(l)),
     limiter,
     preauthTimeoutMs,
   });
+  const ep = await listenEndpoint("tcp://127.0.0.1:0", {
+    handlers: {
+      ssh: (conn, info) => {
+        const limit = ssh.admit(info);
+        if (!limit) return conn.close();
+        const socket = connToDuplex(conn, {
+          remoteAddress: info.remoteAddress,
+          remotePort: info.remotePort,
+        });
+        ssh.handle(socket, { ...info, limit });
+      },
+    },
+  });
+  const node = {
+    port: ep.addr.port,
+    async shutdown() {
+      await ssh.shutdown(0);
+      await ep.close();
+    },
+  };
   const login = (key: string) =>
     connectSsh({
       host: "127.0.0.1",
-      port: node.addrs[0].port,
+      port: node.port,
       identity: parsePrivateKey(key, "k"),
       hostKey: { pinnedFingerprint: host.fingerprint },
       readyTimeoutMs: 5000,
@@ -47,7 +70,7 @@ Deno.test("a failed login penalises the address until the window passes", async 
     const s = await login(good.privateText);
     s.close();
   } finally {
-    await node.shutdown(0);
+    await node.shutdown();
   }
 });
 
@@ -60,14 +83,14 @@ Deno.test("sessions per identity are limited", async () => {
     assert.ok(lines.some((l) => /reason=too-many-sessions/.test(l)));
     first.close();
   } finally {
-    await node.shutdown(0);
+    await node.shutdown();
   }
 });
 
 Deno.test("a client that sends nothing after the banner is dropped at the pre-auth timeout", async () => {
   const { node, lines } = await setup(new ConnectionLimiter(), 300);
   try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: node.addrs[0].port });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: node.port });
     await conn.write(new TextEncoder().encode("SSH-2.0-silent\r\n"));
     const buf = new Uint8Array(4096);
     let closed = false;
@@ -83,6 +106,6 @@ Deno.test("a client that sends nothing after the banner is dropped at the pre-au
     assert.ok(closed, "server closed the connection");
     assert.ok(lines.some((l) => /conn rejected .*reason=preauth-timeout/.test(l)));
   } finally {
-    await node.shutdown(0);
+    await node.shutdown();
   }
 });
