@@ -87,6 +87,17 @@ export function assertTypedError(e: unknown, allowed: readonly ErrorClass[]): vo
   }
 }
 
+/**
+ * The specific reason of a typed error: `reason` where the error has one
+ * (core errors carry the area in `code` and the check in `reason`), else `code`.
+ */
+export function reasonOf(e: unknown): string {
+  const { reason, code } = e as { reason?: unknown; code?: unknown };
+  if (typeof reason === "string") return reason;
+  if (typeof code === "string") return code;
+  throw new Error(`error has neither reason nor code: ${String(e)}`);
+}
+
 /** The outcome of a decoder call: a value or one of its typed errors. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: Error };
 
