@@ -7,6 +7,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Identity } from "./identity.ts";
 import { timingSafeEqual } from "./ct.ts";
@@ -57,20 +58,20 @@ export type ApiKeyErrorCode =
  * }
  * ```
  */
-export class ApiKeyError extends Error {
-  /** Which check failed. */
-  readonly code: ApiKeyErrorCode;
+export class ApiKeyError extends CoreError {
+  /** Which check failed (the error's `code` is `api-key`). */
+  readonly reason: ApiKeyErrorCode;
   /** For `bad-record`: the record field at fault. */
   readonly field?: "prefix" | "hash" | "scopes" | "expiresAt";
   /** Creates the error. */
   constructor(
-    code: ApiKeyErrorCode,
+    reason: ApiKeyErrorCode,
     message: string,
     field?: "prefix" | "hash" | "scopes" | "expiresAt",
   ) {
-    super(message);
+    super("api-key", message);
     this.name = "ApiKeyError";
-    this.code = code;
+    this.reason = reason;
     if (field) this.field = field;
   }
 }

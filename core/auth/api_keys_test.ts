@@ -7,7 +7,7 @@ function code(fn: () => unknown): string {
   try {
     fn();
   } catch (e) {
-    if (e instanceof ApiKeyError) return e.code;
+    if (e instanceof ApiKeyError) return e.reason;
     throw e;
   }
   return "ok";

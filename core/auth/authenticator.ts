@@ -5,6 +5,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { fsErrorReason } from "../util/fs_errors.ts";
 import type {
   ForwardRestrictions,
@@ -66,12 +67,12 @@ export type TokenAuthResult =
  * }
  * ```
  */
-export class AuthorizedKeysFileError extends Error {
+export class AuthorizedKeysFileError extends CoreError {
   /** The file that could not be read. */
   readonly path: string;
   /** Creates the error for `path`; `reason` says why (missing, permission, ...). */
   constructor(path: string, reason: string, options?: ErrorOptions) {
-    super(`cannot read authorized_keys file '${path}': ${reason}`, options);
+    super("authorized-keys", `cannot read authorized_keys file '${path}': ${reason}`, options);
     this.name = "AuthorizedKeysFileError";
     this.path = path;
   }
@@ -232,7 +233,7 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
         return hit ? hit.pub : null;
       }, now);
     } catch (e) {
-      if (e instanceof TokenError) return { ok: false, reason: e.message, code: e.code };
+      if (e instanceof TokenError) return { ok: false, reason: e.message, code: e.reason };
       return {
         ok: false,
         reason: `token check failed: ${(e as Error)?.message}`,

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { cidrContains, parseCidr, parseIp, wildcardMatch } from "../transport/addr.ts";
 import {
   parsePublicKeyBlob,
@@ -83,7 +84,11 @@ export interface AuthorizedKeyEntry {
 /** Receives one human-readable warning, e.g. `keys:3: unknown option 'x'`. */
 export type WarnFn = (message: string) => void;
 
-class LineError extends Error {}
+class LineError extends CoreError {
+  constructor(message: string) {
+    super("authorized-keys", message);
+  }
+}
 
 /** Splits the options field into `name[=value]` items, unquoting values. */
 function splitOptions(field: string): { name: string; value?: string }[] {

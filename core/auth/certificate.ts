@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { cidrContains, parseCidr } from "../transport/addr.ts";
 import {
   fingerprintOf,
@@ -46,14 +47,14 @@ export const SSH_CERT_TYPE_HOST = 2;
  * }
  * ```
  */
-export class CertificateError extends Error {
-  /** Which check failed. */
-  readonly code: CertificateErrorCode;
+export class CertificateError extends CoreError {
+  /** Which check failed (the error's `code` is `certificate`). */
+  readonly reason: CertificateErrorCode;
   /** Creates the error. */
-  constructor(code: CertificateErrorCode, message: string) {
-    super(message);
+  constructor(reason: CertificateErrorCode, message: string) {
+    super("certificate", message);
     this.name = "CertificateError";
-    this.code = code;
+    this.reason = reason;
   }
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { fingerprint } from "./ssh_keys.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
@@ -27,10 +28,10 @@ import { SshReader, SshWireError } from "./ssh_wire.ts";
  * }
  * ```
  */
-export class PublicKeyError extends Error {
+export class PublicKeyError extends CoreError {
   /** Creates the error; `message` says what is wrong with the key. */
   constructor(message: string) {
-    super(message);
+    super("public-key", message);
     this.name = "PublicKeyError";
   }
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import type { ForwardingPolicy, ForwardRestrictions, PolicyRequest } from "./identity.ts";
 import {
   type Cidr,
@@ -59,14 +60,17 @@ export interface PolicyRule {
  * }
  * ```
  */
-export class PolicyRuleError extends Error {
+export class PolicyRuleError extends CoreError {
   /** The offending pattern or value. */
   readonly pattern: string;
   /** Index of the rule in the list, when known. */
   readonly index?: number;
   /** Creates the error. */
   constructor(pattern: string, why: string, index?: number) {
-    super(`${index !== undefined ? `rule ${index + 1}: ` : ""}bad target '${pattern}': ${why}`);
+    super(
+      "policy",
+      `${index !== undefined ? `rule ${index + 1}: ` : ""}bad target '${pattern}': ${why}`,
+    );
     this.name = "PolicyRuleError";
     this.pattern = pattern;
     this.index = index;

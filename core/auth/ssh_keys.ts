@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 // @ts-types="@types/ssh2"
@@ -37,12 +38,12 @@ export type KeyErrorKind =
  * }
  * ```
  */
-export class KeyError extends Error {
+export class KeyError extends CoreError {
   /** What kind of problem this is. */
   readonly kind: KeyErrorKind;
   /** Creates the error; `source` names the file or the origin of the text. */
   constructor(kind: KeyErrorKind, source: string, detail: string) {
-    super(`${source}: ${detail}`);
+    super("key", `${source}: ${detail}`);
     this.name = "KeyError";
     this.kind = kind;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 /**
  * Thrown when SSH wire data is truncated or malformed.
  *
@@ -19,10 +20,10 @@
  * }
  * ```
  */
-export class SshWireError extends Error {
+export class SshWireError extends CoreError {
   /** Creates the error; `message` says what was being read. */
   constructor(message: string) {
-    super(message);
+    super("ssh-wire", message);
     this.name = "SshWireError";
   }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { timingSafeEqual } from "./ct.ts";
@@ -37,14 +38,14 @@ export type TokenErrorCode = "malformed" | "expired" | "unknown-key" | "bad-sign
  * }
  * ```
  */
-export class TokenError extends Error {
-  /** Which check failed. */
-  readonly code: TokenErrorCode;
+export class TokenError extends CoreError {
+  /** Which check failed (the error's `code` is `token`). */
+  readonly reason: TokenErrorCode;
   /** Creates the error. */
-  constructor(code: TokenErrorCode, message: string) {
-    super(message);
+  constructor(reason: TokenErrorCode, message: string) {
+    super("token", message);
     this.name = "TokenError";
-    this.code = code;
+    this.reason = reason;
   }
 }
 

@@ -55,7 +55,7 @@ Deno.test("token: ±300 s window boundaries", () => {
   assert.throws(
     () => verifyToken(tok, lookup, T + 301),
     (e: unknown) =>
-      e instanceof TokenExpiredError && e.code === "expired" && e.skewSeconds === -301 &&
+      e instanceof TokenExpiredError && e.reason === "expired" && e.skewSeconds === -301 &&
       /301 s old/.test(e.message),
   );
   assert.throws(
@@ -70,7 +70,7 @@ Deno.test("token: wrong key, unknown key, tampered signature", () => {
   assert.throws(
     () => verifyToken(tok, lookup, T),
     (e: unknown) =>
-      e instanceof TokenUnknownKeyError && e.code === "unknown-key" && e.keyId.length === 64,
+      e instanceof TokenUnknownKeyError && e.reason === "unknown-key" && e.keyId.length === 64,
   );
   // The lookup returns a key that does not hash to the key id.
   assert.throws(() => verifyToken(tok, () => pub, T), TokenSignatureError);

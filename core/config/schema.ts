@@ -6,6 +6,7 @@
  */
 
 import { ApiKeyError, type ApiKeyRecord, validateApiKeyRecord } from "../auth/api_keys.ts";
+import { CoreError } from "../util/errors.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "../transport/limits.ts";
 import { type PolicyRule, PolicyRuleError, RulePolicy } from "../auth/policy.ts";
 
@@ -147,13 +148,14 @@ export function formatIssue(i: ConfigIssue): string {
  * console.log(e.message); // invalid configuration: env: ALKNET_LOG_FORMAT: must be text or json
  * ```
  */
-export class ConfigError extends Error {
+export class ConfigError extends CoreError {
   /** Every problem, in file order. */
   readonly issues: ConfigIssue[];
   /** Creates the error from at least one issue. */
   constructor(issues: ConfigIssue[], options?: ErrorOptions) {
     const lines = issues.map(formatIssue);
     super(
+      "config",
       `invalid configuration: ${lines.length === 1 ? lines[0] : "\n  " + lines.join("\n  ")}`,
       options,
     );

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { type CertifiedKey, certifiedKey, pemToDer } from "./certs.ts";
 import { CertificateFileError } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
@@ -47,12 +48,12 @@ export interface AcmeOptions {
  * console.log(new AcmeError("order", "rate limited").message);
  * ```
  */
-export class AcmeError extends Error {
+export class AcmeError extends CoreError {
   /** The step: account, order, challenge, finalize, files. */
   readonly step: string;
   /** Creates the error. */
   constructor(step: string, message: string, options?: ErrorOptions) {
-    super(`ACME ${step}: ${message}`, options);
+    super("acme", `ACME ${step}: ${message}`, options);
     this.name = "AcmeError";
     this.step = step;
   }

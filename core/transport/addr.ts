@@ -7,6 +7,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 /**
  * Thrown by {@link parseCidr} for a malformed CIDR block.
  *
@@ -20,12 +21,12 @@
  * }
  * ```
  */
-export class CidrError extends Error {
+export class CidrError extends CoreError {
   /** The offending text. */
   readonly pattern: string;
   /** Creates the error for `pattern`. */
   constructor(pattern: string, why: string) {
-    super(`invalid CIDR '${pattern}': ${why}`);
+    super("cidr", `invalid CIDR '${pattern}': ${why}`);
     this.name = "CidrError";
     this.pattern = pattern;
   }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { formatIp, parseIp } from "./addr.ts";
 
 /**
@@ -68,12 +69,12 @@ export const DEFAULT_LIMITS: Readonly<LimitSettings> = Object.freeze({
  * }
  * ```
  */
-export class LimitSettingsError extends Error {
+export class LimitSettingsError extends CoreError {
   /** The offending setting. */
   readonly key: string;
   /** Creates the error for `key`. */
   constructor(key: string, value: unknown) {
-    super(`limit '${key}' must be a non-negative integer, got ${String(value)}`);
+    super("limits", `limit '${key}' must be a non-negative integer, got ${String(value)}`);
     this.name = "LimitSettingsError";
     this.key = key;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CoreError } from "../util/errors.ts";
 import { type ByteConn, writeAll } from "./stream.ts";
 
 /**
@@ -18,12 +19,12 @@ import { type ByteConn, writeAll } from "./stream.ts";
  * console.log(new Socks5ClientError(5, "connection refused").reply); // 5
  * ```
  */
-export class Socks5ClientError extends Error {
+export class Socks5ClientError extends CoreError {
   /** SOCKS5 reply code, -1 for a protocol error. */
   readonly reply: number;
   /** Creates the error. */
   constructor(reply: number, message: string) {
-    super(`SOCKS5 proxy: ${message}`);
+    super("socks5", `SOCKS5 proxy: ${message}`);
     this.name = "Socks5ClientError";
     this.reply = reply;
   }
