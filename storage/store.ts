@@ -8,7 +8,7 @@
 import { ChangeHub } from "./changes.ts";
 import { checkDatabase, type CheckReport } from "./check.ts";
 import { CredentialStore } from "./credentials.ts";
-import { openPostgres, type PostgresOptions } from "./driver/postgres.ts";
+import type { PostgresOptions } from "./driver/postgres.ts";
 import { openSqlite, type SqliteOptions } from "./driver/sqlite.ts";
 import type { Driver } from "./driver/types.ts";
 import { StorageError } from "./errors.ts";
@@ -104,9 +104,13 @@ export class Store {
     const schema = parsed.backend === "postgres"
       ? options.postgres?.schema ?? parsed.schema
       : undefined;
+    // npm:postgres is loaded only for PostgreSQL locations.
     const driver = parsed.backend === "sqlite"
       ? openSqlite(parsed.path, options.sqlite)
-      : openPostgres(parsed.url, { ...options.postgres, schema });
+      : (await import("./driver/postgres.ts")).openPostgres(parsed.url, {
+        ...options.postgres,
+        schema,
+      });
     try {
       await migrate(driver, { schema });
     } catch (e) {

@@ -13,7 +13,10 @@ import type { ChangeListener, Driver, Row, SqlValue, TransactionOptions } from "
 
 /** Options of {@link openSqlite}. */
 export interface SqliteOptions {
-  /** How long a write waits for another process's write lock (default 5000 ms). */
+  /**
+   * How long a write waits for another process's write lock (default
+   * 5000 ms). The wait is asynchronous: the event loop keeps running.
+   */
   busyTimeoutMs?: number;
   /**
    * `normal` (default): a commit survives a crash of the process, and the
@@ -68,27 +71,45 @@ export function mapSqliteError(e: unknown): StorageError {
   });
 }
 
+/** Blocking wait inside SQLite before a busy error comes back to the async retry loop. */
+const SYNC_BUSY_MS = 5;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function isBusy(e: unknown): boolean {
+  return e instanceof StorageError && e.code === "busy";
+}
+
 class SqliteCore {
   readonly db: DatabaseSync;
   readonly memory: boolean;
+  readonly key: string;
   readonly mutex = new Mutex();
   readonly listeners = new Set<ChangeListener>();
   readonly pollIntervalMs: number;
+  readonly busyTimeoutMs: number;
+  refs = 1;
   #stmts = new Map<string, StatementSync>();
   #poller: ReturnType<typeof setInterval> | undefined;
   #dataVersion = -1;
   closed = false;
 
-  constructor(path: string, options: SqliteOptions) {
+  constructor(path: string, key: string, options: SqliteOptions) {
     this.memory = path === ":memory:";
+    this.key = key;
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1);
+    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
     try {
       this.db = new DatabaseSync(path);
-      const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-      this.db.exec(`PRAGMA busy_timeout = ${busy}`);
+      // Opening may wait (synchronously) for a writer that is switching to WAL.
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
       if (!this.memory) this.db.exec("PRAGMA journal_mode = WAL");
       this.db.exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.db.exec("PRAGMA foreign_keys = ON");
+      // From now on lock waits are asynchronous retries (see withBusyRetry).
+      this.db.exec(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_MS, this.busyTimeoutMs)}`);
     } catch (e) {
       throw new StorageError(
         "unavailable",
@@ -128,6 +149,20 @@ class SqliteCore {
       return Number(s.run(...toNative(params)).changes);
     } catch (e) {
       throw mapSqliteError(e);
+    }
+  }
+
+  /** Runs `work`, retrying (asynchronously) while another process holds the write lock. */
+  async withBusyRetry<T>(work: () => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let wait = 1;; wait = Math.min(wait * 2, 50)) {
+      try {
+        return work();
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
+      }
+      await sleep(wait);
+      if (this.closed) throw new StorageError("closed", "the store is closed");
     }
   }
 
@@ -202,6 +237,7 @@ class SqliteHandle implements Driver {
   readonly dialect = "sqlite" as const;
   readonly #core: SqliteCore;
   readonly #tx: TxState | null;
+  #closed = false;
 
   constructor(core: SqliteCore, tx: TxState | null) {
     this.#core = core;
@@ -219,11 +255,18 @@ class SqliteHandle implements Driver {
       }
       return work();
     }
-    if (this.#core.closed) throw new StorageError("closed", "the store is closed");
-    if (!this.#core.mutex.busy) return work();
-    const release = await this.#core.mutex.lock();
+    const core = this.#core;
+    if (core.closed) throw new StorageError("closed", "the store is closed");
+    if (!core.mutex.busy) {
+      try {
+        return work();
+      } catch (e) {
+        if (!isBusy(e)) throw e;
+      }
+    }
+    const release = await core.mutex.lock();
     try {
-      return work();
+      return await core.withBusyRetry(work);
     } finally {
       release();
     }
@@ -275,12 +318,12 @@ class SqliteHandle implements Driver {
     const state: TxState = { active: true, channels: new Set() };
     try {
       if (core.closed) throw new StorageError("closed", "the store is closed");
-      core.run(options.readOnly ? "BEGIN" : "BEGIN IMMEDIATE", []);
+      await core.withBusyRetry(() => core.run(options.readOnly ? "BEGIN" : "BEGIN IMMEDIATE", []));
       let result: T;
       try {
         result = await fn(new SqliteHandle(core, state));
         state.active = false;
-        core.run("COMMIT", []);
+        await core.withBusyRetry(() => core.run("COMMIT", []));
       } catch (e) {
         state.active = false;
         if (!core.closed && core.db.isTransaction) {
@@ -323,10 +366,14 @@ class SqliteHandle implements Driver {
 
   async close(): Promise<void> {
     if (this.#tx) throw new StorageError("internal", "close the store, not a transaction");
-    if (this.#core.closed) return;
-    const release = await this.#core.mutex.lock();
+    if (this.#closed || this.#core.closed) return;
+    this.#closed = true;
+    const core = this.#core;
+    if (--core.refs > 0) return;
+    if (cores.get(core.key) === core) cores.delete(core.key);
+    const release = await core.mutex.lock();
     try {
-      this.#core.close();
+      core.close();
     } finally {
       release();
     }
@@ -334,8 +381,17 @@ class SqliteHandle implements Driver {
 }
 
 /**
+ * One connection per database file per process: stores opened on the same
+ * file share it (and its transaction lock), so two stores in one process
+ * never wait on each other's SQLite lock while blocking the event loop.
+ */
+const cores = new Map<string, SqliteCore>();
+
+/**
  * Opens (creating when missing) a SQLite database file, or `:memory:`.
- * The file is created with mode 0600 and its directory with 0700.
+ * The file is created with mode 0600 and its directory with 0700. Handles
+ * opened on the same file in one process share one connection (the first
+ * open's options apply); each must be closed.
  *
  * @example
  * ```ts
@@ -363,5 +419,21 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Driver {
       );
     }
   }
-  return new SqliteHandle(new SqliteCore(path, options), null);
+  if (path === ":memory:") return new SqliteHandle(new SqliteCore(path, path, options), null);
+  let key: string;
+  try {
+    key = Deno.realPathSync(path);
+  } catch (e) {
+    throw new StorageError("unavailable", `cannot resolve ${path}: ${(e as Error)?.message}`, {
+      cause: e,
+    });
+  }
+  const shared = cores.get(key);
+  if (shared && !shared.closed) {
+    shared.refs++;
+    return new SqliteHandle(shared, null);
+  }
+  const core = new SqliteCore(path, key, options);
+  cores.set(key, core);
+  return new SqliteHandle(core, null);
 }

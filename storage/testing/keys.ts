@@ -52,7 +52,10 @@ export function testKey(comment = "test"): TestKey {
  * console.log(signToken(testKey()).length); // 139
  * ```
  */
-export function signToken(key: TestKey, nowSeconds = Math.floor(Date.now() / 1000)): string {
+export function signToken(
+  key: TestKey,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): string {
   const msg = new Uint8Array(40);
   msg.set(sha256(key.publicKey), 0);
   new DataView(msg.buffer).setBigUint64(32, BigInt(nowSeconds));

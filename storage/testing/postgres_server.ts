@@ -159,18 +159,7 @@ export class PostgresServer {
       }
     };
     try {
-      await run([
-        `${bin}/initdb`,
-        "-D",
-        `${dir}/data`,
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--no-sync",
-      ]);
+      await copyTemplate(bin, dir, run);
       let lastError: unknown;
       for (let attempt = 0; attempt < 3; attempt++) {
         const port = freePort();
@@ -246,6 +235,62 @@ export class PostgresServer {
     } catch {
       // Best effort.
     }
+  }
+}
+
+type Runner = (args: string[]) => Promise<void>;
+
+/**
+ * An `initdb`'d data directory, made once per PostgreSQL version and user
+ * in the temp dir and copied for each server (copying is ~5x faster than
+ * `initdb`). It is made under a private name and renamed into place, so a
+ * half-made template is never used.
+ */
+async function copyTemplate(bin: string, dir: string, run: Runner): Promise<void> {
+  // The binaries' path and build time name the template: an upgrade makes a new one.
+  const built = Deno.statSync(`${bin}/postgres`).mtime?.getTime() ?? 0;
+  const version = `${bin.replace(/[^A-Za-z0-9]+/g, "_")}-${built}`;
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const template = `${tmp}/alknet-pg-template-${version}-${Deno.uid()}`;
+  if (!exists(`${template}/ready`)) {
+    const building = await Deno.makeTempDir({ prefix: "alknet-pg-template-build-" });
+    try {
+      if (Deno.uid() === 0) {
+        const { uid, gid } = postgresUser();
+        await Deno.chown(building, uid, gid);
+      }
+      await run([
+        `${bin}/initdb`,
+        "-D",
+        `${building}/data`,
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+      ]);
+      await Deno.writeTextFile(`${building}/ready`, "");
+      await Deno.chmod(building, 0o755);
+      try {
+        await Deno.rename(building, template);
+      } catch {
+        // Another test process made it first.
+      }
+    } finally {
+      await Deno.remove(building, { recursive: true }).catch(() => {});
+    }
+  }
+  const out = await new Deno.Command("cp", {
+    args: ["-a", `${template}/data`, `${dir}/data`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `copying the PostgreSQL template failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
   }
 }
 
