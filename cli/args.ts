@@ -81,8 +81,31 @@ export function dataDir(): string {
 }
 
 /**
+ * The message of a library error that names an option (`OptionError` of
+ * `@alknet/core`: `option` is set and the message starts with it), with the
+ * option replaced by the command's flag from `flags`; other errors keep
+ * their message.
+ *
+ * @example
+ * ```ts
+ * import { flagMessage } from "./args.ts";
+ * const e = Object.assign(new Error("tls.cert: cannot read 'x'"), { option: "tls.cert" });
+ * console.log(flagMessage(e, { "tls.cert": "--tls-cert" })); // "--tls-cert: cannot read 'x'"
+ * ```
+ */
+export function flagMessage(e: unknown, flags: Record<string, string>): string {
+  const message = (e as Error)?.message ?? String(e);
+  const option = (e as { option?: unknown })?.option;
+  if (typeof option !== "string" || !(option in flags)) return message;
+  return message.startsWith(`${option}: `)
+    ? `${flags[option]}: ${message.slice(option.length + 2)}`
+    : `${flags[option]}: ${message}`;
+}
+
+/**
  * Runs a command body and turns errors into an exit code: usage errors print
- * the usage and give 2, anything else prints one line and gives 1.
+ * the usage and give 2, anything else prints one line and gives 1. Errors
+ * naming a library option are reported with the flag from `flags`.
  *
  * @example
  * ```ts
@@ -95,6 +118,7 @@ export async function runCommand(
   name: string,
   usage: string,
   body: () => Promise<number>,
+  flags: Record<string, string> = {},
 ): Promise<number> {
   try {
     return await body();
@@ -103,7 +127,7 @@ export async function runCommand(
       console.error(`alknet ${name}: ${e.message}\n\n${usage}`);
       return 2;
     }
-    console.error(`alknet ${name}: ${(e as Error).message}`);
+    console.error(`alknet ${name}: ${flagMessage(e, flags)}`);
     return 1;
   }
 }

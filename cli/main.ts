@@ -4,8 +4,9 @@
  * @module
  */
 
-/** The version of the `alknet` command. */
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+
+export { VERSION };
 
 /** One subcommand: a short summary and the function that runs it. */
 export interface Command {

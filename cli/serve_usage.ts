@@ -1,0 +1,55 @@
+/**
+ * The help text of `alknet serve`.
+ *
+ * @module
+ */
+
+/**
+ * What `alknet serve --help` prints.
+ *
+ * @example
+ * ```ts
+ * import { SERVE_USAGE } from "./serve_usage.ts";
+ * console.log(SERVE_USAGE.startsWith("usage: alknet serve")); // true
+ * ```
+ */
+export const SERVE_USAGE: string =
+  `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault KEYSTORE)
+                    --authorized-keys PATH [--listen ...] [--config FILE]
+                    [--log-format text|json] [--allow-remote-bind]
+
+  --listen HOST:PORT        address to accept SSH on (repeatable; IPv6 as [::1]:2222)
+  --host-key PATH           the server's OpenSSH private key (alknet keygen makes one)
+  --vault KEYSTORE          derive the host key from the vault (m/74'/0'/1'/0'); the
+                            passphrase comes from ALKNET_VAULT_PASSPHRASE or a prompt
+  --authorized-keys PATH    OpenSSH authorized_keys file of the keys that may log in
+  --config FILE             TOML configuration ([server], [auth], [forwarding], [limits]);
+                            flags override ALKNET_* variables, which override the file
+  --log-format text|json    log line format on stderr (default text)
+  --allow-remote-bind       let -R forwards bind non-loopback addresses
+
+Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, wss://,
+  iroh://[HOST:PORT][?relay=off] (peer-to-peer: the log prints the node id to dial; its
+  key is kept in the data dir; relay=off: no relays and no discovery, direct addresses only)):
+  --tls-cert PEM --tls-key PEM   certificate for tls://, quic:// and wss://
+  --tls-self-signed         generate a certificate once, keep it in the data dir, print its
+                            fingerprint (clients pin it with --tls-fingerprint)
+  --data-dir DIR            where generated state lives (default $XDG_DATA_HOME/alknet)
+  --acme-domain NAME        get (and renew) a certificate from an ACME CA for NAME
+                            (repeatable; HTTP-01 on port 80; kept in the data dir)
+  --acme-email ADDR         contact address for the ACME account
+  --acme-directory URL      ACME directory (default Let's Encrypt)
+  --acme-http01 HOST:PORT   where the HTTP-01 responder listens (default 0.0.0.0:80)
+  --acme-ca PEM             trust this CA for the ACME server itself (test CAs)
+  --stealth                 answer everything that is not alknet like an ordinary web server
+  --decoy-dir DIR           serve the stealth site from DIR instead of the built-in one
+  --egress-proxy URL        send outbound tunnel traffic through socks5://[user:pass@]H:P or
+                            http://H:P (host names are passed on unresolved)
+On tls:// and quic:// the ALPN picks the protocol: alknet/ssh, alknet/call (the call
+protocol; token in the first request), alknet/tcp (native data path), h2/http/1.1
+(the /alknet/call and /alknet/ssh WebSockets, else the decoy site). The call protocol is
+also served on the SSH channel to alknet-control with the SSH login's identity.
+
+SIGHUP re-reads the configuration: authorized keys, API keys, forwarding rules and
+limits change without dropping sessions; a file that does not validate is ignored
+(the old configuration stays) and the reason is logged.`;

@@ -1,0 +1,69 @@
+/**
+ * The programs of the README's "Use it from Deno", each run as written from
+ * `docs/examples/`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { keyDir, ROOT, runAlknet } from "./helpers.ts";
+
+/**
+ * Starts `deno run -A docs/examples/<name>` in `cwd` (with the repository's
+ * configuration); resolves once its output matches `ready`.
+ */
+async function startExample(name: string, cwd: string, ready: RegExp) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--config", `${ROOT}deno.json`, `${ROOT}docs/examples/${name}`],
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  while (!ready.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  clearTimeout(timer);
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await reader.cancel().catch(() => {});
+    await child.status;
+    return await stderr;
+  };
+  if (!ready.test(text)) throw new Error(`${name} did not start:\n${text}\n${await stop()}`);
+  return { output: text, stop };
+}
+
+Deno.test("README program 1: a node serving an operation on SSH, TLS and WebSocket at once", async () => {
+  const { dir, host, id } = await keyDir();
+  await Deno.copyFile(host.path, `${dir}/host_key`);
+  const node = await startExample("serve_node.ts", dir, /SHA256:[0-9a-f]{64}/);
+  try {
+    const urls = [...node.output.matchAll(/"((?:ssh|tls|ws):\/\/[^"]+)"/g)].map((m) => m[1]);
+    assert.equal(urls.length, 3, node.output);
+    assert.ok(node.output.includes(host.fingerprint), node.output);
+    const [ssh, tls, ws] = urls;
+    for (
+      const [url, extra] of [
+        [ssh, ["--host-key-fingerprint", host.fingerprint]],
+        [tls, ["--insecure"]],
+        [ws, []],
+      ] as [string, string[]][]
+    ) {
+      const r = await runAlknet(["call", url, "demo/hi", "--identity", id.path, ...extra]);
+      assert.equal(r.code, 0, `${url}: ${r.stderr}`);
+      assert.equal(JSON.parse(r.stdout), `hi ${id.fingerprint}`);
+    }
+  } finally {
+    await node.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
