@@ -4,7 +4,7 @@ import { CallError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 import type { ChildPolicy } from "./context.ts";
-import type { CallEvent } from "./dispatch.ts";
+import type { CallEvent } from "./router.ts";
 
 type NodeInput = { depth: number; label: string; continueAt?: number };
 

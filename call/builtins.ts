@@ -5,14 +5,14 @@
  */
 
 import { CallError } from "./errors.ts";
-import type { OperationRegistry } from "./registry.ts";
+import type { OperationRegistrar } from "./discovery.ts";
 
 /**
  * Options of {@link registerNodeOperations}.
  *
  * @example
  * ```ts
- * import type { NodeInfoOptions } from "./builtins.ts";
+ * import type { NodeInfoOptions } from "@alknet/call";
  * const opts: NodeInfoOptions = { version: "0.1.0", fingerprint: "SHA256:abc", listeners: ["tls://0.0.0.0:443"] };
  * ```
  */
@@ -32,7 +32,7 @@ export interface NodeInfoOptions {
  *
  * @example
  * ```ts
- * import type { NodeInfo } from "./builtins.ts";
+ * import type { NodeInfo } from "@alknet/call";
  * const info: NodeInfo = { version: "0.1.0", uptime_s: 12, fingerprint: null, listeners: [] };
  * ```
  */
@@ -71,7 +71,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  *
  * @example
  * ```ts
- * import { OperationRegistry, registerNodeOperations } from "./mod.ts";
+ * import { OperationRegistry, registerNodeOperations } from "@alknet/call";
  * const reg = new OperationRegistry();
  * registerNodeOperations(reg, { version: "0.1.0", listeners: ["tls://127.0.0.1:8443"] });
  * console.log(await reg.invoke("node/ping", { x: 1 })); // { x: 1 }
@@ -79,7 +79,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * ```
  */
 export function registerNodeOperations(
-  registry: OperationRegistry,
+  registry: OperationRegistrar,
   options: NodeInfoOptions,
 ): void {
   const started = (options.startedAt ?? new Date()).getTime();

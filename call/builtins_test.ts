@@ -66,12 +66,28 @@ Deno.test("builtins: node/ticks validates input and honours abort", async () => 
 });
 
 Deno.test("connectCall: refuses unknown schemes and reports refused connections", async () => {
-  await assert.rejects(connectCall("http://127.0.0.1:1"), ConnectError);
-  await assert.rejects(connectCall("not a url"), ConnectError);
-  await assert.rejects(connectCall("tcp://127.0.0.1"), /port is required/);
+  const code = (c: string) => (e: ConnectError) => e instanceof ConnectError && e.code === c;
+  await assert.rejects(connectCall("http://127.0.0.1:1"), code("invalid-target"));
+  await assert.rejects(connectCall("not a url"), code("invalid-target"));
+  await assert.rejects(connectCall("tcp://127.0.0.1"), code("invalid-target"));
+  await assert.rejects(connectCall("tls://127.0.0.1:1/path"), code("invalid-target"));
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
-  await assert.rejects(connectCall(`tcp://127.0.0.1:${port}`), ConnectError);
-  await assert.rejects(connectCall(`ws://127.0.0.1:${port}`, { token: "t" }), ConnectError);
+  await assert.rejects(connectCall(`tcp://127.0.0.1:${port}`), code("transport"));
+  await assert.rejects(connectCall(`ws://127.0.0.1:${port}`, { token: "t" }), code("transport"));
+  // Options that do not fit the scheme are refused before dialling.
+  await assert.rejects(connectCall(`ssh://127.0.0.1:${port}`), code("options"));
+  await assert.rejects(
+    connectCall(`tcp://127.0.0.1:${port}`, { tlsFingerprint: "SHA256:00" }),
+    code("options"),
+  );
+  await assert.rejects(
+    connectCall(`quic://127.0.0.1:${port}`, { proxy: "socks5://127.0.0.1:1" }),
+    code("options"),
+  );
+  await assert.rejects(
+    connectCall(`tcp://127.0.0.1:${port}`, { token: "a", apiKey: "b" }),
+    code("options"),
+  );
 });

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import type { Identity } from "@alknet/core";
-import { connectCallTcp, connectCallTls, serveCallDuplex, serveCallTcp } from "./carrier_stream.ts";
+import { acceptCallStream, serveCallTcp } from "./carrier_stream.ts";
 import { serveCallTls } from "./carrier_tls.ts";
-import { callWebSocketHandler, connectCallWebSocket, serveCallWebSocket } from "./carrier_ws.ts";
+import { callWebSocketHandler, serveCallWebSocket } from "./carrier_ws.ts";
+import { connectCall } from "./connect.ts";
 import { CallConnection } from "./connection.ts";
 import { type CallError, ConnectError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { registerNodeOperations } from "./builtins.ts";
-import { framedTransport } from "./transport.ts";
+import { framedTransport } from "./framed.ts";
 import { selfSignedCert } from "./testutil_test.ts";
 
 const alice: Identity = { id: "alice", scopes: ["user"], resources: {} };
@@ -22,14 +23,10 @@ function registry(): OperationRegistry {
 
 Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", async () => {
   const { cert, key, dir } = await selfSignedCert();
-  const server = await serveCallTls({ port: 0, cert, key, registry: registry(), authenticate });
+  const server = await serveCallTls({ cert, key, registry: registry(), authenticate });
+  const url = `tls://localhost:${server.addr.port}`;
   try {
-    const conn = await connectCallTls({
-      hostname: "localhost",
-      port: server.addr.port,
-      caCerts: [cert],
-      authToken: "good-token",
-    });
+    const conn = await connectCall(url, { tlsCaCerts: [cert], token: "good-token" });
     // 64 calls in flight at once: only the first carries the token.
     const outs = await Promise.all(
       Array.from({ length: 64 }, (_, i) => conn.call("node/ping", { i })),
@@ -41,12 +38,7 @@ Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", asyn
     assert.equal(ticks.length, 3);
     await conn.close();
 
-    const bad = await connectCallTls({
-      hostname: "localhost",
-      port: server.addr.port,
-      caCerts: [cert],
-      authToken: "nope",
-    });
+    const bad = await connectCall(url, { tlsCaCerts: [cert], token: "nope" });
     await assert.rejects(bad.call("node/ping", 1), (e: CallError) => {
       assert.equal(e.code, "FORBIDDEN");
       assert.deepEqual(e.details, { authentication: "failed" });
@@ -54,18 +46,14 @@ Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", asyn
     });
     await bad.closed;
 
-    const none = await connectCallTls({
-      hostname: "localhost",
-      port: server.addr.port,
-      caCerts: [cert],
-    });
+    const none = await connectCall(url, { tlsCaCerts: [cert] });
     await assert.rejects(none.call("node/ping", 1), /authentication required/);
     await none.closed;
 
     // Without trusting the certificate the handshake fails.
     await assert.rejects(
-      connectCallTls({ hostname: "localhost", port: server.addr.port }),
-      ConnectError,
+      connectCall(url),
+      (e: ConnectError) => e instanceof ConnectError && e.code === "transport",
     );
   } finally {
     await server.close();
@@ -75,10 +63,11 @@ Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", asyn
 
 Deno.test("carrier: WebSocket with bearer token; bad or missing token is HTTP 401", async () => {
   const reg = registry();
-  const server = serveCallWebSocket({ port: 0, registry: reg, authenticate });
+  const server = await serveCallWebSocket({ registry: reg, authenticate });
   const url = `ws://127.0.0.1:${server.addr.port}`;
+  assert.equal(server.url, `${url}/alknet/call`);
   try {
-    const conn = await connectCallWebSocket({ url, token: "good-token" });
+    const conn = await connectCall(url, { token: "good-token" });
     assert.deepEqual(await conn.call("node/ping", { x: 1 }), { x: 1 });
     assert.equal(await conn.call("t/whoami", null), "alice");
     const outs = await Promise.all(Array.from({ length: 32 }, (_, i) => conn.call("node/ping", i)));
@@ -91,14 +80,21 @@ Deno.test("carrier: WebSocket with bearer token; bad or missing token is HTTP 40
     await assert.rejects(serverEnd.call("x/y", null), (e: CallError) => e.code === "NOT_FOUND");
     await conn.close();
 
+    // A refused token: 401, and the node's reason reaches the caller.
     await assert.rejects(
-      connectCallWebSocket({ url, token: "bad-token" }),
-      (e: ConnectError) => e.unauthorized && /HTTP 401/.test(e.message),
+      connectCall(url, { token: "bad-token" }),
+      (e: ConnectError) =>
+        e instanceof ConnectError && e.code === "unauthorized" &&
+        e.message.includes("HTTP 401") && e.message.includes("invalid or expired token"),
+    );
+    await assert.rejects(
+      connectCall(url),
+      (e: ConnectError) => e.code === "unauthorized" && e.message.includes("missing bearer token"),
     );
     const res = await fetch(`http://127.0.0.1:${server.addr.port}/alknet/call`);
     assert.equal(res.status, 401);
     assert.match(res.headers.get("www-authenticate") ?? "", /Bearer/);
-    await res.body?.cancel();
+    assert.equal(await res.text(), "401 Unauthorized: missing bearer token\n");
     const off = await fetch(`http://127.0.0.1:${server.addr.port}/other`, {
       headers: { authorization: "Bearer good-token" },
     });
@@ -121,10 +117,10 @@ Deno.test("carrier: the WebSocket handler answers 401/426 without a socket", asy
 });
 
 Deno.test("carrier: framed TCP and a raw duplex with a carrier identity (the SSH control channel shape)", async () => {
-  const server = serveCallTcp({ port: 0, registry: registry() });
+  const server = await serveCallTcp({ registry: registry() });
   const clientOps = new OperationRegistry();
   clientOps.register({ name: "laptop/hello", type: "query", handler: (x) => ({ laptop_says: x }) });
-  const conn = await connectCallTcp({ port: server.addr.port, router: clientOps });
+  const conn = await connectCall(server.url, { router: clientOps });
   assert.equal(await conn.call("t/whoami", null), null);
   // The server calls an operation the client registered, on the same connection.
   const serverEnd = [...server.connections][0];
@@ -134,7 +130,7 @@ Deno.test("carrier: framed TCP and a raw duplex with a carrier identity (the SSH
 
   const ab = new TransformStream<Uint8Array, Uint8Array>();
   const ba = new TransformStream<Uint8Array, Uint8Array>();
-  const srv = serveCallDuplex({ readable: ab.readable, writable: ba.writable }, {
+  const srv = acceptCallStream({ readable: ab.readable, writable: ba.writable }, {
     registry: registry(),
     identity: alice,
   });
@@ -145,7 +141,7 @@ Deno.test("carrier: framed TCP and a raw duplex with a carrier identity (the SSH
 });
 
 Deno.test("carrier: a protocol error closes the stream", async () => {
-  const server = serveCallTcp({ port: 0, registry: registry() });
+  const server = await serveCallTcp({ registry: registry() });
   const raw = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
   await raw.write(new Uint8Array([0, 0, 0, 0]));
   const buf = new Uint8Array(16);
@@ -154,17 +150,21 @@ Deno.test("carrier: a protocol error closes the stream", async () => {
   await server.close();
 });
 
-Deno.test("carrier: wss:// with a trusted CA, with --insecure, and refused when untrusted", async () => {
+Deno.test("carrier: wss:// with a trusted CA, with insecure, and refused when untrusted", async () => {
   const { cert, key, dir } = await selfSignedCert();
-  const server = serveCallWebSocket({ port: 0, cert, key, registry: registry(), authenticate });
+  const server = await serveCallWebSocket({ cert, key, registry: registry(), authenticate });
   const url = `wss://localhost:${server.addr.port}`;
+  assert.equal(server.url, `wss://127.0.0.1:${server.addr.port}/alknet/call`);
   try {
-    for (const opts of [{ caCerts: [cert] }, { insecure: true }]) {
-      const conn = await connectCallWebSocket({ url, token: "good-token", ...opts });
+    for (const opts of [{ tlsCaCerts: [cert] }, { insecure: true }]) {
+      const conn = await connectCall(url, { token: "good-token", ...opts });
       assert.equal(await conn.call("t/whoami", null), "alice");
       await conn.close();
     }
-    await assert.rejects(connectCallWebSocket({ url, token: "good-token" }), ConnectError);
+    await assert.rejects(
+      connectCall(url, { token: "good-token" }),
+      (e: ConnectError) => e.code === "transport",
+    );
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });

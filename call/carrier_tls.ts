@@ -1,108 +1,123 @@
 /**
- * The TLS call server: `Deno.listenTls` with ALPN `alknet/call`; the peer
- * authenticates with `auth_token` on its first request (or on each).
+ * The TLS call server: `Deno.listenTls` with ALPN `alknet/call`; a peer
+ * authenticates with `auth_token` on its first request.
  *
  * @module
  */
 
+import { TIMED_OUT, withTimeout } from "@alknet/core/transport";
+import { duplexFromConn } from "./byte_duplex.ts";
 import {
   acceptLoop,
   CALL_ALPN,
   type CallServer,
-  duplexFromConn,
-  serveCallDuplex,
-  type ServeDuplexOptions,
+  type ServeCallOptions,
+  serveOn,
 } from "./carrier_stream.ts";
-import type { Authenticate } from "./connection.ts";
+import { CallError } from "./errors.ts";
 
 /**
- * Options of {@link serveCallTls}.
+ * A certificate and its key, as PEM text or as files. Both parts are
+ * required; text wins over a file.
  *
  * @example
  * ```ts
- * import type { ServeTlsOptions } from "./carrier_tls.ts";
- * import { OperationRegistry } from "./registry.ts";
- * const opts: ServeTlsOptions = {
- *   port: 8443, certFile: "cert.pem", keyFile: "key.pem",
- *   registry: new OperationRegistry(), authenticate: () => null,
- * };
+ * import type { CertificateSource } from "@alknet/call";
+ * const files: CertificateSource = { certFile: "cert.pem", keyFile: "key.pem" };
+ * console.log(files.certFile);
  * ```
  */
-export interface ServeTlsOptions extends Omit<ServeDuplexOptions, "identity" | "authenticate"> {
-  /** Address to bind (default 127.0.0.1). */
-  hostname?: string;
-  /** Port (0 picks one). */
-  port: number;
-  /** Certificate chain file (PEM). */
-  certFile?: string;
-  /** Private key file (PEM). */
-  keyFile?: string;
-  /** Certificate chain (PEM), instead of `certFile`. */
+export interface CertificateSource {
+  /** Certificate chain (PEM). */
   cert?: string;
-  /** Private key (PEM), instead of `keyFile`. */
+  /** Private key (PEM). */
   key?: string;
-  /** Verifies tokens; requests before a valid token are refused. */
-  authenticate: Authenticate;
+  /** Certificate chain file (PEM), instead of `cert`. */
+  certFile?: string;
+  /** Private key file (PEM), instead of `key`. */
+  keyFile?: string;
+}
+
+/**
+ * Options of {@link serveCallTls}: those of every server plus the certificate.
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry, type ServeCallTlsOptions } from "@alknet/call";
+ * const opts: ServeCallTlsOptions = {
+ *   certFile: "cert.pem", keyFile: "key.pem",
+ *   registry: new OperationRegistry(), authenticate: () => null,
+ * };
+ * console.log(opts.certFile);
+ * ```
+ */
+export interface ServeCallTlsOptions extends ServeCallOptions, CertificateSource {
   /** Milliseconds allowed for the TLS handshake (default 10 000). */
   handshakeTimeoutMs?: number;
 }
 
+/** Reads `cert`/`key` (or their files); undefined when neither part is given. */
+export async function readCertificate(
+  server: string,
+  source: CertificateSource,
+): Promise<{ cert: string; key: string } | undefined> {
+  const given = [source.cert, source.key, source.certFile, source.keyFile];
+  if (given.every((x) => x === undefined)) return undefined;
+  const read = async (text: string | undefined, file: string | undefined, name: string) => {
+    if (text !== undefined) return text;
+    if (file === undefined) {
+      throw new CallError("options", `${server}: ${name} (or ${name}File) is required`);
+    }
+    try {
+      return await Deno.readTextFile(file);
+    } catch (e) {
+      throw new CallError("options", `${server}: cannot read ${name}File ${file}`, { cause: e });
+    }
+  };
+  return {
+    cert: await read(source.cert, source.certFile, "cert"),
+    key: await read(source.key, source.keyFile, "key"),
+  };
+}
+
 /**
  * Serves the call protocol over TLS with ALPN `alknet/call` (clients that
- * offer no ALPN are accepted too). Connections stay unauthenticated until a
- * request carries a valid `auth_token`; before that every request is
- * refused with FORBIDDEN and the connection is closed.
+ * offer no ALPN are accepted too). With `authenticate`, a connection stays
+ * unauthenticated until a request carries a valid `auth_token`; before that
+ * every request is refused with FORBIDDEN and the connection is closed.
  *
  * @example
  * ```ts
- * import { OperationRegistry, registerNodeOperations, serveCallTls } from "./mod.ts";
+ * import { OperationRegistry, registerNodeOperations, serveCallTls } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
  * try {
  *   const server = await serveCallTls({
- *     hostname: "127.0.0.1", port: 0, certFile: "cert.pem", keyFile: "key.pem",
- *     registry, authenticate: (token) => token === "secret" ? { id: "me", scopes: [], resources: {} } : null,
+ *     certFile: "cert.pem", keyFile: "key.pem", registry,
+ *     authenticate: (token) => token === "secret" ? { id: "me", scopes: [], resources: {} } : null,
  *   });
- *   console.log(server.addr);
+ *   console.log(server.url);
  *   await server.close();
  * } catch (e) {
  *   console.log("no certificate here:", (e as Error).message);
  * }
  * ```
  */
-export async function serveCallTls(options: ServeTlsOptions): Promise<CallServer> {
-  const cert = options.cert ??
-    (options.certFile ? await Deno.readTextFile(options.certFile) : undefined);
-  const key = options.key ??
-    (options.keyFile ? await Deno.readTextFile(options.keyFile) : undefined);
-  if (!cert || !key) throw new TypeError("serveCallTls needs cert and key (PEM strings or files)");
+export async function serveCallTls(options: ServeCallTlsOptions): Promise<CallServer> {
+  const pair = await readCertificate("serveCallTls", options);
+  if (!pair) throw new CallError("options", "serveCallTls: cert and key are required");
   const listener = Deno.listenTls({
     hostname: options.hostname ?? "127.0.0.1",
-    port: options.port,
-    cert,
-    key,
+    port: options.port ?? 0,
+    cert: pair.cert,
+    key: pair.key,
     alpnProtocols: [CALL_ALPN],
   });
   const handshakeMs = options.handshakeTimeoutMs ?? 10_000;
-  return acceptLoop(listener, async (conn) => {
-    const tls = conn as Deno.TlsConn;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const info = await Promise.race([
-        tls.handshake(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("TLS handshake timed out")), handshakeMs);
-        }),
-      ]);
-      if (info.alpnProtocol !== null && info.alpnProtocol !== CALL_ALPN) {
-        throw new Error("wrong ALPN");
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    return serveCallDuplex(
-      duplexFromConn(conn),
-      { ...options, identity: null, requireAuth: options.requireAuth ?? true },
-    );
+  return acceptLoop(listener, "tls", async (conn) => {
+    const info = await withTimeout((conn as Deno.TlsConn).handshake(), handshakeMs);
+    if (info === TIMED_OUT) return null;
+    if (info.alpnProtocol !== null && info.alpnProtocol !== CALL_ALPN) return null;
+    return serveOn(duplexFromConn(conn), options);
   });
 }

@@ -1,27 +1,28 @@
 /**
- * The WebSocket carrier: `/alknet/call`, authenticated by
- * `Authorization: Bearer <token>`, one envelope per binary message. The
- * server uses `Deno.serve` + `Deno.upgradeWebSocket`; the client uses
- * `npm:ws` (its sockets have TCP_NODELAY, Deno's built-in client does not).
+ * The WebSocket call server: `/alknet/call`, one envelope per binary
+ * message, authenticated by `Authorization: Bearer <token or API key>` at
+ * the upgrade (a refused token is HTTP 401 with the reason in the body).
+ * {@link callWebSocketHandler} mounts in any `Deno.serve` handler;
+ * {@link serveCallWebSocket} runs one on its own port.
  *
  * @module
  */
 
-// @ts-types="@types/ws"
-import WebSocket from "ws";
+import { hostPort } from "@alknet/core/transport";
 import type { Identity } from "./access.ts";
-import type { CallServer } from "./carrier_stream.ts";
-import { type Authenticate, CallConnection, type ConnectionOptions } from "./connection.ts";
-import { ConnectError } from "./errors.ts";
-import type { OperationRouter } from "./registry.ts";
-import { type WebSocketLike, webSocketTransport } from "./transport.ts";
+import type { CallServer, ServeCallOptions, ServedConnectionOptions } from "./carrier_stream.ts";
+import { type CertificateSource, readCertificate } from "./carrier_tls.ts";
+import { CallConnection } from "./connection.ts";
+import type { Authenticate } from "./incoming.ts";
+import type { OperationRouter } from "./router.ts";
+import { type WebSocketLike, webSocketTransport } from "./ws_transport.ts";
 
 /**
  * The HTTP path of the WebSocket carrier.
  *
  * @example
  * ```ts
- * import { CALL_WS_PATH } from "./carrier_ws.ts";
+ * import { CALL_WS_PATH } from "@alknet/call";
  * console.log(CALL_WS_PATH); // "/alknet/call"
  * ```
  */
@@ -32,26 +33,26 @@ export const CALL_WS_PATH = "/alknet/call";
  *
  * @example
  * ```ts
- * import type { WebSocketHandlerOptions } from "./carrier_ws.ts";
- * import { OperationRegistry } from "./registry.ts";
+ * import { OperationRegistry, type WebSocketHandlerOptions } from "@alknet/call";
  * const opts: WebSocketHandlerOptions = {
  *   registry: new OperationRegistry(),
  *   authenticate: (t) => (t === "secret" ? { id: "me", scopes: [], resources: {} } : null),
  *   onConnection: (c) => console.log("call connection", c.id),
  * };
+ * console.log(opts.path ?? "/alknet/call");
  * ```
  */
 export interface WebSocketHandlerOptions {
   /** The operations served. */
   registry: OperationRouter;
-  /** Verifies the bearer token; null (or a throw) answers HTTP 401. */
-  authenticate: Authenticate;
+  /** Verifies the bearer token or API key; absent, callers are anonymous. */
+  authenticate?: Authenticate;
   /** Path to serve (default `/alknet/call`). */
   path?: string;
   /** Called with each new connection. */
   onConnection?: (connection: CallConnection) => void;
   /** Extra connection options. */
-  connection?: Omit<ConnectionOptions, "router" | "identity" | "authenticate" | "requireAuth">;
+  connection?: ServedConnectionOptions;
 }
 
 function unauthorized(reason: string): Response {
@@ -61,18 +62,34 @@ function unauthorized(reason: string): Response {
   });
 }
 
+/** Who the bearer token stands for, or the reason it was refused. */
+async function bearerIdentity(
+  request: Request,
+  authenticate: Authenticate,
+): Promise<Identity | string> {
+  const header = request.headers.get("authorization") ?? "";
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return header === "" ? "missing bearer token" : "malformed Authorization header";
+  try {
+    return (await authenticate(m[1])) ?? "invalid or expired token";
+  } catch {
+    return "the token could not be verified";
+  }
+}
+
 /**
  * A request handler for the WebSocket carrier, to mount in any `Deno.serve`
  * handler (the endpoint's HTTP side): 404 off-path, 401 without a valid
- * bearer token, 426 without an upgrade, else a call connection.
+ * bearer token (the body says why), 426 without an upgrade, else a call
+ * connection.
  *
  * @example
  * ```ts
- * import { callWebSocketHandler, OperationRegistry } from "./mod.ts";
+ * import { callWebSocketHandler, OperationRegistry } from "@alknet/call";
  * const registry = new OperationRegistry();
  * const handler = callWebSocketHandler({ registry, authenticate: () => null });
  * const res = await handler(new Request("http://localhost/alknet/call"));
- * console.log(res.status); // 401
+ * console.log(res.status, await res.text()); // 401 "401 Unauthorized: missing bearer token\n"
  * ```
  */
 export function callWebSocketHandler(
@@ -83,16 +100,12 @@ export function callWebSocketHandler(
     if (new URL(request.url).pathname !== path) {
       return new Response("404 Not Found\n", { status: 404 });
     }
-    const header = request.headers.get("authorization") ?? "";
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) return unauthorized("missing bearer token");
-    let identity: Identity | null;
-    try {
-      identity = await options.authenticate(m[1]);
-    } catch {
-      identity = null;
+    let identity: Identity | null = null;
+    if (options.authenticate) {
+      const who = await bearerIdentity(request, options.authenticate);
+      if (typeof who === "string") return unauthorized(who);
+      identity = who;
     }
-    if (!identity) return unauthorized("invalid or expired token");
     if ((request.headers.get("upgrade") ?? "").toLowerCase() !== "websocket") {
       return new Response("426 Upgrade Required\n", {
         status: 426,
@@ -112,146 +125,69 @@ export function callWebSocketHandler(
 }
 
 /**
- * Options of {@link serveCallWebSocket}.
+ * Options of {@link serveCallWebSocket}: those of every server, the path,
+ * and a certificate for `wss://`.
  *
  * @example
  * ```ts
- * import type { ServeWebSocketOptions } from "./carrier_ws.ts";
- * import { OperationRegistry } from "./registry.ts";
- * const opts: ServeWebSocketOptions = { port: 8080, registry: new OperationRegistry(), authenticate: () => null };
+ * import { OperationRegistry, type ServeCallWebSocketOptions } from "@alknet/call";
+ * const opts: ServeCallWebSocketOptions = { port: 8080, registry: new OperationRegistry() };
+ * console.log(opts.port);
  * ```
  */
-export interface ServeWebSocketOptions extends Omit<WebSocketHandlerOptions, "onConnection"> {
-  /** Address to bind (default 127.0.0.1). */
-  hostname?: string;
-  /** Port (0 picks one). */
-  port: number;
-  /** Serve `wss://` with this certificate chain (PEM). */
-  cert?: string;
-  /** Private key (PEM) for `cert`. */
-  key?: string;
+export interface ServeCallWebSocketOptions extends ServeCallOptions, CertificateSource {
+  /** Path to serve (default `/alknet/call`). */
+  path?: string;
 }
 
 /**
- * A WebSocket call server on its own port.
+ * A WebSocket call server on its own port: `ws://`, or `wss://` when a
+ * certificate is given.
  *
  * @example
  * ```ts
- * import { OperationRegistry, registerNodeOperations, serveCallWebSocket } from "./mod.ts";
+ * import { connectCall, OperationRegistry, registerNodeOperations, serveCallWebSocket } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
- * const server = serveCallWebSocket({
- *   hostname: "127.0.0.1", port: 0, registry,
+ * const server = await serveCallWebSocket({
+ *   registry,
  *   authenticate: (t) => (t === "secret" ? { id: "me", scopes: [], resources: {} } : null),
  * });
- * console.log(`ws://127.0.0.1:${server.addr.port}/alknet/call`);
+ * console.log(server.url); // ws://127.0.0.1:PORT/alknet/call
+ * const conn = await connectCall(server.url, { token: "secret" });
+ * console.log(await conn.call("node/ping", "hi")); // "hi"
+ * await conn.close();
  * await server.close();
  * ```
  */
-export function serveCallWebSocket(options: ServeWebSocketOptions): CallServer {
+export async function serveCallWebSocket(options: ServeCallWebSocketOptions): Promise<CallServer> {
+  const pair = await readCertificate("serveCallWebSocket", options);
   const conns = new Set<CallConnection>();
   const handler = callWebSocketHandler({
-    ...options,
+    registry: options.registry,
+    authenticate: options.authenticate,
+    path: options.path,
+    connection: options.connection,
     onConnection: (c) => {
       conns.add(c);
       void c.closed.then(() => conns.delete(c));
     },
   });
-  const tls = options.cert && options.key ? { cert: options.cert, key: options.key } : {};
   const server = Deno.serve({
     hostname: options.hostname ?? "127.0.0.1",
-    port: options.port,
+    port: options.port ?? 0,
     onListen: () => {},
-    ...tls,
+    ...(pair ?? {}),
   }, handler);
+  const addr = server.addr as Deno.NetAddr;
+  const scheme = pair ? "wss" : "ws";
   return {
-    addr: server.addr as Deno.NetAddr,
+    addr,
+    url: `${scheme}://${hostPort(addr.hostname, addr.port)}${options.path ?? CALL_WS_PATH}`,
     connections: conns,
     async close() {
       await Promise.all([...conns].map((c) => c.close()));
       await server.shutdown();
     },
   };
-}
-
-/**
- * Options of {@link connectCallWebSocket}.
- *
- * @example
- * ```ts
- * import type { ConnectWebSocketOptions } from "./carrier_ws.ts";
- * const opts: ConnectWebSocketOptions = { url: "wss://node.example", token: "token" };
- * ```
- */
-export interface ConnectWebSocketOptions extends ConnectionOptions {
-  /** `ws://host:port` or `wss://host:port` (path defaults to `/alknet/call`). */
-  url: string;
-  /** Bearer token for the upgrade request. */
-  token: string;
-  /** Extra trusted CA certificates (PEM) for `wss://`. */
-  caCerts?: string[];
-  /** Skip certificate verification for `wss://` (testing only). */
-  insecure?: boolean;
-  /** Milliseconds to wait for the upgrade (default 10 000). */
-  connectTimeoutMs?: number;
-}
-
-/**
- * Connects to a WebSocket call server with `npm:ws`; rejects with a
- * {@link ConnectError} (`unauthorized: true` on HTTP 401).
- *
- * @example
- * ```ts
- * import { connectCallWebSocket, OperationRegistry, serveCallWebSocket } from "./mod.ts";
- * const server = serveCallWebSocket({
- *   port: 0,
- *   registry: new OperationRegistry(),
- *   authenticate: (t) => (t === "t" ? { id: "me", scopes: [], resources: {} } : null),
- * });
- * const conn = await connectCallWebSocket({ url: `ws://127.0.0.1:${server.addr.port}`, token: "t" });
- * console.log((await conn.call<{ operations: unknown[] }>("services/list", {})).operations.length);
- * await conn.close();
- * const refused = await connectCallWebSocket({ url: `ws://127.0.0.1:${server.addr.port}`, token: "bad" })
- *   .catch((e) => e);
- * console.log(refused.unauthorized); // true (HTTP 401)
- * await server.close();
- * ```
- */
-export function connectCallWebSocket(options: ConnectWebSocketOptions): Promise<CallConnection> {
-  const u = new URL(options.url);
-  if (u.pathname === "/" || u.pathname === "") u.pathname = CALL_WS_PATH;
-  const target = u.toString();
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const ws = new WebSocket(target, {
-      headers: { authorization: `Bearer ${options.token}` },
-      perMessageDeflate: false,
-      handshakeTimeout: options.connectTimeoutMs ?? 10_000,
-      ca: options.caCerts,
-      rejectUnauthorized: !options.insecure,
-    });
-    const fail = (err: ConnectError) => {
-      if (settled) return;
-      settled = true;
-      try {
-        ws.terminate();
-      } catch {
-        // closed
-      }
-      reject(err);
-    };
-    ws.on("unexpected-response", (_req, res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      fail(new ConnectError(target, `HTTP ${status}`, { unauthorized: status === 401 }));
-    });
-    ws.on("error", (e: Error) => fail(new ConnectError(target, e.message, { cause: e })));
-    ws.on("open", () => {
-      if (settled) return;
-      settled = true;
-      const sock = (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket;
-      sock?.setNoDelay?.(true);
-      resolve(new CallConnection(webSocketTransport(ws as unknown as WebSocketLike), options));
-    });
-  });
 }

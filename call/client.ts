@@ -7,22 +7,23 @@
  */
 
 import type { AccessSpec } from "./access.ts";
-import type { CallConnection, CallOptions, CallSubscription } from "./connection.ts";
+import type { Caller, CallOptions, CallSubscription } from "./caller.ts";
 import type { OperationSummary, PeerList, ServiceList } from "./discovery.ts";
 import type { PeerRouter } from "./env.ts";
 import { SamePeerCollisionError } from "./errors.ts";
-import type { OperationEntry, OperationSpec, PeerInfo } from "./registry.ts";
+import type { OperationEntry } from "./router.ts";
+import type { OperationSpec, PeerInfo } from "./spec.ts";
 
 /**
  * Calls and discovery on one connection.
  *
  * @example
  * ```ts
- * import { CallClient, connectCallTcp, OperationRegistry, registerNodeOperations, serveCallTcp } from "./mod.ts";
+ * import { CallClient, connectCall, OperationRegistry, registerNodeOperations, serveCallTcp } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
- * const server = serveCallTcp({ port: 0, registry });
- * const client = new CallClient(await connectCallTcp({ port: server.addr.port }));
+ * const server = await serveCallTcp({ registry });
+ * const client = new CallClient(await connectCall(server.url));
  * console.log((await client.list()).map((o) => o.name));
  * console.log(await client.call("node/ping", { hi: 1 }));
  * for await (const t of client.subscribe("node/ticks", { count: 3, interval_ms: 10 })) console.log(t);
@@ -32,10 +33,10 @@ import type { OperationEntry, OperationSpec, PeerInfo } from "./registry.ts";
  */
 export class CallClient {
   /** The underlying connection. */
-  readonly connection: CallConnection;
+  readonly connection: Caller;
 
   /** Wraps a connection. */
-  constructor(connection: CallConnection) {
+  constructor(connection: Caller) {
     this.connection = connection;
   }
 
@@ -70,7 +71,7 @@ export class CallClient {
  *
  * @example
  * ```ts
- * import type { FromCallOptions } from "./client.ts";
+ * import type { FromCallOptions } from "@alknet/call";
  * const opts: FromCallOptions = { prefix: "worker1/", filter: (s) => s.name.startsWith("node/") };
  * ```
  */
@@ -93,7 +94,7 @@ export interface FromCallOptions {
  *
  * @example
  * ```ts
- * import { CallConnection, fromCall, memoryTransportPair, OperationRegistry } from "./mod.ts";
+ * import { CallConnection, fromCall, memoryTransportPair, OperationRegistry } from "@alknet/call";
  * const worker = new OperationRegistry();
  * worker.register({ name: "node/ping", type: "query", handler: (x) => x });
  * const [a, b] = memoryTransportPair();
@@ -108,11 +109,11 @@ export class PeerOperations implements PeerRouter {
   /** The peer's id. */
   readonly id: string;
   /** The connection calls are forwarded on. */
-  readonly connection: CallConnection;
+  readonly connection: Caller;
   #ops: Map<string, OperationEntry>;
 
   /** Use {@link fromCall} to build one. */
-  constructor(id: string, connection: CallConnection, ops: Map<string, OperationEntry>) {
+  constructor(id: string, connection: Caller, ops: Map<string, OperationEntry>) {
     this.id = id;
     this.connection = connection;
     this.#ops = ops;
@@ -150,14 +151,14 @@ export class PeerOperations implements PeerRouter {
  * @example
  * ```ts
  * import {
- *   CompositeEnv, connectCallTcp, fromCall, OperationRegistry, registerNodeOperations, serveCallTcp,
- * } from "./mod.ts";
+ *   CompositeEnv, connectCall, fromCall, OperationRegistry, registerNodeOperations, serveCallTcp,
+ * } from "@alknet/call";
  * // A worker...
  * const worker = new OperationRegistry();
  * registerNodeOperations(worker, { version: "0.1.0" });
- * const workerServer = serveCallTcp({ port: 0, registry: worker });
+ * const workerServer = await serveCallTcp({ registry: worker });
  * // ...imported by a head under "worker1/".
- * const conn = await connectCallTcp({ port: workerServer.addr.port });
+ * const conn = await connectCall(workerServer.url);
  * const env = new CompositeEnv({ local: new OperationRegistry() });
  * env.attach(await fromCall(conn, { prefix: "worker1/" }));
  * console.log(await env.invoke("worker1/node/ping", { via: "head" }));
@@ -166,7 +167,7 @@ export class PeerOperations implements PeerRouter {
  * ```
  */
 export async function fromCall(
-  connection: CallConnection,
+  connection: Caller,
   options: FromCallOptions = {},
 ): Promise<PeerOperations> {
   const id = options.id ?? connection.id;
@@ -194,7 +195,7 @@ export async function fromCall(
 }
 
 function forwardingEntry(
-  connection: CallConnection,
+  connection: Caller,
   peer: string,
   localName: string,
   remote: OperationSpec,

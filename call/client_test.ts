@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Identity } from "@alknet/core";
-import { connectCallTcp, serveCallTcp } from "./carrier_stream.ts";
+import { serveCallTcp } from "./carrier_stream.ts";
+import { connectCall } from "./connect.ts";
 import { CallClient, fromCall } from "./client.ts";
 import { CallConnection } from "./connection.ts";
 import { CompositeEnv } from "./env.ts";
@@ -52,25 +53,23 @@ Deno.test("fromCall: A → B → C over loopback TCP — calls, subscriptions, a
       cState.seen.push("stream stopped");
     },
   });
-  const serverC = serveCallTcp({
-    port: 0,
+  const serverC = await serveCallTcp({
     registry: regC,
     authenticate: (t) => (t === "tok-b" ? who("B") : null),
   });
   // B: the head, importing C's operations under "c/".
-  const connBC = await connectCallTcp({ port: serverC.addr.port, authToken: "tok-b" });
+  const connBC = await connectCall(serverC.url, { token: "tok-b" });
   const regB = new OperationRegistry();
   regB.register({ name: "head/hello", type: "query", handler: () => "hi from B" });
   const env = new CompositeEnv({ local: regB });
   const peerC = await fromCall(connBC, { prefix: "c/", id: "worker-c" });
   env.attach(peerC);
-  const serverB = serveCallTcp({
-    port: 0,
+  const serverB = await serveCallTcp({
     registry: env,
     authenticate: (t) => (t === "tok-a" ? who("A") : null),
   });
   // A: the caller.
-  const connAB = await connectCallTcp({ port: serverB.addr.port, authToken: "tok-a" });
+  const connAB = await connectCall(serverB.url, { token: "tok-a" });
   const a = new CallClient(connAB);
   try {
     assert.deepEqual(await a.call("c/node/ping", { x: 1 }), { x: 1 });
@@ -87,9 +86,13 @@ Deno.test("fromCall: A → B → C over loopback TCP — calls, subscriptions, a
     const ticks: unknown[] = [];
     for await (const t of a.subscribe("c/node/ticks", { count: 4, interval_ms: 1 })) ticks.push(t);
     assert.deepEqual(ticks, [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    await assert.rejects(async () => {
+      for await (const _ of a.subscribe("c/node/ticks", { count: "no" })) { /* nothing */ }
+    }, (e: CallError) => e.code === "INVALID_INPUT");
+    // The kind is checked at each hop: calling a forwarded subscription is refused.
     await assert.rejects(
-      a.call("c/node/ticks", { count: "no" }),
-      (e: CallError) => e.code === "INVALID_INPUT",
+      a.call("c/node/ticks", { count: 1 }),
+      (e: CallError) => e.code === "INVALID_OPERATION_TYPE",
     );
 
     // Aborting at A stops the handler at C.

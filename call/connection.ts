@@ -1,39 +1,31 @@
 /**
  * A call-protocol connection: the same dispatcher on both ends of any
- * envelope transport. Either side calls the other; requests run
- * concurrently; outgoing calls wait in a pending map swept for deadlines;
- * subscriptions stream with backpressure; aborts and connection loss are
- * propagated.
+ * envelope transport. Either side calls the other; outgoing calls wait in a
+ * pending map swept for deadlines; incoming requests are served by
+ * {@link IncomingCalls}; connection loss fails everything in flight.
  *
  * @module
  */
 
 import type { Identity } from "./access.ts";
-import { CallError } from "./errors.ts";
-import { deadlineError, startOperation } from "./dispatch.ts";
-import { OperationRegistry, type OperationRouter } from "./registry.ts";
+import type { Caller, CallOptions, CallSubscription } from "./caller.ts";
+import { CallError, ConnectionClosedError } from "./errors.ts";
+import { type Authenticate, IncomingCalls } from "./incoming.ts";
+import { OperationRegistry } from "./registry.ts";
+import type { ExpectedKind } from "./request.ts";
+import type { OperationRouter } from "./router.ts";
+import { Subscription } from "./subscription.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import { type Envelope, newCallId, type RequestedPayload } from "./wire.ts";
-
-/**
- * Verifies a token (DESIGN 4.5) and returns who it stands for, or null.
- *
- * @example
- * ```ts
- * import type { Authenticate } from "./connection.ts";
- * const authenticate: Authenticate = (token) =>
- *   token === "secret" ? { id: "me", scopes: ["relay:connect"], resources: {} } : null;
- * ```
- */
-export type Authenticate = (token: string) => Identity | null | Promise<Identity | null>;
 
 /**
  * Options of {@link CallConnection}.
  *
  * @example
  * ```ts
- * import type { ConnectionOptions } from "./connection.ts";
+ * import type { ConnectionOptions } from "@alknet/call";
  * const opts: ConnectionOptions = { authToken: () => "fresh-token", sendToken: "each", defaultTimeoutMs: 10_000 };
+ * console.log(opts.sendToken);
  * ```
  */
 export interface ConnectionOptions {
@@ -62,50 +54,6 @@ export interface ConnectionOptions {
   id?: string;
 }
 
-/**
- * Options of {@link CallConnection.call} and {@link CallConnection.subscribe}.
- *
- * @example
- * ```ts
- * import type { CallOptions } from "./connection.ts";
- * const opts: CallOptions = { timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) };
- * ```
- */
-export interface CallOptions {
-  /** Aborting sends `call.aborted` and rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Ask for a shorter deadline, in milliseconds (sent as `timeout_ms`). */
-  timeoutMs?: number;
-  /** An absolute deadline (epoch ms), e.g. inherited from a parent call. */
-  deadline?: number;
-  /** Identity id of the original caller when forwarding. */
-  forwardedFor?: string;
-}
-
-/**
- * A running subscription: iterate it to get items; `cancel()` (or leaving
- * a `for await` loop) sends `call.aborted`.
- *
- * @example
- * ```ts
- * import { CallConnection, type CallSubscription, memoryTransportPair, OperationRegistry } from "./mod.ts";
- * const reg = new OperationRegistry();
- * reg.register({ name: "demo/count", type: "subscription", subscribe: async function* () { yield 1; yield 2; } });
- * const [a, b] = memoryTransportPair();
- * new CallConnection(a, { router: reg });
- * const conn = new CallConnection(b);
- * const sub: CallSubscription<number> = conn.subscribe<number>("demo/count", null);
- * for await (const n of sub) console.log(n);
- * await conn.close();
- * ```
- */
-export interface CallSubscription<T = unknown> extends AsyncIterable<T> {
-  /** The request id. */
-  readonly id: string;
-  /** Stops the subscription and tells the peer. */
-  cancel(): void;
-}
-
 type PendingCall = {
   kind: "call";
   deadline: number;
@@ -113,25 +61,13 @@ type PendingCall = {
   reject(e: unknown): void;
 };
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
-type Running = { controller: AbortController; name: string; deadline?: number };
-
-const SUB_HIGH_WATER = 1024 * 1024;
-
-function connectionClosed(): CallError {
-  return new CallError("INTERNAL", "connection closed");
-}
-
-function toCallError(e: unknown): CallError {
-  if (e instanceof CallError) return e;
-  return new CallError("INTERNAL", "internal error");
-}
 
 /**
  * One end of a call-protocol connection.
  *
  * @example
  * ```ts
- * import { CallConnection, memoryTransportPair, OperationRegistry } from "./mod.ts";
+ * import { CallConnection, memoryTransportPair, OperationRegistry } from "@alknet/call";
  * const server = new OperationRegistry();
  * server.register({ name: "demo/echo", type: "query", handler: (x) => x });
  * const client = new OperationRegistry();
@@ -144,14 +80,11 @@ function toCallError(e: unknown): CallError {
  * await clientEnd.close();
  * ```
  */
-export class CallConnection {
+export class CallConnection implements Caller {
   /** This connection's id (also the peer id when imported with `fromCall`). */
   readonly id: string;
   #t: EnvelopeTransport;
-  #router: OperationRouter;
-  #identity: Identity | null;
-  #authenticate?: Authenticate;
-  #requireAuth: boolean;
+  #incoming: IncomingCalls;
   #authToken?: string | (() => string);
   #sendEach: boolean;
   #tokenSent = false;
@@ -159,30 +92,32 @@ export class CallConnection {
   #sweepMs: number;
   #maxBuffer: number;
   #pending = new Map<string, PendingCall | PendingSub>();
-  #running = new Map<string, Running>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #idleSweeps = 0;
   #closed = false;
-  #closeError: Error | undefined;
   #closedPromise: Promise<Error | undefined>;
   #resolveClosed!: (e: Error | undefined) => void;
-  #authGate: Promise<void> | null = null;
-  #tokenCache: { token: string; identity: Identity; at: number } | null = null;
 
   /** Starts serving `transport` at once. */
   constructor(transport: EnvelopeTransport, options: ConnectionOptions = {}) {
     this.id = options.id ?? newCallId();
     this.#t = transport;
-    this.#router = options.router ?? new OperationRegistry();
-    this.#identity = options.identity ?? null;
-    this.#authenticate = options.authenticate;
-    this.#requireAuth = options.requireAuth ?? false;
     this.#authToken = options.authToken;
     this.#sendEach = options.sendToken === "each";
     this.#defaultTimeout = options.defaultTimeoutMs ?? 30_000;
     this.#sweepMs = options.sweepIntervalMs ?? 50;
     this.#maxBuffer = options.maxSubscriptionBuffer ?? 65_536;
     this.#closedPromise = new Promise((r) => (this.#resolveClosed = r));
+    this.#incoming = new IncomingCalls({
+      transport,
+      router: options.router ?? new OperationRegistry(),
+      identity: options.identity ?? null,
+      authenticate: options.authenticate,
+      requireAuth: options.requireAuth ?? false,
+      defaultTimeoutMs: this.#defaultTimeout,
+      connection: this,
+      onDeadline: () => this.#ensureSweep(),
+    });
     transport.start({
       message: (e) => this.#onMessage(e),
       close: (err) => this.#onClose(err),
@@ -191,7 +126,7 @@ export class CallConnection {
 
   /** The peer's identity: from the carrier, or from the first valid token it sent. */
   get identity(): Identity | null {
-    return this.#identity;
+    return this.#incoming.identity;
   }
 
   /** True once the connection is closed. */
@@ -206,7 +141,7 @@ export class CallConnection {
 
   /** Calls in flight from this end and handlers running for the peer. */
   get stats(): { pending: number; running: number } {
-    return { pending: this.#pending.size, running: this.#running.size };
+    return { pending: this.#pending.size, running: this.#incoming.size };
   }
 
   /** Closes the connection: pending calls fail with INTERNAL "connection closed", handlers are aborted. */
@@ -221,10 +156,12 @@ export class CallConnection {
     opts: CallOptions,
     deadline: number | undefined,
     id: string,
+    expect: ExpectedKind,
   ) {
     const payload: RequestedPayload = {
       operationId: name.startsWith("/") ? name : "/" + name,
       input: input === undefined ? null : input,
+      expect,
     };
     if (deadline !== undefined && (opts.timeoutMs !== undefined || opts.deadline !== undefined)) {
       payload.timeout_ms = Math.max(0, Math.ceil(deadline - Date.now()));
@@ -241,11 +178,12 @@ export class CallConnection {
 
   /**
    * Calls a query or mutation on the peer. Resolves with its output; rejects
-   * with a {@link CallError} (the peer's `call.error`, `TIMEOUT`, or INTERNAL
-   * "connection closed"), or with the signal's reason when aborted.
+   * with a {@link CallError} (the peer's `call.error`, `TIMEOUT`,
+   * `INVALID_OPERATION_TYPE` for a subscription, or a
+   * {@link ConnectionClosedError}), or with the signal's reason when aborted.
    */
   call<O = unknown>(name: string, input: unknown, opts: CallOptions = {}): Promise<O> {
-    if (this.#closed) return Promise.reject(connectionClosed());
+    if (this.#closed) return Promise.reject(new ConnectionClosedError());
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = newCallId();
@@ -277,7 +215,7 @@ export class CallConnection {
       this.#pending.set(id, pending);
       this.#ensureSweep();
       try {
-        this.#request(name, input, opts, deadline, id);
+        this.#request(name, input, opts, deadline, id, "call");
       } catch (e) {
         this.#pending.delete(id);
         pending.reject(
@@ -291,6 +229,8 @@ export class CallConnection {
    * Subscribes to a subscription operation on the peer. The request is sent
    * at once; items are buffered until read (at most `maxSubscriptionBuffer`,
    * beyond which the subscription fails loudly rather than dropping items).
+   * Iterating rejects with `INVALID_OPERATION_TYPE` when the operation is a
+   * query or mutation.
    */
   subscribe<O = unknown>(
     name: string,
@@ -302,7 +242,7 @@ export class CallConnection {
       if (this.#pending.delete(id)) this.#t.send({ type: "call.aborted", id, payload: {} });
     });
     if (this.#closed) {
-      sub.fail(connectionClosed());
+      sub.fail(new ConnectionClosedError());
       return sub as unknown as CallSubscription<O>;
     }
     const signal = opts.signal;
@@ -324,7 +264,7 @@ export class CallConnection {
     this.#pending.set(id, { kind: "sub", deadline, sub });
     if (deadline !== undefined) this.#ensureSweep();
     try {
-      this.#request(name, input, opts, deadline, id);
+      this.#request(name, input, opts, deadline, id, "subscription");
     } catch (e) {
       this.#pending.delete(id);
       sub.fail(new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`));
@@ -334,12 +274,11 @@ export class CallConnection {
 
   #ensureSweep(): void {
     if (this.#sweep !== undefined || this.#closed) return;
-    const sweep = setInterval(() => this.#sweepPending(), this.#sweepMs);
-    this.#sweep = sweep;
+    this.#sweep = setInterval(() => this.#sweepPending(), this.#sweepMs);
   }
 
   #sweepPending(): void {
-    if (this.#pending.size === 0 && this.#running.size === 0) {
+    if (this.#pending.size === 0 && this.#incoming.size === 0) {
       // Idle: stop after a while (restarted by the next call).
       if (++this.#idleSweeps >= 20) {
         clearInterval(this.#sweep);
@@ -350,13 +289,7 @@ export class CallConnection {
     }
     this.#idleSweeps = 0;
     const now = Date.now();
-    // Handlers running for the peer: a passed deadline aborts them with TIMEOUT,
-    // which their dispatch turns into the TIMEOUT answer.
-    for (const r of this.#running.values()) {
-      if (r.deadline === undefined || r.deadline > now) continue;
-      r.deadline = undefined;
-      r.controller.abort(deadlineError(r.name));
-    }
+    this.#incoming.sweep(now);
     // Calls in flight: the peer answers TIMEOUT itself at the deadline; give it
     // two sweeps of grace before answering locally (a silent or stuck peer).
     const grace = 2 * this.#sweepMs;
@@ -373,16 +306,11 @@ export class CallConnection {
   #onMessage(env: Envelope): void {
     switch (env.type) {
       case "call.requested":
-        this.#onRequest(env.id, env.payload);
+        this.#incoming.request(env.id, env.payload);
         return;
-      case "call.aborted": {
-        const r = this.#running.get(env.id);
-        if (r) {
-          this.#running.delete(env.id);
-          r.controller.abort(new DOMException("call aborted by the caller", "AbortError"));
-        }
+      case "call.aborted":
+        this.#incoming.abort(env.id);
         return;
-      }
       case "call.responded": {
         const p = this.#pending.get(env.id);
         if (!p) return;
@@ -414,302 +342,18 @@ export class CallConnection {
     }
   }
 
-  #onRequest(id: string, payload: RequestedPayload): void {
-    if (this.#running.has(id)) return; // a duplicate id from a confused peer: ignore it
-    const token = payload.auth_token;
-    if (token !== undefined && this.#authenticate) {
-      const c = this.#tokenCache;
-      if (c && c.token === token && Date.now() - c.at < 60_000) {
-        this.#dispatch(id, payload, c.identity);
-        return;
-      }
-      const auth = this.#authenticate;
-      const gate = Promise.resolve()
-        .then(() => auth(token))
-        .catch(() => null)
-        .then((identity) => {
-          if (identity) {
-            this.#tokenCache = { token, identity, at: Date.now() };
-            if (this.#identity === null) this.#identity = identity;
-          }
-          return identity;
-        });
-      const myGate = gate.then(() => {});
-      this.#authGate = myGate;
-      void gate.then((identity) => {
-        if (this.#authGate === myGate) this.#authGate = null;
-        if (this.#closed) return;
-        if (identity) this.#dispatch(id, payload, identity);
-        else this.#authFailed(id, "invalid or expired token");
-      });
-      return;
-    }
-    if (this.#identity === null && this.#authGate !== null) {
-      void this.#authGate.then(() => this.#untokened(id, payload));
-      return;
-    }
-    this.#untokened(id, payload);
-  }
-
-  #untokened(id: string, payload: RequestedPayload): void {
-    if (this.#closed) return;
-    if (this.#identity === null && this.#requireAuth) {
-      this.#authFailed(id, "authentication required");
-      return;
-    }
-    this.#dispatch(id, payload, this.#identity);
-  }
-
-  #authFailed(id: string, reason: string): void {
-    this.#t.send({
-      type: "call.error",
-      id,
-      payload: {
-        code: "FORBIDDEN",
-        message: `authentication failed: ${reason}`,
-        retryable: false,
-        details: { authentication: "failed" },
-      },
-    });
-    if (this.#identity === null) this.#t.close();
-  }
-
-  /** Sends one output; answers INTERNAL instead when it cannot be encoded (then false). */
-  #respond(id: string, output: unknown): boolean {
-    try {
-      this.#t.send({ type: "call.responded", id, payload: { output } });
-      return true;
-    } catch (e) {
-      this.#t.send({
-        type: "call.error",
-        id,
-        payload: {
-          code: "INTERNAL",
-          message: `the output cannot be sent: ${(e as Error).message}`,
-          retryable: false,
-        },
-      });
-      return false;
-    }
-  }
-
-  #sendError(id: string, e: unknown): void {
-    const err = toCallError(e);
-    try {
-      this.#t.send({ type: "call.error", id, payload: err.toPayload() });
-    } catch {
-      // details that cannot be encoded: send the error without them
-      this.#t.send({
-        type: "call.error",
-        id,
-        payload: { code: err.code, message: err.message, retryable: err.retryable },
-      });
-    }
-  }
-
-  #dispatch(id: string, payload: RequestedPayload, identity: Identity | null): void {
-    let name = payload.operationId;
-    if (name.startsWith("/")) name = name.slice(1);
-    const controller = new AbortController();
-    const running: Running = { controller, name };
-    this.#running.set(id, running);
-    let started;
-    try {
-      started = startOperation({
-        router: this.#router,
-        name,
-        input: payload.input,
-        requestId: id,
-        identity,
-        principal: identity,
-        fromWire: true,
-        forwardedFor: payload.forwarded_for,
-        controller,
-        timeoutMs: payload.timeout_ms,
-        defaultTimeoutMs: this.#defaultTimeout,
-        connection: this,
-        deadlineTimer: false,
-      });
-    } catch (e) {
-      this.#running.delete(id);
-      this.#sendError(id, e);
-      return;
-    }
-    if (started.deadline !== undefined) {
-      running.deadline = started.deadline;
-      this.#ensureSweep();
-    }
-    if (started.kind === "call") {
-      started.result.then(
-        (output) => {
-          if (this.#running.get(id) !== running) return;
-          this.#running.delete(id);
-          this.#respond(id, output);
-        },
-        (err) => {
-          if (this.#running.get(id) !== running) return;
-          this.#running.delete(id);
-          this.#sendError(id, err);
-        },
-      );
-    } else {
-      void this.#pump(id, running, started.items);
-    }
-  }
-
-  async #pump(id: string, running: Running, items: AsyncIterator<unknown>): Promise<void> {
-    try {
-      for (;;) {
-        const r = await items.next();
-        if (this.#running.get(id) !== running) {
-          await items.return?.();
-          return;
-        }
-        if (r.done) break;
-        if (!this.#respond(id, r.value === undefined ? null : r.value)) {
-          this.#running.delete(id);
-          running.controller.abort(new CallError("INTERNAL", "an item could not be sent"));
-          await items.return?.();
-          return;
-        }
-        if (this.#t.bufferedAmount > SUB_HIGH_WATER) await this.#t.drained();
-      }
-      if (this.#running.get(id) !== running) return;
-      this.#running.delete(id);
-      this.#t.send({ type: "call.completed", id, payload: {} });
-    } catch (e) {
-      if (this.#running.get(id) !== running) return;
-      this.#running.delete(id);
-      this.#sendError(id, e);
-    }
-  }
-
   #onClose(err: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closeError = err;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
     this.#sweep = undefined;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) {
-      if (p.kind === "call") p.reject(connectionClosed());
-      else p.sub.fail(connectionClosed());
+      if (p.kind === "call") p.reject(new ConnectionClosedError());
+      else p.sub.fail(new ConnectionClosedError());
     }
-    const running = [...this.#running.values()];
-    this.#running.clear();
-    for (const r of running) r.controller.abort(connectionClosed());
+    this.#incoming.close(new ConnectionClosedError());
     this.#resolveClosed(err);
-  }
-}
-
-/** Client-side state of one subscription: a bounded queue read by one consumer. */
-class Subscription implements CallSubscription<unknown>, AsyncIterator<unknown> {
-  readonly id: string;
-  onEnd: (() => void) | undefined;
-  #items: unknown[] = [];
-  #head = 0;
-  #waiter: { resolve: (r: IteratorResult<unknown>) => void; reject: (e: unknown) => void } | null =
-    null;
-  #done = false;
-  #error: unknown = undefined;
-  #failed = false;
-  #max: number;
-  #cancelUpstream: () => void;
-
-  constructor(id: string, max: number, cancelUpstream: () => void) {
-    this.id = id;
-    this.#max = max;
-    this.#cancelUpstream = cancelUpstream;
-  }
-
-  push(item: unknown): void {
-    if (this.#done) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.resolve({ value: item, done: false });
-      return;
-    }
-    if (this.#items.length - this.#head >= this.#max) {
-      this.#cancelUpstream();
-      this.fail(
-        new CallError(
-          "INTERNAL",
-          `subscription buffer overflow: more than ${this.#max} unread items`,
-          {
-            details: { reason: "consumer too slow" },
-          },
-        ),
-      );
-      return;
-    }
-    this.#items.push(item);
-  }
-
-  complete(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.onEnd?.();
-    if (this.#waiter && this.#head >= this.#items.length) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  fail(error: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#failed = true;
-    this.#error = error;
-    this.onEnd?.();
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.reject(error);
-    }
-  }
-
-  next(): Promise<IteratorResult<unknown>> {
-    if (this.#head < this.#items.length && !this.#failed) {
-      const value = this.#items[this.#head];
-      this.#items[this.#head++] = undefined;
-      if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.#failed) {
-      this.#items = [];
-      this.#head = 0;
-      return Promise.reject(this.#error);
-    }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<unknown>> {
-    this.cancel();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  cancel(): void {
-    if (this.#done) return;
-    this.#cancelUpstream();
-    this.#done = true;
-    this.#items = [];
-    this.#head = 0;
-    this.onEnd?.();
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<unknown> {
-    return this;
   }
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { CallConnection } from "./connection.ts";
 import { CallError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
-import { framedTransport, memoryTransportPair } from "./transport.ts";
+import { framedTransport } from "./framed.ts";
+import { memoryTransportPair } from "./transport.ts";
 import { registerNodeOperations } from "./builtins.ts";
 import type { CallContext } from "./context.ts";
 

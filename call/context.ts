@@ -6,8 +6,8 @@
  */
 
 import type { Identity } from "./access.ts";
-import type { CallConnection } from "./connection.ts";
-import type { OperationSpec, PeerInfo } from "./registry.ts";
+import type { Caller } from "./caller.ts";
+import type { OperationSpec, PeerInfo } from "./spec.ts";
 
 /**
  * What happens to a child call when its parent is aborted:
@@ -16,8 +16,9 @@ import type { OperationSpec, PeerInfo } from "./registry.ts";
  *
  * @example
  * ```ts
- * import type { ChildPolicy } from "./context.ts";
+ * import type { ChildPolicy } from "@alknet/call";
  * const policy: ChildPolicy = "continue-running";
+ * console.log(policy);
  * ```
  */
 export type ChildPolicy = "abort-dependents" | "continue-running";
@@ -27,8 +28,9 @@ export type ChildPolicy = "abort-dependents" | "continue-running";
  *
  * @example
  * ```ts
- * import type { InvokeOptions } from "./context.ts";
+ * import type { InvokeOptions } from "@alknet/call";
  * const opts: InvokeOptions = { onParentAbort: "continue-running", timeoutMs: 500 };
+ * console.log(opts.timeoutMs);
  * ```
  */
 export interface InvokeOptions {
@@ -48,7 +50,7 @@ export interface InvokeOptions {
  *
  * @example
  * ```ts
- * import { OperationRegistry } from "./registry.ts";
+ * import { OperationRegistry } from "@alknet/call";
  * const reg = new OperationRegistry();
  * reg.register({ name: "math/double", type: "query", visibility: "internal", handler: (n) => (n as number) * 2 });
  * reg.register({
@@ -74,7 +76,7 @@ export interface ScopedEnv {
  *
  * @example
  * ```ts
- * import type { CallContext } from "./context.ts";
+ * import type { CallContext } from "@alknet/call";
  * const handler = (input: unknown, ctx: CallContext) => ({ you: ctx.identity?.id ?? null, id: ctx.requestId });
  * console.log(typeof handler);
  * ```
@@ -99,5 +101,5 @@ export interface CallContext {
   /** Composition: the operations this handler may call. */
   readonly env: ScopedEnv;
   /** The connection the call arrived on, to call the peer back; absent for local calls. */
-  readonly connection?: CallConnection;
+  readonly connection?: Caller;
 }

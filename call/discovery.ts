@@ -1,21 +1,37 @@
 /**
- * Built-in discovery operations (DESIGN 5.3): `services/list`,
- * `services/schema` and `services/list-peers`. Registered by every
- * {@link OperationRegistry} unless it is created with `discovery: false`.
+ * Built-in discovery operations: `services/list`, `services/schema` and
+ * `services/list-peers`. Registered by every `OperationRegistry` unless it
+ * is created with `discovery: false`.
  *
  * @module
  */
 
 import { accessDenial } from "./access.ts";
 import { CallError } from "./errors.ts";
-import type { OperationRegistry, OperationSpec, OperationType, PeerInfo } from "./registry.ts";
+import type { OperationDefinition } from "./router.ts";
+import type { OperationSpec, OperationType, PeerInfo } from "./spec.ts";
+
+/**
+ * Anything operations can be registered on (an `OperationRegistry`).
+ *
+ * @example
+ * ```ts
+ * import { OperationRegistry, type OperationRegistrar } from "@alknet/call";
+ * const target: OperationRegistrar = new OperationRegistry({ discovery: false });
+ * console.log(target.register({ name: "demo/x", type: "query", handler: () => 1 }).name);
+ * ```
+ */
+export interface OperationRegistrar {
+  /** Registers one operation and returns its spec. */
+  register<I = unknown, O = unknown>(def: OperationDefinition<I, O>): OperationSpec;
+}
 
 /**
  * One line of `services/list`.
  *
  * @example
  * ```ts
- * import type { OperationSummary } from "./discovery.ts";
+ * import type { OperationSummary } from "@alknet/call";
  * const s: OperationSummary = { name: "node/ping", type: "query", description: "Returns its input" };
  * ```
  */
@@ -33,7 +49,7 @@ export interface OperationSummary {
  *
  * @example
  * ```ts
- * import type { ServiceList } from "./discovery.ts";
+ * import type { ServiceList } from "@alknet/call";
  * const l: ServiceList = { operations: [{ name: "node/ping", type: "query" }] };
  * ```
  */
@@ -47,7 +63,7 @@ export interface ServiceList {
  *
  * @example
  * ```ts
- * import type { PeerList } from "./discovery.ts";
+ * import type { PeerList } from "@alknet/call";
  * const p: PeerList = { peers: [{ id: "worker-1", operations: 3, open: true }] };
  * ```
  */
@@ -61,13 +77,13 @@ export interface PeerList {
  *
  * @example
  * ```ts
- * import { OperationRegistry } from "./registry.ts";
+ * import { OperationRegistry } from "@alknet/call";
  * const reg = new OperationRegistry(); // discovery is registered by default
  * reg.register({ name: "demo/echo", type: "query", handler: (x) => x });
  * console.log(await reg.invoke("services/list", {}));
  * ```
  */
-export function registerDiscovery(registry: OperationRegistry): void {
+export function registerDiscovery(registry: OperationRegistrar): void {
   registry.register<unknown, ServiceList>({
     name: "services/list",
     type: "query",

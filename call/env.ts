@@ -1,20 +1,28 @@
 /**
- * The composite operation environment (DESIGN 5.4): a session layer, then
+ * The composite operation environment: a session layer, then
  * peers in attach order, then the local registry. A call may pin one peer.
  *
  * @module
  */
 
-import { type CallObserver, invokeOperation, subscribeOperation } from "./dispatch.ts";
-import type { LocalInvokeOptions, OperationEntry, OperationRouter, PeerInfo } from "./registry.ts";
+import { RegistrationError } from "./errors.ts";
+import { invokeOperation, subscribeOperation } from "./local.ts";
+import type {
+  CallObserver,
+  LocalInvokeOptions,
+  OperationEntry,
+  OperationRouter,
+} from "./router.ts";
+import type { PeerInfo } from "./spec.ts";
 
 /**
  * A router that stands for one peer (see `fromCall`).
  *
  * @example
  * ```ts
- * import type { PeerRouter } from "./env.ts";
+ * import type { PeerRouter } from "@alknet/call";
  * const empty: PeerRouter = { id: "none", open: true, lookup: () => undefined, list: () => [], peers: () => [] };
+ * console.log(empty.id);
  * ```
  */
 export interface PeerRouter extends OperationRouter {
@@ -29,9 +37,9 @@ export interface PeerRouter extends OperationRouter {
  *
  * @example
  * ```ts
- * import type { CompositeEnvOptions } from "./env.ts";
- * import { OperationRegistry } from "./registry.ts";
+ * import { type CompositeEnvOptions, OperationRegistry } from "@alknet/call";
  * const opts: CompositeEnvOptions = { local: new OperationRegistry() };
+ * console.log(typeof opts.local.lookup);
  * ```
  */
 export interface CompositeEnvOptions {
@@ -49,7 +57,7 @@ export interface CompositeEnvOptions {
  *
  * @example
  * ```ts
- * import { CompositeEnv, OperationRegistry } from "./mod.ts";
+ * import { CompositeEnv, OperationRegistry } from "@alknet/call";
  * const local = new OperationRegistry();
  * local.register({ name: "demo/who", type: "query", handler: () => "local" });
  * const session = new OperationRegistry({ discovery: false });
@@ -73,10 +81,10 @@ export class CompositeEnv implements OperationRouter {
     this.observer = options.observer;
   }
 
-  /** Adds a peer after the ones already attached. Throws when its id is taken. */
+  /** Adds a peer after the ones already attached. Throws `RegistrationError` when its id is taken. */
   attach(peer: PeerRouter): void {
     if (this.#peers.some((p) => p.id === peer.id)) {
-      throw new Error(`peer ${peer.id} is already attached`);
+      throw new RegistrationError(peer.id, "a peer with this id is already attached");
     }
     this.#peers.push(peer);
   }

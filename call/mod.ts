@@ -4,13 +4,15 @@
  * discovery.
  *
  * Define operations with JSON Schemas on an {@link OperationRegistry}, serve
- * them over TLS, WebSocket, TCP or any byte stream (the SSH `alknet-control`
- * channel), and call them from another process with a {@link CallConnection}.
- * Both ends run the same dispatcher, so the server can call the client too.
+ * them on a whole node (`serve({ calls })` in `@alknet/core`), over TLS,
+ * WebSocket, TCP or any byte stream, and call them from another process
+ * with {@link connectCall} over `ssh://`, `tcp://`, `tls://`, `quic://`,
+ * `ws://`, `wss://` or `iroh://`. Both ends run the same dispatcher, so the
+ * server can call the client too.
  *
  * @example Serve and call over TCP in one process
  * ```ts
- * import { connectCallTcp, OperationRegistry, serveCallTcp } from "@alknet/call";
+ * import { connectCall, OperationRegistry, serveCallTcp } from "@alknet/call";
  *
  * const registry = new OperationRegistry();
  * registry.register<{ name: string }, { greeting: string }>({
@@ -32,8 +34,8 @@
  *   },
  * });
  *
- * const server = serveCallTcp({ hostname: "127.0.0.1", port: 0, registry });
- * const conn = await connectCallTcp({ hostname: "127.0.0.1", port: server.addr.port });
+ * const server = await serveCallTcp({ registry });
+ * const conn = await connectCall(server.url);
  * console.log(await conn.call("demo/greet", { name: "alk" })); // { greeting: "hello, alk" }
  * for await (const n of conn.subscribe("demo/countdown", { count: 3 })) console.log(n);
  *
@@ -44,6 +46,18 @@
  *
  * await conn.close();
  * await server.close();
+ * ```
+ *
+ * @example Call an operation on a node over SSH with your identity key
+ * ```ts
+ * import { connectCall } from "@alknet/call";
+ * const conn = await connectCall("ssh://127.0.0.1:2222", {
+ *   identity: "./id_alknet",
+ *   knownHosts: "./known_hosts",
+ * })
+ *   .catch((e) => console.log(e.code)); // "options" here: there is no ./id_alknet
+ * if (conn) console.log(await conn.call("node/info", {}));
+ * await conn?.close();
  * ```
  *
  * @example Serve in this process, call, subscribe and abort from another Deno process
@@ -63,11 +77,11 @@
  *       });
  *     }),
  * });
- * const server = serveCallTcp({ hostname: "127.0.0.1", port: 0, registry });
+ * const server = await serveCallTcp({ registry });
  *
  * const client = `
  *   import { connectCall } from "@alknet/call";
- *   const conn = await connectCall("tcp://127.0.0.1:${server.addr.port}");
+ *   const conn = await connectCall("${server.url}");
  *   console.log(JSON.stringify(await conn.call("node/ping", { from: "another process" })));
  *   for await (const t of conn.subscribe("node/ticks", { count: 3, interval_ms: 10 })) {
  *     console.log(JSON.stringify(t));
@@ -88,92 +102,81 @@
 export { accessDenial, type AccessSpec, type Identity, type Principal } from "./access.ts";
 export { type NodeInfo, type NodeInfoOptions, registerNodeOperations } from "./builtins.ts";
 export {
+  type ByteDuplex,
+  duplexFromConn,
+  fromNodeDuplex,
+  type NodeDuplexLike,
+  type ReadWriteConn,
+} from "./byte_duplex.ts";
+export type { Caller, CallOptions, CallSubscription } from "./caller.ts";
+export {
+  acceptCallStream,
+  type AcceptCallStreamOptions,
   CALL_ALPN,
   type CallServer,
-  connectCallTcp,
-  connectCallTls,
-  type ConnectTcpOptions,
-  type ConnectTlsOptions,
-  duplexFromConn,
-  type ReadWriteConn,
-  serveCallDuplex,
+  type ServeCallOptions,
   serveCallTcp,
-  type ServeDuplexOptions,
-  type ServeTcpOptions,
+  type ServedConnectionOptions,
 } from "./carrier_stream.ts";
-export { serveCallTls, type ServeTlsOptions } from "./carrier_tls.ts";
+export { type CertificateSource, serveCallTls, type ServeCallTlsOptions } from "./carrier_tls.ts";
 export {
   CALL_WS_PATH,
   callWebSocketHandler,
-  connectCallWebSocket,
-  type ConnectWebSocketOptions,
   serveCallWebSocket,
-  type ServeWebSocketOptions,
+  type ServeCallWebSocketOptions,
   type WebSocketHandlerOptions,
 } from "./carrier_ws.ts";
 export { CallClient, fromCall, type FromCallOptions, PeerOperations } from "./client.ts";
 export { connectCall, type ConnectCallOptions } from "./connect.ts";
-export {
-  type Authenticate,
-  CallConnection,
-  type CallOptions,
-  type CallSubscription,
-  type ConnectionOptions,
-} from "./connection.ts";
+export { CALL_SCHEMES, type CallScheme } from "./connect_target.ts";
+export { CallConnection, type ConnectionOptions } from "./connection.ts";
 export type { CallContext, ChildPolicy, InvokeOptions, ScopedEnv } from "./context.ts";
 export {
+  type OperationRegistrar,
   type OperationSummary,
   type PeerList,
   registerDiscovery,
   type ServiceList,
 } from "./discovery.ts";
-export {
-  type CallEvent,
-  type CallObserver,
-  DEFAULT_TIMEOUT_MS,
-  invokeOperation,
-  subscribeOperation,
-} from "./dispatch.ts";
 export { CompositeEnv, type CompositeEnvOptions, type PeerRouter } from "./env.ts";
 export {
   CallError,
+  type CallErrorCode,
   type CallErrorOptions,
   ConnectError,
+  type ConnectErrorCode,
+  ConnectionClosedError,
   type ErrorPayloadShape,
   isProtocolErrorCode,
+  type LocalErrorCode,
   PROTOCOL_ERROR_CODES,
   ProtocolError,
+  type ProtocolErrorCode,
   RegistrationError,
   SamePeerCollisionError,
 } from "./errors.ts";
+export { framedTransport, type FramedTransportOptions } from "./framed.ts";
+export type { Authenticate } from "./incoming.ts";
+export { invokeOperation, subscribeOperation } from "./local.ts";
+export { OperationRegistry, type RegistryOptions } from "./registry.ts";
+export { DEFAULT_TIMEOUT_MS } from "./request.ts";
 export {
   allowed,
+  type CallEvent,
   type CallHandler,
-  type ErrorSpec,
+  type CallObserver,
   type LocalInvokeOptions,
   type OperationDefinition,
   type OperationEntry,
-  OperationRegistry,
   type OperationRouter,
-  type OperationSpec,
-  type OperationType,
-  type PeerInfo,
-  type RegistryOptions,
   type SubscriptionHandler,
-  type Visibility,
-} from "./registry.ts";
+} from "./router.ts";
 export { type JsonSchema, SchemaCompiler, type ValidationIssue, type Validator } from "./schema.ts";
+export type { ErrorSpec, OperationSpec, OperationType, PeerInfo, Visibility } from "./spec.ts";
 export {
-  type ByteDuplex,
   type EnvelopeTransport,
-  framedTransport,
-  type FramedTransportOptions,
-  fromNodeDuplex,
   memoryTransportPair,
-  type NodeDuplexLike,
   type TransportHandlers,
-  type WebSocketLike,
-  webSocketTransport,
 } from "./transport.ts";
 export {
   decodeFrameBody,
@@ -192,3 +195,4 @@ export {
   type RespondedPayload,
   toEnvelope,
 } from "./wire.ts";
+export { type WebSocketLike, webSocketTransport } from "./ws_transport.ts";

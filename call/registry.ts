@@ -1,245 +1,37 @@
 /**
- * The operation registry (DESIGN 5.3): specs, handlers, visibility, access
- * requirements, compiled input schemas and declared error codes.
+ * The operation registry: specs, handlers, visibility, access
+ * requirements, compiled input schemas and declared error codes. Both ends
+ * of a connection dispatch into one.
  *
  * @module
  */
 
-import type { Identity } from "./access.ts";
-import type { AccessSpec, Principal } from "./access.ts";
-import type { CallContext, ChildPolicy, InvokeOptions } from "./context.ts";
-import { type JsonSchema, SchemaCompiler, type ValidationIssue } from "./schema.ts";
-import { RegistrationError } from "./errors.ts";
-import { type CallObserver, invokeOperation, subscribeOperation } from "./dispatch.ts";
+import type { CallContext } from "./context.ts";
 import { registerDiscovery } from "./discovery.ts";
-
-/**
- * Queries and mutations answer once; subscriptions stream items.
- *
- * @example
- * ```ts
- * import type { OperationType } from "./registry.ts";
- * const t: OperationType = "subscription";
- * ```
- */
-export type OperationType = "query" | "mutation" | "subscription";
-
-/**
- * `internal` operations are only reachable by composition, never from the wire.
- *
- * @example
- * ```ts
- * import type { Visibility } from "./registry.ts";
- * const v: Visibility = "internal";
- * ```
- */
-export type Visibility = "external" | "internal";
-
-/**
- * An error code an operation may answer, with a schema for its `details`.
- *
- * @example
- * ```ts
- * import type { ErrorSpec } from "./registry.ts";
- * const e: ErrorSpec = { code: "OUT_OF_STOCK", details_schema: { type: "object", required: ["sku"] } };
- * ```
- */
-export interface ErrorSpec {
-  /** The code, e.g. `OUT_OF_STOCK`. */
-  code: string;
-  /** What it means. */
-  description?: string;
-  /** Whether the caller may retry (default false). */
-  retryable?: boolean;
-  /** JSON Schema the `details` must satisfy. */
-  details_schema?: JsonSchema;
-}
-
-/**
- * The public description of an operation, as `services/schema` returns it.
- *
- * @example
- * ```ts
- * import type { OperationSpec } from "./registry.ts";
- * const spec: OperationSpec = {
- *   name: "demo/echo", type: "query", visibility: "external",
- *   input_schema: {}, output_schema: {}, errors: [], access: {},
- * };
- * ```
- */
-export interface OperationSpec {
-  /** `ns/op`. */
-  name: string;
-  /** Query, mutation or subscription. */
-  type: OperationType;
-  /** External (callable from the wire) or internal (composition only). */
-  visibility: Visibility;
-  /** JSON Schema 2020-12 for the input. */
-  input_schema: JsonSchema;
-  /** JSON Schema 2020-12 for the output (each item for subscriptions). */
-  output_schema: JsonSchema;
-  /** Declared error codes. */
-  errors: ErrorSpec[];
-  /** Access requirements. */
-  access: AccessSpec;
-  /** Human-readable description. */
-  description?: string;
-}
-
-/**
- * A query or mutation handler.
- *
- * @example
- * ```ts
- * import type { CallHandler } from "./registry.ts";
- * const add: CallHandler<{ a: number; b: number }, number> = ({ a, b }) => a + b;
- * ```
- */
-export type CallHandler<I = unknown, O = unknown> = (input: I, ctx: CallContext) => O | Promise<O>;
-
-/**
- * A subscription handler: an async iterable of items (typically an async generator).
- *
- * @example
- * ```ts
- * import type { SubscriptionHandler } from "./registry.ts";
- * const count: SubscriptionHandler<{ n: number }, number> = async function* ({ n }) {
- *   for (let i = 0; i < n; i++) yield i;
- * };
- * ```
- */
-export type SubscriptionHandler<I = unknown, O = unknown> = (
-  input: I,
-  ctx: CallContext,
-) => AsyncIterable<O>;
-
-/**
- * Everything needed to register an operation: the spec fields (all but
- * `name` and `type` have defaults), the handler, and the registration's
- * composition rights.
- *
- * @example
- * ```ts
- * import type { OperationDefinition } from "./registry.ts";
- * const def: OperationDefinition<{ n: number }, number> = {
- *   name: "math/inc", type: "query",
- *   input_schema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
- *   handler: ({ n }) => n + 1,
- * };
- * ```
- */
-export interface OperationDefinition<I = unknown, O = unknown> {
-  /** `ns/op`. */
-  name: string;
-  /** Query, mutation or subscription. */
-  type: OperationType;
-  /** Default `external`. */
-  visibility?: Visibility;
-  /** Default `{}` (anything). */
-  input_schema?: JsonSchema;
-  /** Default `{}` (anything). */
-  output_schema?: JsonSchema;
-  /** Default none. */
-  errors?: ErrorSpec[];
-  /** Default `{}` (no requirement). */
-  access?: AccessSpec;
-  /** Human-readable description. */
-  description?: string;
-  /** Handler for queries and mutations. */
-  handler?: CallHandler<I, O>;
-  /** Handler for subscriptions. */
-  subscribe?: SubscriptionHandler<I, O>;
-  /** Injected into `ctx.capabilities`; never sent on the wire. */
-  capabilities?: Record<string, unknown>;
-  /** Operations the handler may call through `ctx.env`: exact names, `ns/*` or `*`. */
-  allow?: string[];
-  /** Scopes and resources nested calls are checked against (default: the caller's identity). */
-  authority?: Principal;
-  /** Default policy for this handler's child calls when it is aborted. */
-  childPolicy?: ChildPolicy;
-}
-
-/**
- * One routable operation, local or imported from a peer: what the
- * dispatcher needs to check and run it.
- *
- * @example
- * ```ts
- * import { OperationRegistry } from "./registry.ts";
- * const reg = new OperationRegistry();
- * reg.register({ name: "demo/x", type: "query", handler: () => 1 });
- * const entry = reg.lookup("demo/x");
- * console.log(entry?.spec.type, entry?.validateInput({})); // "query" null
- * ```
- */
-export interface OperationEntry {
-  /** The public spec. */
-  readonly spec: OperationSpec;
-  /** The peer it forwards to, for imported operations. */
-  readonly peer?: string;
-  /** Names its handler may invoke. */
-  readonly allow: readonly string[];
-  /** Declared authority for nested calls. */
-  readonly authority?: Principal;
-  /** Injected capabilities. */
-  readonly capabilities: Readonly<Record<string, unknown>>;
-  /** Default child policy. */
-  readonly childPolicy: ChildPolicy;
-  /** Validation issues for `input`, or null when valid (or not checked here). */
-  validateInput(input: unknown): ValidationIssue[] | null;
-  /** `undefined` when `code` is not declared; else the issues of `details` against its schema, or null. */
-  checkError(code: string, details: unknown): ValidationIssue[] | null | undefined;
-  /** Runs the handler: a value or promise for calls, an async iterable for subscriptions. */
-  run(input: unknown, ctx: CallContext): unknown;
-}
-
-/**
- * A peer attached to an environment, as `services/list-peers` reports it.
- *
- * @example
- * ```ts
- * import type { PeerInfo } from "./registry.ts";
- * const p: PeerInfo = { id: "worker-1", operations: 4, open: true };
- * ```
- */
-export interface PeerInfo {
-  /** The peer's id. */
-  id: string;
-  /** How many operations it contributes. */
-  operations: number;
-  /** Whether its connection is still open. */
-  open: boolean;
-}
-
-/**
- * Resolves operation names to entries: a registry, a peer's imported
- * operations, or a composite of layers.
- *
- * @example
- * ```ts
- * import type { OperationRouter } from "./registry.ts";
- * import { OperationRegistry } from "./registry.ts";
- * const router: OperationRouter = new OperationRegistry();
- * console.log(router.list().map((e) => e.spec.name));
- * ```
- */
-export interface OperationRouter {
-  /** The entry for `name`, optionally only from peer `peer`. */
-  lookup(name: string, peer?: string): OperationEntry | undefined;
-  /** Every entry, first-wins per name in routing order. */
-  list(): OperationEntry[];
-  /** Attached peers in routing order. */
-  peers(): PeerInfo[];
-  /** Told about every call dispatched through this router (for call graphs). */
-  readonly observer?: CallObserver;
-}
+import { RegistrationError } from "./errors.ts";
+import { invokeOperation, subscribeOperation } from "./local.ts";
+import {
+  type NodeCallConn,
+  type NodeCallPeer,
+  serveNodeCallStream,
+  serveNodeCallWebSocket,
+} from "./node_carriers.ts";
+import type {
+  CallObserver,
+  LocalInvokeOptions,
+  OperationDefinition,
+  OperationEntry,
+  OperationRouter,
+} from "./router.ts";
+import { SchemaCompiler, type ValidationIssue } from "./schema.ts";
+import type { OperationSpec, PeerInfo } from "./spec.ts";
 
 /**
  * Options of {@link OperationRegistry}.
  *
  * @example
  * ```ts
- * import { OperationRegistry, type RegistryOptions } from "./registry.ts";
+ * import { OperationRegistry, type RegistryOptions } from "@alknet/call";
  * const opts: RegistryOptions = { discovery: false };
  * console.log(new OperationRegistry(opts).list().length); // 0
  * ```
@@ -251,45 +43,14 @@ export interface RegistryOptions {
   observer?: CallObserver;
 }
 
-/**
- * Options of {@link OperationRegistry.invoke}.
- *
- * @example
- * ```ts
- * import type { LocalInvokeOptions } from "./registry.ts";
- * const opts: LocalInvokeOptions = { identity: { id: "admin", scopes: ["*"], resources: {} }, timeoutMs: 1_000 };
- * ```
- */
-export interface LocalInvokeOptions extends InvokeOptions {
-  /** The caller; access is checked against it (default: unauthenticated). */
-  identity?: Identity | null;
-}
-
 const NAME_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
-
-/**
- * True when `name` matches an allow-list pattern: exact, `prefix/*` or `*`.
- *
- * @example
- * ```ts
- * import { allowed } from "./registry.ts";
- * console.log(allowed(["vault/*"], "vault/derive"), allowed(["a/b"], "a/c")); // true false
- * ```
- */
-export function allowed(patterns: readonly string[], name: string): boolean {
-  for (const p of patterns) {
-    if (p === "*" || p === name) return true;
-    if (p.endsWith("/*") && name.startsWith(p.slice(0, -1))) return true;
-  }
-  return false;
-}
 
 /**
  * Holds a node's operations. Both ends of a connection dispatch into one.
  *
  * @example
  * ```ts
- * import { OperationRegistry } from "./registry.ts";
+ * import { OperationRegistry } from "@alknet/call";
  * const reg = new OperationRegistry();
  * reg.register<{ text: string }, { text: string }>({
  *   name: "demo/echo",
@@ -347,6 +108,7 @@ export class OperationRegistry implements OperationRouter {
         throw new RegistrationError(
           name,
           "INVALID_OPERATION_TYPE: a subscription needs a `subscribe` handler, not `handler`",
+          { wrongType: true },
         );
       }
       if (typeof def.subscribe !== "function") {
@@ -358,6 +120,7 @@ export class OperationRegistry implements OperationRouter {
         throw new RegistrationError(
           name,
           `INVALID_OPERATION_TYPE: a ${def.type} needs a \`handler\`, not \`subscribe\``,
+          { wrongType: true },
         );
       }
       if (typeof def.handler !== "function") throw new RegistrationError(name, "missing `handler`");
@@ -366,6 +129,7 @@ export class OperationRegistry implements OperationRouter {
         throw new RegistrationError(
           name,
           `INVALID_OPERATION_TYPE: a generator handler streams items; declare type "subscription"`,
+          { wrongType: true },
         );
       }
       run = def.handler as (input: unknown, ctx: CallContext) => unknown;
@@ -465,5 +229,25 @@ export class OperationRegistry implements OperationRouter {
     options: LocalInvokeOptions = {},
   ): AsyncIterable<unknown> {
     return subscribeOperation(this, name, input, options);
+  }
+
+  /**
+   * Serves these operations on one byte stream a node accepted (the SSH
+   * `alknet-control` channel, an `alknet/call` stream): `serve({ calls })`
+   * of `@alknet/core` calls it.
+   */
+  serveCallStream(
+    conn: NodeCallConn,
+    peer: NodeCallPeer,
+  ): ReturnType<typeof serveNodeCallStream> {
+    return serveNodeCallStream(this, conn, peer);
+  }
+
+  /**
+   * Answers a node's `/alknet/call` WebSocket request (upgrade, or 401
+   * saying why): `serve({ calls })` of `@alknet/core` calls it.
+   */
+  serveCallWebSocket(request: Request, peer: NodeCallPeer): Promise<Response> {
+    return serveNodeCallWebSocket(this, request, peer);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The call protocol's wire format (DESIGN 5.1): envelopes, the five event
+ * The call protocol's wire format (docs/decisions/call-wire-and-auth.md): envelopes, the five event
  * types, UUID v4 ids, the length-prefixed frame codec for byte streams and
  * the one-envelope-per-message codec for WebSocket.
  *
@@ -13,7 +13,7 @@ import { ProtocolError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { MAX_FRAME_BYTES } from "./wire.ts";
+ * import { MAX_FRAME_BYTES } from "@alknet/call";
  * console.log(MAX_FRAME_BYTES); // 67108864
  * ```
  */
@@ -24,7 +24,7 @@ export const MAX_FRAME_BYTES: number = 64 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import type { EventType } from "./wire.ts";
+ * import type { EventType } from "@alknet/call";
  * const t: EventType = "call.responded";
  * ```
  */
@@ -40,8 +40,9 @@ export type EventType =
  *
  * @example
  * ```ts
- * import type { RequestedPayload } from "./wire.ts";
- * const p: RequestedPayload = { operationId: "/node/ping", input: { x: 1 }, timeout_ms: 500 };
+ * import type { RequestedPayload } from "@alknet/call";
+ * const p: RequestedPayload = { operationId: "/node/ping", input: { x: 1 }, timeout_ms: 500, expect: "call" };
+ * console.log(p.expect);
  * ```
  */
 export interface RequestedPayload {
@@ -55,6 +56,13 @@ export interface RequestedPayload {
   forwarded_for?: string;
   /** The caller asks for a shorter deadline than the default, in milliseconds. */
   timeout_ms?: number;
+  /**
+   * What the caller expects: one answer (`call`, for a query or mutation) or
+   * a stream (`subscription`). A server answers `INVALID_OPERATION_TYPE`
+   * when the operation is of the other kind; absent, it does not check
+   * (peers that predate the field).
+   */
+  expect?: "call" | "subscription";
 }
 
 /**
@@ -62,7 +70,7 @@ export interface RequestedPayload {
  *
  * @example
  * ```ts
- * import type { RespondedPayload } from "./wire.ts";
+ * import type { RespondedPayload } from "@alknet/call";
  * const p: RespondedPayload = { output: { x: 1 } };
  * ```
  */
@@ -76,7 +84,7 @@ export interface RespondedPayload {
  *
  * @example
  * ```ts
- * import type { ErrorPayload } from "./wire.ts";
+ * import type { ErrorPayload } from "@alknet/call";
  * const p: ErrorPayload = { code: "TIMEOUT", message: "too slow", retryable: true };
  * ```
  */
@@ -96,7 +104,7 @@ export interface ErrorPayload {
  *
  * @example
  * ```ts
- * import type { EmptyPayload } from "./wire.ts";
+ * import type { EmptyPayload } from "@alknet/call";
  * const p: EmptyPayload = {};
  * ```
  */
@@ -107,7 +115,7 @@ export type EmptyPayload = Record<string, never>;
  *
  * @example
  * ```ts
- * import type { Envelope } from "./wire.ts";
+ * import type { Envelope } from "@alknet/call";
  * const e: Envelope = { type: "call.completed", id: crypto.randomUUID(), payload: {} };
  * ```
  */
@@ -123,7 +131,7 @@ export type Envelope =
  *
  * @example
  * ```ts
- * import { newCallId } from "./wire.ts";
+ * import { newCallId } from "@alknet/call";
  * console.log(newCallId()); // e.g. "3b241101-e2bb-4255-8caf-4136c566a962"
  * ```
  */
@@ -136,7 +144,7 @@ export function newCallId(): string {
  *
  * @example
  * ```ts
- * import { errorEnvelope } from "./wire.ts";
+ * import { errorEnvelope } from "@alknet/call";
  * const e = errorEnvelope("id-1", "NOT_FOUND", "no such operation: x/y");
  * console.log("details" in e.payload); // false
  * ```
@@ -167,7 +175,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { toEnvelope } from "./wire.ts";
+ * import { toEnvelope } from "@alknet/call";
  * const e = toEnvelope({ type: "call.aborted", id: "a", payload: {} });
  * console.log(e.type); // "call.aborted"
  * ```
@@ -195,6 +203,12 @@ export function toEnvelope(value: unknown): Envelope {
       if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t < 0)) {
         throw new ProtocolError("call.requested timeout_ms is not a non-negative number");
       }
+      const x = payload.expect;
+      if (x !== undefined && typeof x !== "string") {
+        throw new ProtocolError("call.requested expect is not a string");
+      }
+      // An unknown kind from a newer peer is not checked rather than refused.
+      if (x !== undefined && x !== "call" && x !== "subscription") delete payload.expect;
       if (!("input" in payload)) payload.input = null;
       break;
     }
@@ -222,7 +236,7 @@ export function toEnvelope(value: unknown): Envelope {
  *
  * @example
  * ```ts
- * import { decodeMessage, encodeMessage } from "./wire.ts";
+ * import { decodeMessage, encodeMessage } from "@alknet/call";
  * const bytes = encodeMessage({ type: "call.completed", id: "x", payload: {} });
  * console.log(decodeMessage(bytes).type); // "call.completed"
  * ```
@@ -237,7 +251,7 @@ export function encodeMessage(envelope: Envelope): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeMessage } from "./wire.ts";
+ * import { decodeMessage } from "@alknet/call";
  * const e = decodeMessage('{"type":"call.aborted","id":"x","payload":{}}');
  * console.log(e.id); // "x"
  * ```
@@ -271,7 +285,7 @@ export function decodeMessage(data: Uint8Array | ArrayBuffer | string): Envelope
  *
  * @example
  * ```ts
- * import { encodeFrame } from "./wire.ts";
+ * import { encodeFrame } from "@alknet/call";
  * const f = encodeFrame({ type: "call.completed", id: "x", payload: {} });
  * console.log(new DataView(f.buffer).getUint32(0) === f.byteLength - 4); // true
  * ```
@@ -304,7 +318,7 @@ export function encodeFrame(envelope: Envelope): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeFrame, FrameDecoder, decodeFrameBody } from "./wire.ts";
+ * import { encodeFrame, FrameDecoder, decodeFrameBody } from "@alknet/call";
  * const d = new FrameDecoder();
  * const f = encodeFrame({ type: "call.completed", id: "x", payload: {} });
  * const bodies = [...d.push(f.subarray(0, 3)), ...d.push(f.subarray(3))];
@@ -422,7 +436,7 @@ export class FrameDecoder {
  *
  * @example
  * ```ts
- * import { decodeFrameBody } from "./wire.ts";
+ * import { decodeFrameBody } from "@alknet/call";
  * const body = new TextEncoder().encode('{"type":"call.completed","id":"x","payload":{}}');
  * console.log(decodeFrameBody(body).type); // "call.completed"
  * ```

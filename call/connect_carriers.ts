@@ -1,0 +1,158 @@
+/**
+ * The client side of each carrier, on the transport layer's dialers (one
+ * transport stack for tunnels and calls): TCP, TLS and QUIC streams and
+ * iroh streams with ALPN `alknet/call`, the `/alknet/call` WebSocket, and
+ * the SSH `alknet-control` channel. Each gives the envelope transport a
+ * `CallConnection` runs on; closing it closes everything it opened. Errors
+ * of the transport layer become a {@link ConnectError} with a code.
+ *
+ * @module
+ */
+
+import type { PrivateKey } from "@alknet/core/auth";
+import {
+  ALPN_CALL,
+  type ByteConn,
+  CoreError,
+  dialIrohSession,
+  type DialOptions,
+  dialQuic,
+  dialTcpVia,
+  dialTls,
+  openWebSocket,
+  WebSocketUpgradeError,
+} from "@alknet/core/transport";
+import { HostKeyError, openSshSession, SshConnectError } from "@alknet/core/ssh";
+import { duplexFromConn } from "./byte_duplex.ts";
+import type { CallTarget } from "./connect_target.ts";
+import { ConnectError, type ConnectErrorCode } from "./errors.ts";
+import { framedTransport } from "./framed.ts";
+import type { EnvelopeTransport } from "./transport.ts";
+import { type WebSocketLike, webSocketTransport } from "./ws_transport.ts";
+
+/** What the carriers need to dial: the transport options and the credentials. */
+export interface CarrierOptions {
+  /** TLS trust, proxy and deadline for tcp, tls, quic, ws and wss. */
+  dial: DialOptions;
+  /** The bearer token or API key (sent in the WebSocket upgrade). */
+  token?: string;
+  /** SSH login. */
+  ssh?: {
+    identity: PrivateKey;
+    hostKeyFingerprint?: string;
+    knownHosts?: string;
+    onHostKeyTrusted?: (message: string) => void;
+    user?: string;
+  };
+}
+
+/** A byte stream whose close also runs `also` (the session that carried it). */
+function closing(conn: ByteConn, also: () => void): ByteConn {
+  const close = conn.close.bind(conn);
+  return {
+    read: (b) => conn.read(b),
+    write: (b) => conn.write(b),
+    close: () => {
+      try {
+        close();
+      } finally {
+        also();
+      }
+    },
+  };
+}
+
+/** The code for an error of the transport, SSH or iroh layer. */
+function codeOf(e: unknown): ConnectErrorCode {
+  if (e instanceof HostKeyError) return e.failure === "mismatch" ? "pin-mismatch" : "host-key";
+  if (e instanceof SshConnectError && e.stage === "authentication") return "unauthorized";
+  if (e instanceof WebSocketUpgradeError && (e.status === 401 || e.status === 403)) {
+    return "unauthorized";
+  }
+  if (e instanceof CoreError) {
+    if (e.code === "pin-mismatch") return "pin-mismatch";
+    if (e.code === "options" || e.code === "key") return "options";
+  }
+  return "transport";
+}
+
+/** Wraps a failure of the layers below as a {@link ConnectError}. */
+export function connectFailure(target: string, e: unknown): ConnectError {
+  if (e instanceof ConnectError) return e;
+  const reason = e instanceof Error ? e.message : String(e);
+  return new ConnectError(codeOf(e), target, reason, { cause: e });
+}
+
+/**
+ * Opens the carrier for `target` and returns its envelope transport.
+ *
+ * @throws {ConnectError} when it cannot
+ */
+export async function openCarrier(
+  target: CallTarget,
+  options: CarrierOptions,
+): Promise<EnvelopeTransport> {
+  try {
+    return await open(target, options);
+  } catch (e) {
+    throw connectFailure(target.url, e);
+  }
+}
+
+async function open(target: CallTarget, options: CarrierOptions): Promise<EnvelopeTransport> {
+  const dial: DialOptions = { ...options.dial, alpn: [ALPN_CALL] };
+  const { host, port } = target;
+  switch (target.scheme) {
+    case "tcp":
+      return framedTransport(duplexFromConn(await dialTcpVia(host, port, dial)));
+    case "tls":
+      return framedTransport(duplexFromConn(await dialTls(host, port, dial)));
+    case "quic": {
+      const session = await dialQuic(host, port, dial);
+      const stream = await session.openStream().catch((e) => {
+        session.close();
+        throw e;
+      });
+      return framedTransport(duplexFromConn(closing(stream, () => session.close())));
+    }
+    case "iroh": {
+      const session = await dialIrohSession(target.iroh!, {
+        alpn: ALPN_CALL,
+        timeoutMs: dial.timeoutMs,
+      });
+      const stream = await session.openStream().catch((e) => {
+        session.close();
+        throw e;
+      });
+      return framedTransport(duplexFromConn(closing(stream, () => session.close())));
+    }
+    case "ws":
+    case "wss": {
+      const headers = options.token === undefined
+        ? undefined
+        : { authorization: `Bearer ${options.token}` };
+      return await openWebSocket(
+        { scheme: target.scheme, host, port, path: target.path },
+        { ...dial, headers, wsPath: target.path },
+        (socket) => webSocketTransport(socket as unknown as WebSocketLike),
+      );
+    }
+    case "ssh": {
+      const ssh = options.ssh!;
+      const session = await openSshSession({ host, port }, {
+        identity: ssh.identity,
+        hostKeyFingerprint: ssh.hostKeyFingerprint,
+        knownHosts: ssh.knownHosts,
+        onHostKeyTrusted: ssh.onHostKeyTrusted,
+        user: ssh.user,
+        proxy: dial.proxy,
+        timeoutMs: dial.timeoutMs,
+      });
+      const channel = await session.openChannel("alknet-control", 0).catch((e) => {
+        session.close();
+        throw e;
+      });
+      return framedTransport(duplexFromConn(closing(channel, () => session.close())));
+    }
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The framed transport: envelopes as length-prefixed frames (4-byte
+ * big-endian length, then UTF-8 JSON) over any byte stream (TCP, TLS, QUIC
+ * and iroh streams, an SSH channel), with writes coalesced while one is in
+ * progress.
+ *
+ * @module
+ */
+
+import type { ByteDuplex } from "./byte_duplex.ts";
+import { ProtocolError } from "./errors.ts";
+import type { EnvelopeTransport, TransportHandlers } from "@alknet/call";
+import { decodeFrameBody, type Envelope, FrameDecoder, MAX_FRAME_BYTES } from "./wire.ts";
+
+/**
+ * Options of {@link framedTransport}.
+ *
+ * @example
+ * ```ts
+ * import type { FramedTransportOptions } from "@alknet/call";
+ * const opts: FramedTransportOptions = { maxFrameBytes: 1024 * 1024 };
+ * ```
+ */
+export interface FramedTransportOptions {
+  /** Lower cap for incoming frames (default 64 MiB). */
+  maxFrameBytes?: number;
+}
+
+const LOW_WATER = 256 * 1024;
+/** Texts up to this many characters are encoded at flush time (at most 3 bytes each). */
+const SMALL_TEXT = 64 * 1024;
+const encoder = new TextEncoder();
+
+/** A whole frame for one large JSON text; throws ProtocolError past 64 MiB. */
+function frameOfText(text: string): Uint8Array {
+  const body = encoder.encode(text);
+  if (body.byteLength > MAX_FRAME_BYTES) {
+    throw new ProtocolError(`frame of ${body.byteLength} bytes exceeds 64 MiB`);
+  }
+  const frame = new Uint8Array(4 + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, body.byteLength);
+  frame.set(body, 4);
+  return frame;
+}
+
+class Waiters {
+  #list: (() => void)[] = [];
+  wait(): Promise<void> {
+    return new Promise((r) => this.#list.push(r));
+  }
+  wake(): void {
+    const l = this.#list;
+    this.#list = [];
+    for (const r of l) r();
+  }
+}
+
+/**
+ * Frames envelopes over a byte duplex: 4-byte big-endian length then UTF-8
+ * JSON. Frames queued while a write is in progress go out together in one
+ * write. A protocol error (bad length, invalid JSON, malformed envelope,
+ * truncated frame) closes the stream.
+ *
+ * @example
+ * ```ts
+ * import { CallConnection, framedTransport, OperationRegistry } from "@alknet/call";
+ * // Two ends of an in-memory byte pipe; a TCP, TLS or SSH channel works the same.
+ * const ab = new TransformStream<Uint8Array, Uint8Array>();
+ * const ba = new TransformStream<Uint8Array, Uint8Array>();
+ * const registry = new OperationRegistry();
+ * registry.register({ name: "demo/echo", type: "query", handler: (x) => x });
+ * const server = new CallConnection(framedTransport({ readable: ab.readable, writable: ba.writable }), { router: registry });
+ * const client = new CallConnection(framedTransport({ readable: ba.readable, writable: ab.writable }));
+ * console.log(await client.call("demo/echo", { hi: 1 }));
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
+export function framedTransport(
+  duplex: ByteDuplex,
+  options: FramedTransportOptions = {},
+): EnvelopeTransport {
+  return new FramedTransport(duplex, options);
+}
+
+class FramedTransport implements EnvelopeTransport {
+  #duplex: ByteDuplex;
+  #decoder: FrameDecoder;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #direct: boolean;
+  #queue: (string | Uint8Array)[] = [];
+  #queued = 0; // characters of queued texts plus bytes of queued frames
+  #writing = false;
+  #closed = false;
+  #closing = false;
+  #handlers: TransportHandlers | null = null;
+  #drain = new Waiters();
+
+  constructor(duplex: ByteDuplex, options: FramedTransportOptions) {
+    this.#duplex = duplex;
+    this.#direct = typeof duplex.read === "function" && typeof duplex.write === "function";
+    this.#decoder = new FrameDecoder(options.maxFrameBytes, this.#direct);
+    if (!this.#direct) this.#writer = duplex.writable.getWriter();
+  }
+
+  async #write(buf: Uint8Array): Promise<void> {
+    if (!this.#direct) {
+      await this.#writer!.write(buf);
+      return;
+    }
+    const write = this.#duplex.write!;
+    let off = 0;
+    while (off < buf.byteLength) off += await write(off === 0 ? buf : buf.subarray(off));
+  }
+
+  get bufferedAmount(): number {
+    return this.#queued;
+  }
+
+  drained(): Promise<void> {
+    if (this.#closed || this.#queued <= LOW_WATER) return Promise.resolve();
+    return this.#drain.wait();
+  }
+
+  send(envelope: Envelope): void {
+    if (this.#closed || this.#closing) return;
+    const text = JSON.stringify(envelope);
+    if (text.length <= SMALL_TEXT) {
+      // Encoded at flush time straight into the batch buffer.
+      this.#queue.push(text);
+      this.#queued += text.length;
+    } else {
+      const frame = frameOfText(text); // throws ProtocolError past 64 MiB
+      this.#queue.push(frame);
+      this.#queued += frame.byteLength;
+    }
+    if (!this.#writing) void this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const items = this.#queue;
+        const bound = this.#queued * 3 + items.length * 4;
+        this.#queue = [];
+        this.#queued = 0;
+        const buf = new Uint8Array(bound);
+        let o = 0;
+        for (const item of items) {
+          if (typeof item === "string") {
+            const n = encoder.encodeInto(item, buf.subarray(o + 4)).written;
+            buf[o] = n >>> 24;
+            buf[o + 1] = (n >>> 16) & 0xff;
+            buf[o + 2] = (n >>> 8) & 0xff;
+            buf[o + 3] = n & 0xff;
+            o += 4 + n;
+          } else {
+            buf.set(item, o);
+            o += item.byteLength;
+          }
+        }
+        await this.#write(buf.subarray(0, o));
+        this.#drain.wake();
+      }
+    } catch (e) {
+      this.#queue = [];
+      this.#queued = 0;
+      this.#writing = false;
+      this.#finish(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.#writing = false;
+    if (this.#closing) this.#finish(undefined);
+  }
+
+  start(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+    void this.#readLoop();
+  }
+
+  async #readDirect(): Promise<void> {
+    const read = this.#duplex.read!;
+    const handlers = this.#handlers!;
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const n = await read(buf);
+        if (n === null) {
+          this.#decoder.finish();
+          break;
+        }
+        if (this.#closed) return;
+        // The decoder copies what it keeps, and bodies are parsed before the next read.
+        const bodies = this.#decoder.push(buf.subarray(0, n));
+        for (const body of bodies) {
+          if (this.#closed) return;
+          handlers.message(decodeFrameBody(body));
+        }
+      }
+      this.#finish(undefined);
+    } catch (e) {
+      this.#readFailed(e);
+    }
+  }
+
+  #readFailed(e: unknown): void {
+    if (e instanceof ProtocolError) {
+      this.#closing = true;
+      this.#finish(e);
+    } else {
+      this.#finish(this.#closed ? undefined : (e instanceof Error ? e : new Error(String(e))));
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    if (this.#direct) return await this.#readDirect();
+    let reader: ReadableStreamDefaultReader<Uint8Array>;
+    try {
+      reader = this.#duplex.readable.getReader();
+    } catch (e) {
+      this.#finish(e as Error);
+      return;
+    }
+    this.#reader = reader;
+    const handlers = this.#handlers!;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          this.#decoder.finish();
+          break;
+        }
+        const bodies = this.#decoder.push(value);
+        for (const body of bodies) {
+          if (this.#closed) return;
+          handlers.message(decodeFrameBody(body));
+        }
+      }
+      this.#finish(undefined);
+    } catch (e) {
+      this.#readFailed(e);
+    }
+  }
+
+  close(error?: Error): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.#pendingError = error;
+    if (!this.#writing) this.#finish(error);
+  }
+
+  #pendingError: Error | undefined;
+
+  #finish(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = error ?? this.#pendingError;
+    this.#drain.wake();
+    this.#writer?.close().catch(() => {});
+    this.#reader?.cancel().catch(() => {});
+    try {
+      this.#duplex.close?.();
+    } catch {
+      // already closed
+    }
+    this.#handlers?.close(err);
+  }
+}
