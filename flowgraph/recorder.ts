@@ -1,0 +1,363 @@
+/**
+ * {@link CallRecorder}: a bounded call graph a node keeps of its own calls,
+ * fed by the dispatcher's observer, with listeners, a watch iterator for a
+ * `flow/calls` subscription, and snapshots.
+ *
+ * @module
+ */
+
+import { CallGraph, type CallGraphSnapshot, type CallRecord } from "./call_graph.ts";
+import type { CallEnvelopeLike, CallEventLike, EnvelopeOptions } from "./call_events.ts";
+import { eventsFromEnvelope } from "./call_events.ts";
+import { isTerminal } from "./call_status.ts";
+import { FlowgraphError, type FlowgraphErrorCode } from "./errors.ts";
+
+/**
+ * Options of {@link CallRecorder}.
+ *
+ * @example
+ * ```ts
+ * import type { CallRecorderOptions } from "@alknet/flowgraph";
+ * const opts: CallRecorderOptions = { maxCalls: 1000, maxAgeMs: 60_000 };
+ * ```
+ */
+export interface CallRecorderOptions {
+  /**
+   * Keep at most this many calls (default 10 000): the calls that finished
+   * first are dropped first; live calls are dropped (oldest first) only when
+   * they alone exceed the bound.
+   */
+  maxCalls?: number;
+  /** Drop finished calls that ended longer ago than this (default 600 000 ms; `Infinity` keeps them). */
+  maxAgeMs?: number;
+  /** The clock for {@link CallRecorder.snapshot} and {@link CallRecorder.prune} (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * Receives each recorded event with the call's record after it.
+ *
+ * @example
+ * ```ts
+ * import type { CallListener } from "@alknet/flowgraph";
+ * const log: CallListener = (event, call) => console.log(event.type, call.operation, call.status);
+ * ```
+ */
+export type CallListener = (event: CallEventLike, call: CallRecord) => void;
+
+/**
+ * One item of a `flow/calls` subscription: a snapshot (first), then events.
+ *
+ * @example
+ * ```ts
+ * import type { FlowCallsItem } from "@alknet/flowgraph";
+ * const item: FlowCallsItem = { kind: "event", event: { type: "requested", id: "c1", operation: "a/b", at: 0 } };
+ * ```
+ */
+export type FlowCallsItem =
+  | { kind: "snapshot"; snapshot: CallGraphSnapshot }
+  | { kind: "event"; event: CallEventLike };
+
+/**
+ * Options of {@link CallRecorder.watch}.
+ *
+ * @example
+ * ```ts
+ * import type { WatchOptions } from "@alknet/flowgraph";
+ * const opts: WatchOptions = { snapshot: false, maxBuffered: 1000, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
+export interface WatchOptions {
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal;
+  /** Start with a snapshot item (default true). */
+  snapshot?: boolean;
+  /** Events that may wait unread before the watch fails with `OVERFLOW` (default 10 000). */
+  maxBuffered?: number;
+}
+
+/**
+ * Counters of a {@link CallRecorder}.
+ *
+ * @example
+ * ```ts
+ * import type { RecorderStats } from "@alknet/flowgraph";
+ * const s: RecorderStats = { calls: 3, recorded: 9, refused: 0, evicted: 0 };
+ * ```
+ */
+export interface RecorderStats {
+  /** Calls held now. */
+  calls: number;
+  /** Events applied. */
+  recorded: number;
+  /** Events refused (unknown calls, invalid transitions, duplicates). */
+  refused: number;
+  /** Calls dropped by the bounds. */
+  evicted: number;
+  /** The code of the last refusal. */
+  lastRefused?: FlowgraphErrorCode;
+}
+
+function positive(name: string, v: number, allowZero: boolean): number {
+  if (Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new FlowgraphError(
+      "INVALID_OPTION",
+      `${name} must be a ${allowZero ? "non-negative" : "positive"} number`,
+    );
+  }
+  return v;
+}
+
+/**
+ * A bounded call graph fed by call events. It never throws at the feeder:
+ * refused events are counted in {@link stats}. Hand {@link observer} to an
+ * `@alknet/call` `OperationRegistry` (`new OperationRegistry({ observer:
+ * recorder.observer })`) to record a node's own calls.
+ *
+ * @example
+ * ```ts
+ * import { CallRecorder } from "@alknet/flowgraph";
+ * const recorder = new CallRecorder({ maxCalls: 1000 });
+ * const seen: string[] = [];
+ * const stop = recorder.subscribe((event, call) => seen.push(`${event.type}:${call.status}`));
+ * recorder.observer({ type: "requested", id: "c1", operation: "node/ping", at: 0 });
+ * recorder.observer({ type: "running", id: "c1", operation: "node/ping", at: 1 });
+ * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: 2 });
+ * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: 3 }); // refused, counted
+ * stop();
+ * console.log(seen); // ["requested:pending", "running:running", "completed:completed"]
+ * console.log(recorder.stats().refused, recorder.snapshot().calls.length); // 1 1
+ * ```
+ */
+export class CallRecorder {
+  #graph = new CallGraph();
+  readonly #maxCalls: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #listeners = new Set<CallListener>();
+  #finished: string[] = []; // ids in the order they finished
+  #head = 0;
+  #recorded = 0;
+  #refused = 0;
+  #evicted = 0;
+  #lastRefused: FlowgraphErrorCode | undefined;
+
+  /** A recorder with the given bounds. `INVALID_OPTION` for a bound that is not positive. */
+  constructor(options: CallRecorderOptions = {}) {
+    this.#maxCalls = positive("maxCalls", options.maxCalls ?? 10_000, false);
+    this.#maxAgeMs = positive("maxAgeMs", options.maxAgeMs ?? 600_000, true);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The calls held now (read it; change it only through the recorder). */
+  get graph(): CallGraph {
+    return this.#graph;
+  }
+
+  /** {@link record} as a bound function: a call observer. */
+  readonly observer = (event: CallEventLike): void => {
+    this.record(event);
+  };
+
+  /** Applies an event; false (and counted) when the call graph refuses it. */
+  record(event: CallEventLike): boolean {
+    let call: CallRecord;
+    try {
+      call = this.#graph.apply(event);
+    } catch (e) {
+      this.#refused++;
+      this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
+      return false;
+    }
+    this.#recorded++;
+    if (isTerminal(call.status)) this.#finished.push(call.id);
+    this.#evict(event.at);
+    if (this.#listeners.size > 0) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(event, call);
+        } catch {
+          // a listener must not break recording or the other listeners
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Applies a wire envelope (see {@link eventsFromEnvelope}); false when something was refused. */
+  recordEnvelope(envelope: CallEnvelopeLike, options: EnvelopeOptions = {}): boolean {
+    let events: CallEventLike[];
+    try {
+      events = eventsFromEnvelope(envelope, this.#graph.get(envelope.id), options);
+    } catch (e) {
+      this.#refused++;
+      this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
+      return false;
+    }
+    let ok = true;
+    for (const e of events) ok = this.record(e) && ok;
+    return ok;
+  }
+
+  /** Calls `listener` after each recorded event; returns the function that stops it. */
+  subscribe(listener: CallListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /**
+   * The events as an async iterator: a snapshot first (unless
+   * `snapshot: false`), then every event recorded after it, with nothing
+   * lost in between. Ends when `signal` aborts or the consumer returns;
+   * rejects with `OVERFLOW` (after the buffered items) when more than
+   * `maxBuffered` events wait unread.
+   */
+  watch(options: WatchOptions = {}): AsyncIterableIterator<FlowCallsItem> {
+    const max = positive("maxBuffered", options.maxBuffered ?? 10_000, false);
+    const signal = options.signal;
+    let buffer: (FlowCallsItem | undefined)[] = [];
+    let head = 0;
+    let waiting: ((r: IteratorResult<FlowCallsItem>) => void) | undefined;
+    let failure: FlowgraphError | undefined;
+    let stopped = false;
+    if (options.snapshot ?? true) buffer.push({ kind: "snapshot", snapshot: this.snapshot() });
+    const stopListening = () => {
+      unsubscribe();
+      signal?.removeEventListener("abort", end);
+    };
+    const end = () => {
+      if (stopped) return;
+      stopped = true;
+      stopListening();
+      buffer = [];
+      head = 0;
+      const w = waiting;
+      waiting = undefined;
+      w?.({ done: true, value: undefined });
+    };
+    const unsubscribe = this.subscribe((event) => {
+      if (failure !== undefined) return;
+      const item: FlowCallsItem = { kind: "event", event };
+      if (waiting !== undefined) {
+        const w = waiting;
+        waiting = undefined;
+        w({ done: false, value: item });
+      } else if (buffer.length - head >= max) {
+        failure = new FlowgraphError(
+          "OVERFLOW",
+          `a call watcher fell more than ${max} events behind`,
+        );
+        stopListening();
+      } else {
+        buffer.push(item);
+      }
+    });
+    if (signal?.aborted) end();
+    else signal?.addEventListener("abort", end, { once: true });
+
+    const iterator: AsyncIterableIterator<FlowCallsItem> = {
+      next(): Promise<IteratorResult<FlowCallsItem>> {
+        if (head < buffer.length) {
+          const value = buffer[head] as FlowCallsItem;
+          buffer[head++] = undefined;
+          if (head > 1024 && head * 2 > buffer.length) {
+            buffer = buffer.slice(head);
+            head = 0;
+          }
+          return Promise.resolve({ done: false, value });
+        }
+        if (failure !== undefined && !stopped) {
+          const f = failure;
+          end();
+          return Promise.reject(f);
+        }
+        if (stopped) return Promise.resolve({ done: true, value: undefined });
+        return new Promise((resolve) => {
+          waiting = resolve;
+        });
+      },
+      return(): Promise<IteratorResult<FlowCallsItem>> {
+        end();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  /** Drops expired calls, then returns copies of every call (see {@link CallGraph.toJSON}). */
+  snapshot(): CallGraphSnapshot {
+    const now = this.#now();
+    this.#evict(now);
+    return this.#graph.toJSON(now);
+  }
+
+  /** Drops finished calls older than `maxAgeMs` now; returns how many. */
+  prune(): number {
+    const before = this.#evicted;
+    this.#evict(this.#now());
+    return this.#evicted - before;
+  }
+
+  /** Replaces everything held with a snapshot (parsed JSON); `INVALID_JSON` when malformed. */
+  load(snapshot: unknown): void {
+    const graph = CallGraph.fromJSON(snapshot);
+    this.#graph = graph;
+    this.#finished = graph.calls()
+      .filter((c) => isTerminal(c.status))
+      .sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))
+      .map((c) => c.id);
+    this.#head = 0;
+    const at = (snapshot as { at: number }).at;
+    this.#evict(at);
+  }
+
+  /** Forgets every call (counters stay). */
+  clear(): void {
+    this.#graph.clear();
+    this.#finished = [];
+    this.#head = 0;
+  }
+
+  /** The counters. */
+  stats(): RecorderStats {
+    const s: RecorderStats = {
+      calls: this.#graph.size,
+      recorded: this.#recorded,
+      refused: this.#refused,
+      evicted: this.#evicted,
+    };
+    if (this.#lastRefused !== undefined) s.lastRefused = this.#lastRefused;
+    return s;
+  }
+
+  #evict(now: number): void {
+    const g = this.#graph;
+    const finished = this.#finished;
+    if (this.#maxAgeMs !== Infinity) {
+      const limit = now - this.#maxAgeMs;
+      while (this.#head < finished.length) {
+        const c = g.get(finished[this.#head]);
+        if (c !== undefined && (c.endedAt as number) >= limit) break;
+        if (c !== undefined && g.delete(c.id)) this.#evicted++;
+        this.#head++;
+      }
+    }
+    while (g.size > this.#maxCalls && this.#head < finished.length) {
+      if (g.delete(finished[this.#head++])) this.#evicted++;
+    }
+    while (g.size > this.#maxCalls) {
+      // Only live calls are left: the bound still holds, oldest first.
+      g.delete((g.oldest() as CallRecord).id);
+      this.#evicted++;
+    }
+    if (this.#head > 4096 && this.#head * 2 > finished.length) {
+      this.#finished = finished.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
