@@ -4,8 +4,13 @@
  * `*`/`?` wildcards. Pure functions; nothing here throws on hostile input
  * except the documented `parseCidr`.
  *
+ * IP literals are parsed by `ipaddr.js`, with the strict forms alknet
+ * accepts (four-part decimal IPv4 without leading zeros).
+ *
  * @module
  */
+
+import ipaddr from "ipaddr.js";
 
 import { CoreError } from "../util/errors.ts";
 /**
@@ -13,7 +18,7 @@ import { CoreError } from "../util/errors.ts";
  *
  * @example
  * ```ts
- * import { CidrError, parseCidr } from "./addr.ts";
+ * import { CidrError, parseCidr } from "@alknet/core/transport";
  * try {
  *   parseCidr("10.0.0.0/33");
  * } catch (e) {
@@ -38,22 +43,14 @@ export class CidrError extends CoreError {
  *
  * @example
  * ```ts
- * import { parseIPv4 } from "./addr.ts";
+ * import { parseIPv4 } from "@alknet/core/transport";
  * console.log(parseIPv4("10.1.2.3")); // Uint8Array [10, 1, 2, 3]
+ * console.log(parseIPv4("010.1.2.3")); // null
  * ```
  */
 export function parseIPv4(s: string): Uint8Array | null {
-  const parts = s.split(".");
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
-  }
-  return out;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return null;
+  return Uint8Array.from(ipaddr.IPv4.parse(s).toByteArray());
 }
 
 /**
@@ -62,52 +59,28 @@ export function parseIPv4(s: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { parseIPv6 } from "./addr.ts";
+ * import { parseIPv6 } from "@alknet/core/transport";
  * console.log(parseIPv6("::1")?.[15]); // 1
  * ```
  */
 export function parseIPv6(input: string): Uint8Array | null {
-  if (input.length > 64) return null;
+  if (input.length > 64 || !input.includes(":")) return null;
   const pct = input.indexOf("%");
   const s = pct >= 0 ? input.slice(0, pct) : input;
-  if (s.length < 2 || !s.includes(":")) return null;
-  const dbl = s.indexOf("::");
-  if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === "") return [];
-    const groups = part.split(":");
-    const out: number[] = [];
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i];
-      if (i === groups.length - 1 && g.includes(".")) {
-        const v4 = parseIPv4(g);
-        if (!v4) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-        out.push(parseInt(g, 16));
-      }
-    }
-    return out;
-  };
-  let words: number[];
-  if (dbl >= 0) {
-    const head = parseGroups(s.slice(0, dbl));
-    const tail = parseGroups(s.slice(dbl + 2));
-    if (!head || !tail) return null;
-    if (head.length + tail.length > 7) return null;
-    words = [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const all = parseGroups(s);
-    if (!all || all.length !== 8) return null;
-    words = all;
+  const cut = s.lastIndexOf(":") + 1;
+  const tail = s.slice(cut);
+  let hex = s;
+  if (tail.includes(".")) {
+    // An embedded IPv4 tail must be a strict dotted quad, as everywhere else;
+    // it is rewritten as two hex groups, because ipaddr.js reads `::a.b.c.d`
+    // (IPv4-compatible) as `::ffff:a.b.c.d` (IPv4-mapped).
+    if (!ipaddr.IPv4.isValidFourPartDecimal(tail)) return null;
+    const b = ipaddr.IPv4.parse(tail).toByteArray();
+    const group = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
+    hex = `${s.slice(0, cut)}${group(b[0], b[1])}:${group(b[2], b[3])}`;
   }
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[i * 2] = words[i] >> 8;
-    out[i * 2 + 1] = words[i] & 0xff;
-  }
-  return out;
+  if (!ipaddr.IPv6.isValid(hex)) return null;
+  return Uint8Array.from(ipaddr.IPv6.parse(hex).toByteArray());
 }
 
 /**
@@ -116,7 +89,7 @@ export function parseIPv6(input: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { parseIp } from "./addr.ts";
+ * import { parseIp } from "@alknet/core/transport";
  * console.log(parseIp("::ffff:127.0.0.1")?.length); // 4
  * console.log(parseIp("[::1]")?.length); // 16
  * console.log(parseIp("example.com")); // null
@@ -139,7 +112,7 @@ export function parseIp(s: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { parseCidr } from "./addr.ts";
+ * import { parseCidr } from "@alknet/core/transport";
  * const c = parseCidr("10.0.0.0/8");
  * console.log(c.bits); // 8
  * ```
@@ -158,7 +131,7 @@ export interface Cidr {
  * @throws {CidrError} when the block is malformed.
  * @example
  * ```ts
- * import { parseCidr } from "./addr.ts";
+ * import { parseCidr } from "@alknet/core/transport";
  * console.log(parseCidr("fd00::/8").addr.length); // 16
  * ```
  */
@@ -186,19 +159,17 @@ export function parseCidr(s: string): Cidr {
  *
  * @example
  * ```ts
- * import { cidrContains, parseCidr } from "./addr.ts";
+ * import { cidrContains, parseCidr } from "@alknet/core/transport";
  * console.log(cidrContains(parseCidr("10.0.0.0/8"), "10.9.8.7")); // true
  * ```
  */
 export function cidrContains(cidr: Cidr, ip: string | Uint8Array): boolean {
   const a = typeof ip === "string" ? parseIp(ip) : ip;
   if (!a || a.length !== cidr.addr.length) return false;
-  let bits = cidr.bits;
-  for (let i = 0; i < a.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((a[i] & mask) !== (cidr.addr[i] & mask)) return false;
-  }
-  return true;
+  return ipaddr.fromByteArray(Array.from(a)).match(
+    ipaddr.fromByteArray(Array.from(cidr.addr)),
+    cidr.bits,
+  );
 }
 
 /**
@@ -207,7 +178,7 @@ export function cidrContains(cidr: Cidr, ip: string | Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { wildcardMatch } from "./addr.ts";
+ * import { wildcardMatch } from "@alknet/core/transport";
  * console.log(wildcardMatch("192.168.?.*", "192.168.1.20")); // true
  * ```
  */
@@ -242,30 +213,11 @@ export function wildcardMatch(pattern: string, text: string): boolean {
  *
  * @example
  * ```ts
- * import { formatIp, parseIp } from "./addr.ts";
+ * import { formatIp, parseIp } from "@alknet/core/transport";
  * console.log(formatIp(parseIp("0:0:0:0:0:0:0:1")!)); // ::1
  * ```
  */
 export function formatIp(a: Uint8Array): string {
-  if (a.length === 4) return Array.from(a).join(".");
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((a[i * 2] << 8) | a[i * 2 + 1]);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (x: number[]) => x.map((v) => v.toString(16)).join(":");
-  if (bestStart < 0) return hex(w);
-  return hex(w.slice(0, bestStart)) + "::" + hex(w.slice(bestStart + bestLen));
+  const addr = ipaddr.fromByteArray(Array.from(a));
+  return addr.kind() === "ipv6" ? (addr as ipaddr.IPv6).toRFC5952String() : addr.toString();
 }

@@ -55,3 +55,11 @@ Deno.test("addr: wildcards", () => {
     "no catastrophic backtracking",
   );
 });
+
+Deno.test("addr: IPv4-compatible ::a.b.c.d stays IPv6 (not read as IPv4-mapped)", () => {
+  assert.equal(parseIp("::1.2.3.4")?.length, 16);
+  assert.equal(formatIp(parseIp("::1.2.3.4")!), "::102:304");
+  assert.deepEqual(parseIp("::ffff:1.2.3.4"), Uint8Array.of(1, 2, 3, 4));
+  assert.equal(parseIPv6("::01.2.3.4"), null);
+  assert.equal(cidrContains(parseCidr("1.0.0.0/8"), "::1.2.3.4"), false);
+});

@@ -187,6 +187,7 @@ async function upgradeRefusal(
     );
     const body = new TextDecoder().decode(concatBytes(chunks)).slice(0, 1024);
     // "401 Unauthorized: why" -> "why"; control characters never reach a log line.
+    // deno-lint-ignore no-control-regex
     reason = body.replace(/^\d{3}[^:\n]*:\s*/, "").replace(/[\x00-\x1f\x7f]+/g, " ").trim();
   }
   res.destroy();
