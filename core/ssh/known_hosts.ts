@@ -11,6 +11,7 @@ import { createHmac } from "node:crypto";
 import { dirname } from "node:path";
 import { fingerprint, parsePublicKeyLine, publicKeyLine } from "../auth/ssh_keys.ts";
 import { CoreError } from "../util/errors.ts";
+import { wildcardMatch } from "../transport/addr.ts";
 
 /**
  * Why a host key was not trusted: it differs from the pin (`mismatch`), from
@@ -67,10 +68,7 @@ function hostFieldMatches(field: string, name: string): boolean {
   for (const pattern of field.split(",")) {
     const negated = pattern.startsWith("!");
     const p = negated ? pattern.slice(1) : pattern;
-    const re = new RegExp(
-      "^" + p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
-    );
-    if (re.test(name)) {
+    if (wildcardMatch(p, name)) {
       if (negated) return false;
       matched = true;
     }
