@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { serve } from "@alknet/core";
 import { keyDir, ROOT, runAlknet } from "./helpers.ts";
 
 /**
@@ -64,6 +65,53 @@ Deno.test("README program 1: a node serving an operation on SSH, TLS and WebSock
     }
   } finally {
     await node.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README program 3: a tunnel client over tls:// fetches a page through its SOCKS5 proxy", async () => {
+  const { dir, host, id } = await keyDir();
+  const ac = new AbortController();
+  const web = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    () => new Response("a page only the node can reach\n"),
+  );
+  const node = await serve({
+    listen: ["tls://127.0.0.1:0"],
+    hostKey: host.path,
+    authorizedKeys: `${dir}/authorized_keys`,
+    tls: { selfSigned: true },
+    dataDir: dir,
+    logger: false,
+  });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        `${ROOT}deno.json`,
+        `${ROOT}docs/examples/tunnel_tls.ts`,
+        node.addresses[0],
+        id.path,
+        node.hostKeyFingerprint,
+        node.tlsFingerprint!,
+        `http://localhost:${web.addr.port}/`,
+      ],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), "200 a page only the node can reach\n\n");
+  } finally {
+    await node.shutdown(0);
+    ac.abort();
+    await web.finished;
     await Deno.remove(dir, { recursive: true });
   }
 });
