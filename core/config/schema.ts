@@ -272,7 +272,7 @@ function oneOf<T extends string>(
   report(
     key,
     `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, not ${
-      JSON.stringify(v) ?? typeName(v)
+      JSON.stringify(v, (_k, x) => typeof x === "bigint" ? `${x}` : x) ?? typeName(v)
     }`,
   );
   return undefined;
