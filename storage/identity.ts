@@ -272,22 +272,25 @@ export class StoreIdentityProvider {
 
   async #sync(): Promise<void> {
     const db = this.#driver;
-    const [row] = await db.query<{ value: number }>(
-      "SELECT value FROM counters WHERE name = 'peers'",
+    // One round trip: the counter, and the changes after what the index has.
+    const rows = await db.query<
+      { current: number; version: number | null; peer_id: string | null }
+    >(
+      "SELECT c.value AS current, pc.version, pc.peer_id FROM counters c " +
+        "LEFT JOIN peer_changes pc ON pc.version > ? WHERE c.name = 'peers' ORDER BY pc.version",
+      [Math.max(this.#version, 0)],
     );
-    const current = Number(row?.value ?? 0);
+    const current = Number(rows[0]?.current ?? 0);
     if (current === this.#version) return;
     let changed: string[] | null = null;
     let top = current;
-    if (this.#version >= 0 && current > this.#version) {
-      const rows = await db.query<{ version: number; peer_id: string }>(
-        "SELECT version, peer_id FROM peer_changes WHERE version > ? ORDER BY version",
-        [this.#version],
-      );
-      if (rows.length > 0 && Number(rows[0].version) === this.#version + 1) {
-        changed = [...new Set(rows.map((r) => r.peer_id))];
-        top = Math.max(current, Number(rows[rows.length - 1].version));
-      }
+    const log = rows.filter((r) => r.version !== null);
+    if (
+      this.#version >= 0 && current > this.#version && log.length > 0 &&
+      Number(log[0].version) === this.#version + 1
+    ) {
+      changed = [...new Set(log.map((r) => r.peer_id!))];
+      top = Math.max(current, Number(log[log.length - 1].version));
     }
     if (this.#closed) return;
     if (changed === null) {

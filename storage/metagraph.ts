@@ -153,6 +153,11 @@ function edgeOf(r: EdgeRow): MetaEdge {
   };
 }
 
+/** PostgreSQL: share-lock the rows read (types, graphs) until commit; SQLite serializes writers anyway. */
+function forShare(db: Driver): string {
+  return db.dialect === "postgres" ? " FOR SHARE" : "";
+}
+
 function attributesText(what: string, a: unknown): string {
   const v = a === undefined ? {} : a;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
@@ -297,41 +302,47 @@ export class Metagraph {
     checkName("graph id", graphId);
     if (!Array.isArray(nodes)) throw new StorageError("invalid-input", "nodes must be a list");
     return this.#tx(async (tx) => {
-      const graphType = await this.#graphType(tx, graphId);
-      const schemas = new Map<string, string>();
+      const types = new Map<string, { graphType: string; schema: string }>();
       const now = Date.now();
-      const rows: SqlValue[][] = [];
+      const rows: [string, string, string][] = [];
       const out: MetaNode[] = [];
+      let graphType = "";
       for (const n of nodes) {
         const key = checkName("node key", n?.key, 500);
         const type = checkName("node type", n.type);
-        let schema = schemas.get(type);
-        if (schema === undefined) {
-          const [t] = await tx.query<{ schema: string }>(
-            "SELECT schema FROM meta_node_types WHERE graph_type = ? AND name = ?",
-            [graphType, type],
-          );
-          if (!t) {
-            throw new StorageError(
-              "not-found",
-              `graph type '${graphType}' has no node type '${type}'`,
-            );
-          }
-          schemas.set(type, schema = t.schema);
-        }
+        let t = types.get(type);
+        if (t === undefined) types.set(type, t = await this.#nodeType(tx, graphId, type));
+        graphType = t.graphType;
         const what = `node '${key}' (${type})`;
         const text = attributesText(what, n.attributes);
         const attributes = JSON.parse(text) as Attributes;
-        validateAttributes(this.#cache.validator(schema), what, attributes);
-        rows.push([graphId, key, graphType, type, text, now, now]);
+        validateAttributes(this.#cache.validator(t.schema), what, attributes);
+        rows.push([key, type, text]);
         out.push({ graphId, key, type, attributes, createdAt: now, updatedAt: now });
       }
+      if (rows.length === 0) return out;
       try {
-        await tx.executeMany(
-          "INSERT INTO meta_nodes (graph_id, key, graph_type, node_type, attributes, created_at, " +
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          rows,
-        );
+        if (tx.dialect === "postgres") {
+          await tx.execute(
+            "INSERT INTO meta_nodes (graph_id, key, graph_type, node_type, attributes, created_at, " +
+              "updated_at) SELECT $1, u.k, $2, u.t, u.a, $3, $3 " +
+              "FROM unnest($4::text[], $5::text[], $6::text[]) AS u(k, t, a)",
+            [
+              graphId,
+              graphType,
+              now,
+              rows.map((r) => r[0]),
+              rows.map((r) => r[1]),
+              rows.map((r) => r[2]),
+            ],
+          );
+        } else {
+          await tx.executeMany(
+            "INSERT INTO meta_nodes (graph_id, key, graph_type, node_type, attributes, " +
+              "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows.map(([k, t, a]) => [graphId, k, graphType, t, a, now, now]),
+          );
+        }
       } catch (e) {
         if (e instanceof StorageError && e.constraint === "unique") {
           const which = nodes.length === 1 ? `node '${nodes[0].key}'` : "a node key";
@@ -345,9 +356,29 @@ export class Metagraph {
     });
   }
 
+  /**
+   * The graph's type and the schema of its node type `type`. On PostgreSQL
+   * both rows are share-locked until the transaction ends, so a concurrent
+   * redefinition waits and then revalidates what this one wrote.
+   */
+  async #nodeType(
+    tx: Driver,
+    graphId: string,
+    type: string,
+  ): Promise<{ graphType: string; schema: string }> {
+    const [r] = await tx.query<{ graph_type: string; schema: string }>(
+      "SELECT g.graph_type, t.schema FROM meta_graphs g JOIN meta_node_types t " +
+        "ON t.graph_type = g.graph_type AND t.name = ? WHERE g.graph_id = ?" + forShare(tx),
+      [type, graphId],
+    );
+    if (r) return { graphType: r.graph_type, schema: r.schema };
+    const graphType = await this.#graphType(tx, graphId);
+    throw new StorageError("not-found", `graph type '${graphType}' has no node type '${type}'`);
+  }
+
   async #graphType(tx: Driver, graphId: string): Promise<string> {
     const [g] = await tx.query<{ graph_type: string }>(
-      "SELECT graph_type FROM meta_graphs WHERE graph_id = ?",
+      "SELECT graph_type FROM meta_graphs WHERE graph_id = ?" + forShare(tx),
       [graphId],
     );
     if (!g) throw new StorageError("not-found", `graph '${graphId}' does not exist`);
@@ -362,7 +393,7 @@ export class Metagraph {
       const [r] = await tx.query<NodeRow & { schema: string }>(
         "SELECT n.graph_id, n.key, n.node_type, n.attributes, n.created_at, n.updated_at, t.schema " +
           "FROM meta_nodes n JOIN meta_node_types t ON t.graph_type = n.graph_type " +
-          "AND t.name = n.node_type WHERE n.graph_id = ? AND n.key = ?",
+          "AND t.name = n.node_type WHERE n.graph_id = ? AND n.key = ?" + forShare(tx),
         [graphId, key],
       );
       if (!r) throw new StorageError("not-found", `graph '${graphId}' has no node '${key}'`);
@@ -434,7 +465,8 @@ export class Metagraph {
     return this.#tx(async (tx) => {
       const graphType = await this.#graphType(tx, graphId);
       const [t] = await tx.query<{ schema: string; sources: string; targets: string }>(
-        "SELECT schema, sources, targets FROM meta_edge_types WHERE graph_type = ? AND name = ?",
+        "SELECT schema, sources, targets FROM meta_edge_types WHERE graph_type = ? AND name = ?" +
+          forShare(tx),
         [graphType, type],
       );
       if (!t) {
