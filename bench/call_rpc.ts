@@ -20,9 +20,7 @@ import WebSocket from "ws";
 import { newWebSocketRpcSession, RpcTarget } from "capnweb";
 import {
   type CallConnection,
-  connectCallTcp,
-  connectCallTls,
-  connectCallWebSocket,
+  connectCall,
   type Identity,
   OperationRegistry,
   serveCallTcp,
@@ -59,9 +57,9 @@ async function server(): Promise<void> {
     handler: (x) => x,
   });
   const { cert, key } = await selfSigned();
-  const tcp = serveCallTcp({ port: 0, registry });
-  const tls = await serveCallTls({ port: 0, cert, key, registry, authenticate });
-  const ws = serveCallWebSocket({ port: 0, registry, authenticate });
+  const tcp = await serveCallTcp({ registry });
+  const tls = await serveCallTls({ cert, key, registry, authenticate });
+  const ws = await serveCallWebSocket({ registry, authenticate });
   const capn = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const { socket, response } = Deno.upgradeWebSocket(req);
     newWebSocketRpcSession(socket as unknown as globalThis.WebSocket, new EchoApi());
@@ -142,18 +140,16 @@ async function client(n: number): Promise<void> {
   const conns: CallConnection[] = [];
   const viaConn = (c: CallConnection): Call => (x) => c.call("bench/echo", x);
 
-  const tcp = await connectCallTcp({ port: ports.tcp });
+  const tcp = await connectCall(`tcp://127.0.0.1:${ports.tcp}`);
   conns.push(tcp);
   results.push(await measure("call / framed TCP", viaConn(tcp), n));
-  const tls = await connectCallTls({
-    hostname: "localhost",
-    port: ports.tls,
-    caCerts: [ports.cert],
-    authToken: TOKEN,
+  const tls = await connectCall(`tls://localhost:${ports.tls}`, {
+    tlsCaCerts: [ports.cert],
+    token: TOKEN,
   });
   conns.push(tls);
   results.push(await measure("call / TLS", viaConn(tls), n));
-  const ws = await connectCallWebSocket({ url: `ws://127.0.0.1:${ports.ws}`, token: TOKEN });
+  const ws = await connectCall(`ws://127.0.0.1:${ports.ws}`, { token: TOKEN });
   conns.push(ws);
   results.push(await measure("call / WebSocket (npm:ws)", viaConn(ws), n));
 

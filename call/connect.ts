@@ -8,7 +8,7 @@
 import { mintToken, type PrivateKey } from "@alknet/core/auth";
 import { resolveIdentity } from "@alknet/core/ssh";
 import type { DialOptions } from "@alknet/core/transport";
-import { connectFailure, openCarrier } from "./connect_carriers.ts";
+import { openCarrier } from "./connect_carriers.ts";
 import { type CallTarget, parseCallTarget } from "./connect_target.ts";
 import { CallConnection, type ConnectionOptions } from "./connection.ts";
 import { ConnectError } from "./errors.ts";
@@ -70,7 +70,7 @@ const SSH_OPTIONS = ["hostKeyFingerprint", "knownHosts", "onHostKeyTrusted", "us
 /** Throws `options` when an option does not fit the scheme. */
 function checkOptions(target: CallTarget, options: ConnectCallOptions): void {
   const bad = (option: string, why: string) => {
-    throw new ConnectError("options", target.url, `${option}: ${why}`);
+    throw new ConnectError("options", target.url, why, { option });
   };
   const s = target.scheme;
   if (s !== "tls" && s !== "quic" && s !== "wss") {
@@ -106,7 +106,8 @@ function tokenSource(
     throw new ConnectError(
       "options",
       target.url,
-      `identity: ${key.type} keys cannot mint tokens; use an Ed25519 key, a token or an API key`,
+      `${key.type} keys cannot mint tokens; use an Ed25519 key, a token or an API key`,
+      { option: "identity" },
     );
   }
   return () => mintToken(seed);
@@ -163,7 +164,8 @@ export async function connectCall(
     try {
       key = await resolveIdentity(options.identity);
     } catch (e) {
-      throw connectFailure(target.url, e);
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new ConnectError("options", target.url, reason, { cause: e, option: "identity" });
     }
   }
   const token = target.scheme === "ssh" ? undefined : tokenSource(target, key, options);

@@ -20,6 +20,7 @@ import {
   dialTcpVia,
   dialTls,
   openWebSocket,
+  OptionError,
   WebSocketUpgradeError,
 } from "@alknet/core/transport";
 import { HostKeyError, openSshSession, SshConnectError } from "@alknet/core/ssh";
@@ -71,7 +72,7 @@ function codeOf(e: unknown): ConnectErrorCode {
   }
   if (e instanceof CoreError) {
     if (e.code === "pin-mismatch") return "pin-mismatch";
-    if (e.code === "options" || e.code === "key") return "options";
+    if (e.code === "options") return "options";
   }
   return "transport";
 }
@@ -79,8 +80,18 @@ function codeOf(e: unknown): ConnectErrorCode {
 /** Wraps a failure of the layers below as a {@link ConnectError}. */
 export function connectFailure(target: string, e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
+  if (e instanceof OptionError) {
+    const prefix = `${e.option}: `;
+    const why = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+    return new ConnectError("options", target, why, { cause: e, option: optionName(e.option) });
+  }
   const reason = e instanceof Error ? e.message : String(e);
   return new ConnectError(codeOf(e), target, reason, { cause: e });
+}
+
+/** `connectCall`'s name for an option of `openSshSession` (the same, but for `timeoutMs`). */
+function optionName(option: string): string {
+  return option === "timeoutMs" ? "connectTimeoutMs" : option;
 }
 
 /**

@@ -299,13 +299,19 @@ export class SamePeerCollisionError extends CallError {
 
 /**
  * {@link connectCall} could not connect or authenticate; `code` says why
- * (see {@link ConnectErrorCode}) and `cause` holds the transport's error.
+ * (see {@link ConnectErrorCode}), `option` names the option at fault for
+ * `options` (as the library spells it, so a command line can name its own
+ * flag), and `cause` holds the error of the layer below.
  *
  * @example
  * ```ts
  * import { ConnectError } from "@alknet/call";
  * const e = new ConnectError("unauthorized", "ws://127.0.0.1:1/alknet/call", "HTTP 401: invalid token");
- * console.log(e.code, e.target, e.message);
+ * console.log(e.code, e.target, e.reason);
+ * const o = new ConnectError("options", "tcp://127.0.0.1:1", "applies to tls:// only", {
+ *   option: "tlsFingerprint",
+ * });
+ * console.log(o.message); // "cannot connect to tcp://127.0.0.1:1: tlsFingerprint: applies to tls:// only"
  * ```
  */
 export class ConnectError extends CallError {
@@ -313,15 +319,22 @@ export class ConnectError extends CallError {
   declare readonly code: ConnectErrorCode;
   /** The target URL. */
   readonly target: string;
-  /** Names the target and the reason. */
+  /** What went wrong, without the target (and without the option name). */
+  readonly reason: string;
+  /** The option at fault, for `options`. */
+  readonly option?: string;
+  /** Names the target, the option if any, and the reason. */
   constructor(
     code: ConnectErrorCode,
     target: string,
     reason: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; option?: string } = {},
   ) {
-    super(code, `cannot connect to ${target}: ${reason}`, { cause: options.cause });
+    const what = options.option === undefined ? reason : `${options.option}: ${reason}`;
+    super(code, `cannot connect to ${target}: ${what}`, { cause: options.cause });
     this.name = "ConnectError";
     this.target = target;
+    this.reason = reason;
+    if (options.option !== undefined) this.option = options.option;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * `alknet call`, `alknet ops` and `alknet token`: talk to a node's call
- * protocol from the command line over `ws://`, `wss://`, `tls://` or
- * `ssh://` (the `alknet-control` channel).
+ * protocol from the command line over any carrier `connectCall` takes
+ * (`ssh://`, `tcp://`, `tls://`, `quic://`, `ws://`, `wss://`, `iroh://`).
+ * This file only turns flags into `connectCall` options and errors into
+ * exit codes.
  *
  * Exit codes: 0 success, 2 usage error, 3 the call answered `call.error`
  * (the error object is printed as JSON on stderr), 4 connection or
@@ -19,14 +21,14 @@
  */
 
 import { parseArgs } from "node:util";
-import type { PrivateKey } from "@alknet/core";
+import type { PrivateKey } from "@alknet/core/auth";
 import {
-  CallConnection,
+  type CallConnection,
   CallError,
   connectCall,
+  type ConnectCallOptions,
   ConnectError,
-  framedTransport,
-  fromNodeDuplex,
+  ConnectionClosedError,
   type OperationSummary,
 } from "@alknet/call";
 
@@ -46,21 +48,39 @@ const CALL_USAGE = `usage: alknet call TARGET OP [JSON] [options]
        alknet ops TARGET [options]
        alknet token --identity KEY
 
-TARGET is ws://HOST:PORT, wss://HOST:PORT, tls://HOST:PORT or ssh://HOST:PORT.
+TARGET is ssh://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, quic://HOST:PORT,
+ws://HOST:PORT, wss://HOST:PORT or iroh://NODEID[@HOST:PORT][?relay=off].
 OP is an operation name such as node/ping; JSON is its input (default {}).
 
 options:
   --vault KEYSTORE             use the vault's identity key (m/74'/0'/0'/0') instead of --identity
-  --identity KEY               Ed25519 OpenSSH private key: mints a token (ws, wss, tls)
-                               and authenticates the SSH session (ssh)
-  --token TOKEN                use this token instead of minting one
-  --host-key-fingerprint FP    pin the SSH host key (SHA256:...)
-  --known-hosts PATH           known hosts file for ssh:// (default ~/.config/alknet/known_hosts)
-  --ca FILE                    trust this CA certificate (PEM) for tls:// and wss://
+  --identity KEY               OpenSSH private key: logs in on ssh://, mints a token elsewhere
+                               (Ed25519 keys)
+  --token TOKEN                a token or API key to send instead of minting one (not ssh://)
+  --host-key-fingerprint FP    ssh://: pin the host key (SHA256:...)
+  --known-hosts PATH           ssh://: known hosts file (default ~/.config/alknet/known_hosts)
+  --user NAME                  ssh://: user name (OpenSSH servers need a real one)
+  --tls-fingerprint FP         tls://, quic://, wss://: pin the certificate (SHA256:<hex>)
+  --ca FILE                    tls://, quic://, wss://: trust this CA certificate (PEM)
   --insecure                   do not verify TLS certificates (testing only)
+  --proxy URL                  reach the node through socks5://HOST:PORT or http://HOST:PORT
   --timeout MS                 call deadline in milliseconds (default 30000; none for subscriptions)
 
 exit codes: 0 ok, 2 usage, 3 the call answered an error, 4 connection or authentication failure`;
+
+/** The flag for each `connectCall` option, to name in messages. */
+const FLAG_OF: Record<string, string> = {
+  identity: "--identity",
+  token: "--token",
+  apiKey: "--token",
+  hostKeyFingerprint: "--host-key-fingerprint",
+  knownHosts: "--known-hosts",
+  user: "--user",
+  tlsFingerprint: "--tls-fingerprint",
+  tlsCa: "--ca",
+  insecure: "--insecure",
+  proxy: "--proxy",
+};
 
 interface Flags {
   identity?: string;
@@ -68,8 +88,11 @@ interface Flags {
   token?: string;
   hostKeyFingerprint?: string;
   knownHosts?: string;
+  user?: string;
+  tlsFingerprint?: string;
   ca?: string;
   insecure: boolean;
+  proxy?: string;
   timeout?: number;
   help: boolean;
   positionals: string[];
@@ -88,8 +111,11 @@ function parse(args: string[]): Flags {
         token: { type: "string" },
         "host-key-fingerprint": { type: "string" },
         "known-hosts": { type: "string" },
+        user: { type: "string" },
+        "tls-fingerprint": { type: "string" },
         ca: { type: "string" },
         insecure: { type: "boolean", default: false },
+        proxy: { type: "string" },
         timeout: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -114,60 +140,24 @@ function parse(args: string[]): Flags {
     token: v.token,
     hostKeyFingerprint: v["host-key-fingerprint"],
     knownHosts: v["known-hosts"],
+    user: v.user,
+    tlsFingerprint: v["tls-fingerprint"],
     ca: v.ca,
     insecure: v.insecure ?? false,
+    proxy: v.proxy,
     timeout,
     help: v.help ?? false,
     positionals: parsed.positionals,
   };
 }
 
-interface Target {
-  scheme: "ws" | "wss" | "tls" | "ssh";
-  host: string;
-  port: number;
-  url: URL;
-}
-
-function parseTarget(text: string): Target {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`TARGET must be a URL like ws://HOST:PORT, got '${text}'`);
-  }
-  const scheme = url.protocol.replace(/:$/, "");
-  if (scheme !== "ws" && scheme !== "wss" && scheme !== "tls" && scheme !== "ssh") {
-    throw new UsageError(`unsupported TARGET scheme '${scheme}://' (use ws, wss, tls or ssh)`);
-  }
-  const defaults: Record<string, number> = { ws: 80, wss: 443, tls: 443, ssh: 22 };
-  const port = url.port === "" ? defaults[scheme] : Number(url.port);
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "") throw new UsageError(`TARGET '${text}' has no host`);
-  return { scheme, host, port, url };
-}
-
 /** The identity key: from the vault (`--vault`) or a key file (`--identity`). */
-async function identityKey(flags: Flags): Promise<PrivateKey> {
+async function identityKey(flags: Flags): Promise<PrivateKey | string | undefined> {
   if (flags.vault !== undefined) {
     const { vaultKey } = await import("./vault_keys.ts");
     return await vaultKey(flags.vault, "identity");
   }
-  const { readPrivateKeyFile } = await import("@alknet/core");
-  try {
-    return await readPrivateKeyFile(flags.identity!);
-  } catch (e) {
-    throw new UsageError(`cannot read identity ${flags.identity}: ${(e as Error).message}`);
-  }
-}
-
-async function tokenFor(flags: Flags): Promise<string | undefined> {
-  if (flags.token !== undefined) return flags.token;
-  if (flags.identity === undefined && flags.vault === undefined) return undefined;
-  const key = await identityKey(flags);
-  if (!key.seed) throw new UsageError(`identity ${flags.identity} is not an Ed25519 key`);
-  const { mintToken } = await import("@alknet/core");
-  return mintToken(key.seed);
+  return flags.identity;
 }
 
 function configDir(): string {
@@ -175,74 +165,36 @@ function configDir(): string {
   return `${xdg ?? `${Deno.env.get("HOME") ?? "."}/.config`}/alknet`;
 }
 
-async function connect(target: Target, flags: Flags): Promise<CallConnection> {
-  const caCerts = flags.ca ? [await readCa(flags.ca)] : undefined;
-  if (target.scheme === "ssh") return await connectSsh(target, flags);
-  const token = await tokenFor(flags);
-  const url = new URL(target.url.toString());
-  if (target.scheme !== "tls" && (url.pathname === "/" || url.pathname === "")) {
-    url.pathname = "/alknet/call";
+/** `connectCall` options for the flags and the target's scheme. */
+async function connectOptions(target: string, flags: Flags): Promise<ConnectCallOptions> {
+  const ssh = /^ssh:\/\//i.test(target);
+  const options: ConnectCallOptions = {
+    identity: await identityKey(flags),
+    token: flags.token,
+    tlsFingerprint: flags.tlsFingerprint,
+    tlsCa: flags.ca,
+    insecure: flags.insecure || undefined,
+    proxy: flags.proxy,
+    hostKeyFingerprint: flags.hostKeyFingerprint,
+    knownHosts: flags.knownHosts,
+    user: flags.user,
+  };
+  if (ssh && flags.hostKeyFingerprint === undefined && flags.knownHosts === undefined) {
+    options.knownHosts = `${configDir()}/known_hosts`;
+    options.onHostKeyTrusted = (message) => console.error(`alknet: ${message}`);
   }
-  return await connectCall(url.toString(), { token, caCerts, insecure: flags.insecure });
-}
-
-async function readCa(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read --ca ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function connectSsh(target: Target, flags: Flags): Promise<CallConnection> {
-  if (flags.identity === undefined && flags.vault === undefined) {
+  if (ssh && options.identity === undefined) {
     throw new UsageError("ssh:// targets need --identity KEY or --vault KEYSTORE");
   }
-  const core = await import("@alknet/core");
-  const key = await identityKey(flags);
-  const hostKey = flags.hostKeyFingerprint !== undefined
-    ? { pinnedFingerprint: flags.hostKeyFingerprint }
-    : { knownHostsPath: flags.knownHosts ?? `${configDir()}/known_hosts` };
-  let session;
-  try {
-    session = await core.connectSsh({
-      host: target.host,
-      port: target.port,
-      identity: key,
-      hostKey,
-    });
-  } catch (e) {
-    throw new ConnectError(`ssh://${target.host}:${target.port}`, (e as Error).message, {
-      cause: e,
-    });
-  }
-  let channel;
-  try {
-    channel = await session.openDirect("alknet-control", 0);
-  } catch (e) {
-    session.close();
-    throw new ConnectError(`ssh://${target.host}:${target.port}`, (e as Error).message, {
-      cause: e,
-    });
-  }
-  const duplex = fromNodeDuplex(channel);
-  return new CallConnection(
-    framedTransport({
-      ...duplex,
-      close: () => {
-        duplex.close?.();
-        session.close();
-      },
-    }),
-  );
+  return options;
 }
 
+/** True for failures to reach or authenticate to the node (exit 4). */
 function isConnectionFailure(e: unknown): boolean {
-  if (e instanceof ConnectError) return true;
-  if (e instanceof CallError) {
-    if (e.code === "INTERNAL" && e.message === "connection closed") return true;
+  if (e instanceof ConnectError || e instanceof ConnectionClosedError) return true;
+  if (e instanceof CallError && e.code === "FORBIDDEN") {
     const d = e.details as { authentication?: string } | undefined;
-    if (e.code === "FORBIDDEN" && d?.authentication === "failed") return true;
+    return d?.authentication === "failed";
   }
   return false;
 }
@@ -250,6 +202,13 @@ function isConnectionFailure(e: unknown): boolean {
 function report(e: unknown, command: string): number {
   if (e instanceof UsageError) {
     console.error(`alknet ${command}: ${e.message}\n\n${CALL_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof ConnectError && (e.code === "invalid-target" || e.code === "options")) {
+    const what = e.option === undefined
+      ? e.reason
+      : `${FLAG_OF[e.option] ?? e.option}: ${e.reason}`;
+    console.error(`alknet ${command}: ${e.target}: ${what}\n\n${CALL_USAGE}`);
     return EXIT_USAGE;
   }
   if (isConnectionFailure(e)) {
@@ -266,14 +225,13 @@ function report(e: unknown, command: string): number {
 
 async function withConnection(
   command: string,
-  targetText: string,
+  target: string,
   flags: Flags,
   run: (conn: CallConnection) => Promise<number>,
 ): Promise<number> {
   let conn: CallConnection | undefined;
   try {
-    const target = parseTarget(targetText);
-    conn = await connect(target, flags);
+    conn = await connectCall(target, await connectOptions(target, flags));
     return await run(conn);
   } catch (e) {
     return report(e, command);
@@ -320,7 +278,6 @@ export async function callMain(args: string[]): Promise<number> {
         throw new UsageError(`input is not valid JSON: ${json}`);
       }
     }
-    parseTarget(target);
   } catch (e) {
     return report(e, "call");
   }
@@ -328,20 +285,14 @@ export async function callMain(args: string[]): Promise<number> {
   const timeoutMs = flags.timeout;
   return await withConnection("call", target, flags, async (conn) => {
     const name = op.replace(/^\//, "");
-    let type: string | undefined;
     try {
-      const spec = await conn.call<{ type: string }>("services/schema", { name });
-      type = spec.type;
+      await writeLine(JSON.stringify(await conn.call(name, input, { timeoutMs })));
     } catch (e) {
-      if (isConnectionFailure(e)) throw e;
-      // Unknown or hidden: let the call itself answer NOT_FOUND.
-    }
-    if (type === "subscription") {
+      // A subscription answers INVALID_OPERATION_TYPE to a call (before running): stream it.
+      if (!(e instanceof CallError) || e.code !== "INVALID_OPERATION_TYPE") throw e;
       for await (const item of conn.subscribe(name, input, { timeoutMs })) {
         await writeLine(JSON.stringify(item));
       }
-    } else {
-      await writeLine(JSON.stringify(await conn.call(name, input, { timeoutMs })));
     }
     return EXIT_OK;
   });
@@ -367,7 +318,6 @@ export async function opsMain(args: string[]): Promise<number> {
       return EXIT_OK;
     }
     if (flags.positionals.length !== 1) throw new UsageError("ops takes exactly one TARGET");
-    parseTarget(flags.positionals[0]);
   } catch (e) {
     return report(e, "ops");
   }
@@ -385,8 +335,8 @@ export async function opsMain(args: string[]): Promise<number> {
 }
 
 /**
- * Runs `alknet token --identity KEY`: prints a fresh token (DESIGN 4.5),
- * valid for ±300 s.
+ * Runs `alknet token --identity KEY`: prints a fresh signed token, valid
+ * for ±300 s.
  *
  * @example
  * ```ts
@@ -410,14 +360,14 @@ export async function tokenMain(args: string[]): Promise<number> {
     if (flags.positionals.length > 0) {
       throw new UsageError(`unexpected argument '${flags.positionals[0]}'`);
     }
-    const token = await tokenFor({ ...flags, token: undefined });
-    await writeLine(token!);
+    const { mintToken, readPrivateKeyFile } = await import("@alknet/core/auth");
+    const key = flags.vault !== undefined
+      ? await identityKey(flags) as PrivateKey
+      : await readPrivateKeyFile(flags.identity!);
+    if (!key.seed) throw new UsageError(`the identity is a ${key.type} key, not Ed25519`);
+    await writeLine(mintToken(key.seed));
     return EXIT_OK;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`alknet token: ${e.message}`);
-      return EXIT_USAGE;
-    }
     console.error(`alknet token: ${(e as Error).message}`);
     return EXIT_USAGE;
   }

@@ -4,16 +4,15 @@ import assert from "node:assert/strict";
 import {
   AuthorizedKeysAuthenticator,
   generateEd25519Key,
-  Logger,
   parsePrivateKey,
   serve,
 } from "@alknet/core";
 import {
+  acceptCallStream,
   CallError,
   fromNodeDuplex,
   OperationRegistry,
   registerNodeOperations,
-  serveCallDuplex,
   serveCallTls,
   serveCallWebSocket,
 } from "@alknet/call";
@@ -62,17 +61,17 @@ Deno.test("cli: alknet call/ops/token over ws://, tls:// and ssh://, with exit c
 
   const { cert, key: tlsKey, dir: certDir } = await selfSignedCert();
   await Deno.writeTextFile(`${dir}/ca.pem`, cert);
-  const ws = serveCallWebSocket({ port: 0, registry, authenticate });
-  const tls = await serveCallTls({ port: 0, cert, key: tlsKey, registry, authenticate });
+  const ws = await serveCallWebSocket({ registry, authenticate });
+  const tls = await serveCallTls({ cert, key: tlsKey, registry, authenticate });
   const hostKey = parsePrivateKey(generateEd25519Key("host").privateText, "host");
   const node = await serve({
     listen: ["127.0.0.1:0"],
     hostKeys: [hostKey],
     authenticator: auth,
-    logger: new Logger("text", () => {}),
+    logger: false,
     reserved: {
       "alknet-control": (channel, session) => {
-        serveCallDuplex(fromNodeDuplex(channel), { registry, identity: session.identity });
+        acceptCallStream(fromNodeDuplex(channel), { registry, identity: session.identity });
       },
     },
   }).catch((e) => e as Error);
@@ -133,6 +132,7 @@ Deno.test("cli: alknet call/ops/token over ws://, tls:// and ssh://, with exit c
     r = await alknet("call", wsUrl, "node/ping", "--identity", `${dir}/other`);
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /401/);
+    assert.match(r.stderr, /invalid or expired token/);
     r = await alknet("call", tlsUrl, "node/ping", "--token", "bogus", "--insecure");
     assert.equal(r.code, 4, r.stderr);
     const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -177,9 +177,22 @@ Deno.test("cli: alknet call/ops/token over ws://, tls:// and ssh://, with exit c
       "--identity",
       `${dir}/id`,
       "--host-key-fingerprint",
-      "SHA256:wrong",
+      "SHA256:" + "A".repeat(43),
     );
     assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /does not match the pinned fingerprint/);
+    // A malformed pin is a usage error, named by its flag.
+    r = await alknet(
+      "call",
+      sshUrl,
+      "t/whoami",
+      "--identity",
+      `${dir}/id`,
+      "--host-key-fingerprint",
+      "SHA256:wrong",
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--host-key-fingerprint: 'SHA256:wrong'/);
   } finally {
     await ws.close();
     await tls.close();
