@@ -11,6 +11,7 @@ import { CoreError } from "../util/errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Identity } from "./identity.ts";
 import { timingSafeEqual } from "./ct.ts";
+import { fromHex, toBase64Url, toHex } from "../util/bytes.ts";
 
 const KEY_RE = /^(alk_[a-z0-9]{8})_([A-Za-z0-9_-]{43})$/;
 const PREFIX_RE = /^alk_[a-z0-9]{8}$/;
@@ -76,16 +77,6 @@ export class ApiKeyError extends CoreError {
   }
 }
 
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function fromHex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
 /**
  * The `sha256:<hex>` form stored for a key.
  *
@@ -96,7 +87,7 @@ function fromHex(s: string): Uint8Array {
  * ```
  */
 export function hashApiKey(key: string): string {
-  return "sha256:" + hex(sha256(new TextEncoder().encode(key)));
+  return "sha256:" + toHex(sha256(new TextEncoder().encode(key)));
 }
 
 /**
@@ -133,8 +124,7 @@ export function generateApiKey(
   const idBytes = crypto.getRandomValues(new Uint8Array(8));
   const id = Array.from(idBytes, (b) => alphabet[b % 36]).join("");
   const secretBytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = btoa(String.fromCharCode(...secretBytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
+  const secret = toBase64Url(secretBytes);
   const prefix = `alk_${id}`;
   const key = `${prefix}_${secret}`;
   const record: ApiKeyRecord = {
@@ -237,7 +227,7 @@ export class ApiKeyStore {
         throw new ApiKeyError("bad-record", `api key prefix ${r.prefix} is listed twice`, "prefix");
       }
       const record = { ...r, scopes: [...r.scopes] };
-      this.#records.set(r.prefix, { record, digest: fromHex(HASH_RE.exec(r.hash)![1]) });
+      this.#records.set(r.prefix, { record, digest: fromHex(HASH_RE.exec(r.hash)![1])! });
     }
   }
 

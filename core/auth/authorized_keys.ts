@@ -19,6 +19,7 @@ import {
   type SshPublicKey,
   SUPPORTED_KEY_TYPES,
 } from "./keys.ts";
+import { fromBase64 } from "../util/bytes.ts";
 
 /** Scope granted to a listed key without `alknet-scopes=`. */
 export const DEFAULT_SCOPE = "relay:connect";
@@ -314,15 +315,7 @@ function buildOptions(items: { name: string; value?: string }[]): AuthorizedKeyO
 }
 
 function decodeBase64(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 === 1) return null;
-  try {
-    const bin = atob(s);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
+  return s === "" ? null : fromBase64(s);
 }
 
 function parseLine(line: string, source: string, lineNo: number): AuthorizedKeyEntry {

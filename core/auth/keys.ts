@@ -14,6 +14,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { SshReader, SshWireError } from "./ssh_wire.ts";
+import { toBase64, toBase64Url } from "../util/bytes.ts";
 
 /**
  * Thrown when a public key blob cannot be decoded or names an unsupported type.
@@ -73,18 +74,6 @@ export const SUPPORTED_KEY_TYPES: readonly string[] = [
   "ecdsa-sha2-nistp521",
   "ssh-rsa",
 ];
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
-function b64url(bytes: Uint8Array): string {
-  return b64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 /**
  * The OpenSSH `SHA256:` fingerprint of a key blob: the same function as
@@ -219,7 +208,7 @@ export function readKeyBody(
     let keyObject: ReturnType<typeof createPublicKey>;
     try {
       keyObject = createPublicKey({
-        key: { kty: "RSA", n: b64url(n), e: b64url(e) },
+        key: { kty: "RSA", n: toBase64Url(n), e: toBase64Url(e) },
         format: "jwk",
       });
     } catch {

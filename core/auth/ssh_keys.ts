@@ -14,6 +14,7 @@ import ssh2 from "ssh2";
 import { Buffer } from "node:buffer";
 import { fsErrorReason } from "../util/fs_errors.ts";
 import { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
+import { fromBase64, toBase64 } from "../util/bytes.ts";
 
 /** Why a key could not be used. */
 export type KeyErrorKind =
@@ -116,7 +117,7 @@ export function ed25519PublicBlob(publicKey: Uint8Array): Uint8Array {
  * ```
  */
 export function fingerprint(publicBlob: Uint8Array): string {
-  return "SHA256:" + btoa(String.fromCharCode(...sha256(publicBlob))).replace(/=+$/, "");
+  return "SHA256:" + toBase64(sha256(publicBlob)).replace(/=+$/, "");
 }
 
 /**
@@ -130,7 +131,7 @@ export function fingerprint(publicBlob: Uint8Array): string {
  */
 export function publicKeyLine(publicBlob: Uint8Array, comment = ""): string {
   const type = wire("public key", () => new SshReader(publicBlob).readStringUtf8());
-  const b64 = Buffer.from(publicBlob).toString("base64");
+  const b64 = toBase64(publicBlob);
   return comment ? `${type} ${b64} ${comment}` : `${type} ${b64}`;
 }
 
@@ -174,7 +175,7 @@ export function encodeOpenSshPrivateKey(seed: Uint8Array, comment = ""): string 
     .toBytes();
   secret.fill(0);
   priv.fill(0);
-  const b64 = Buffer.from(file).toString("base64");
+  const b64 = toBase64(file);
   file.fill(0);
   const lines = b64.match(/.{1,70}/g) ?? [];
   return `${PRIVATE_BEGIN}\n${lines.join("\n")}\n${PRIVATE_END}\n`;
@@ -225,10 +226,8 @@ export function parsePrivateKey(text: string, source: string): PrivateKey {
   const end = trimmed.indexOf(PRIVATE_END);
   if (end < 0) throw new KeyError("malformed", source, "missing END OPENSSH PRIVATE KEY line");
   const b64 = trimmed.slice(PRIVATE_BEGIN.length, end).replace(/\s+/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
-    throw new KeyError("malformed", source, "key body is not valid base64");
-  }
-  const bytes = new Uint8Array(Buffer.from(b64, "base64"));
+  const bytes = fromBase64(b64);
+  if (!bytes) throw new KeyError("malformed", source, "key body is not valid base64");
   if (bytes.length < AUTH_MAGIC.length || !AUTH_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new KeyError("malformed", source, "missing openssh-key-v1 header");
   }
@@ -310,10 +309,10 @@ export function parsePublicKeyLine(line: string, source: string): PublicKey {
   const parts = line.trim().split(/\s+/);
   if (parts.length < 2) throw new KeyError("malformed", source, "not a public key line");
   const [type, b64, ...rest] = parts;
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+  const blob = fromBase64(b64);
+  if (!blob || blob.length === 0) {
     throw new KeyError("malformed", source, "public key is not valid base64");
   }
-  const blob = new Uint8Array(Buffer.from(b64, "base64"));
   const inner = wire(source, () => new SshReader(blob).readStringUtf8());
   if (inner !== type) {
     throw new KeyError("malformed", source, `key type ${type} does not match its data (${inner})`);

@@ -13,6 +13,7 @@ import { CoreError } from "../util/errors.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { timingSafeEqual } from "./ct.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../util/bytes.ts";
 
 /** How far (seconds) a token's timestamp may be from now, either way. */
 export const TOKEN_WINDOW_SECONDS = 300;
@@ -129,25 +130,10 @@ export class TokenSignatureError extends TokenError {
   }
 }
 
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function b64urlEncode(b: Uint8Array): string {
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 function b64urlDecode(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
-  const t = s.replace(/-/g, "+").replace(/_/g, "/");
-  try {
-    const bin = atob(t + "=".repeat((4 - t.length % 4) % 4));
-    const out = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    // Reject non-canonical encodings (stray bits in the last character).
-    return b64urlEncode(out) === s ? out : null;
-  } catch {
-    return null;
-  }
+  const out = fromBase64Url(s);
+  // Reject non-canonical encodings (stray bits in the last character).
+  return out && toBase64Url(out) === s ? out : null;
 }
 
 function nowSecondsDefault(): number {
@@ -195,7 +181,7 @@ export function mintToken(privateSeed32: Uint8Array, nowSeconds?: number): strin
   const out = new Uint8Array(TOKEN_LEN);
   out.set(msg, 0);
   out.set(sig, msg.length);
-  return b64urlEncode(out);
+  return toBase64Url(out);
 }
 
 /**

@@ -13,6 +13,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CertificateFileError } from "./errors.ts";
+import { fromBase64, toBase64, toHex } from "../util/bytes.ts";
 
 /**
  * A certificate chain and its private key, both PEM, with the leaf's fingerprint.
@@ -36,10 +37,6 @@ export interface CertifiedKey {
 const CERT_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/;
 const KEY_RE = /-----BEGIN (?:EC |RSA |ENCRYPTED )?PRIVATE KEY-----/;
 
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * The DER bytes of the first certificate in a PEM text.
  *
@@ -53,12 +50,9 @@ function toHex(b: Uint8Array): string {
 export function pemToDer(pem: string, source = "inline"): Uint8Array {
   const m = CERT_RE.exec(pem);
   if (!m) throw new CertificateFileError(source, "no CERTIFICATE block in PEM");
-  try {
-    const bin = atob(m[1].replace(/\s+/g, ""));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    throw new CertificateFileError(source, "CERTIFICATE block is not valid base64");
-  }
+  const der = fromBase64(m[1].replace(/\s+/g, ""));
+  if (!der) throw new CertificateFileError(source, "CERTIFICATE block is not valid base64");
+  return der;
 }
 
 /**
@@ -71,7 +65,7 @@ export function pemToDer(pem: string, source = "inline"): Uint8Array {
  * ```
  */
 export function derToPem(der: Uint8Array): string {
-  const b64 = btoa(String.fromCharCode(...der));
+  const b64 = toBase64(der);
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
 }

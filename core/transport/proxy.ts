@@ -12,6 +12,8 @@ import { socks5ClientConnect, Socks5ClientError } from "./socks5_client.ts";
 import { writeAll } from "./stream.ts";
 import { ProxyError } from "./errors.ts";
 import { parseProxyUrl, type ProxyUrl } from "./url.ts";
+import { toBase64 } from "../util/bytes.ts";
+import { hostPort } from "./hostport.ts";
 
 /** The longest HTTP CONNECT response header accepted. */
 const MAX_CONNECT_RESPONSE = 16 * 1024;
@@ -36,11 +38,11 @@ async function httpConnect(
   port: number,
   credentials?: { username: string; password: string },
 ): Promise<void> {
-  const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const authority = hostPort(host, port);
   let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
   if (credentials) {
     const raw = new TextEncoder().encode(`${credentials.username}:${credentials.password}`);
-    req += `Proxy-Authorization: Basic ${btoa(String.fromCharCode(...raw))}\r\n`;
+    req += `Proxy-Authorization: Basic ${toBase64(raw)}\r\n`;
   }
   await writeAll(conn, new TextEncoder().encode(req + "\r\n"));
   // One byte at a time: the bytes after the header belong to the target
