@@ -9,37 +9,15 @@ import { connect, type ConnectOptions, OptionError } from "@alknet/core";
 import { parseSshTarget } from "@alknet/core/ssh";
 import { hostPort, Logger } from "@alknet/core/transport";
 import { vaultKey } from "./vault_keys.ts";
-import { configDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
-
-const USAGE = `usage: alknet connect TARGET --identity PATH [--socks5 HOST:PORT | --no-socks5]
-                      [-L SPEC]... [-R SPEC]... [--known-hosts PATH]
-                      [--host-key-fingerprint SHA256:...] [--log-format text|json]
-
-  TARGET                    the node: HOST:PORT (SSH over TCP; a name, an IPv4 address or
-                            [IPv6]:PORT) or tcp://, tls://, quic://, ws://, wss:// URLs,
-                            or iroh://NODEID[@HOST:PORT][?relay=off] (peer-to-peer: the node
-                            id serve prints, an optional direct address; relay=off: no relays
-                            and no discovery, the direct address only)
-  --identity PATH           your OpenSSH private key (or set ALKNET_IDENTITY)
-  --vault KEYSTORE          use the vault's identity key (m/74'/0'/0'/0') instead
-  --socks5 HOST:PORT        local SOCKS5 proxy address (default 127.0.0.1:1080)
-  --no-socks5               no SOCKS5 proxy
-  -L [bind:]port:host:hostport   forward a local port to host:hostport via the node
-  -R [bind:]port:host:hostport   forward a port on the node to host:hostport from here
-  --known-hosts PATH        known hosts file (default ${configDir()}/known_hosts)
-  --host-key-fingerprint FP accept only this host key (SHA256:...)
-  --user NAME               user name sent to the server (default: $USER or alknet)
-
-Transports:
-  --tls-ca PEM              trust this CA (tls://, quic://, wss://)
-  --tls-server-name NAME    server name for SNI and verification (default: the host)
-  --tls-fingerprint FP      accept only this certificate (SHA256:<hex>, as serve prints it)
-  --insecure                accept any certificate (testing only)
-  --proxy URL               reach the node through socks5://[user:pass@]HOST:PORT or
-                            http://HOST:PORT (CONNECT); tcp, tls, ws and wss only
-  --data-path auto|ssh|direct   on tls://, quic:// and iroh://, carry SOCKS and -L connections on
-                            the native alknet/tcp path when the node offers it (auto, the
-                            default), always (direct), or never (ssh)`;
+import { CONNECT_USAGE as USAGE } from "./connect_usage.ts";
+import {
+  configDir,
+  flagMessage,
+  parseFlags,
+  runCommand,
+  UsageError,
+  waitForShutdownSignal,
+} from "./args.ts";
 
 /** The flag for each `connect()` option, for error messages. */
 const FLAG_OF: Record<string, string> = {
@@ -146,13 +124,9 @@ export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
   };
 }
 
-/** A library error about an option or the target, as the command line names it. */
+/** A library error about an option is a usage error, named by its flag. */
 function asUsage(e: unknown): unknown {
-  if (e instanceof OptionError) {
-    const flag = FLAG_OF[e.option] ?? e.option;
-    return new UsageError(`${flag}: ${e.message.slice(e.option.length + 2)}`);
-  }
-  return e;
+  return e instanceof OptionError ? new UsageError(flagMessage(e, FLAG_OF)) : e;
 }
 
 /**
