@@ -273,7 +273,7 @@ export async function selfSignedCertificate(
       certPath,
       `cannot run openssl to create a self-signed certificate (${
         (e as Error).message
-      }); install openssl or pass --tls-cert/--tls-key`,
+      }); install openssl or give tls.cert and tls.key`,
     );
   }
   if (!out.success) {
