@@ -1,0 +1,149 @@
+// Property-based fuzzing of keystore files: openKeystore on hostile text,
+// on mutated keystores (with the right passphrase: an edit must never yield
+// another secret), scrypt parameters past the memory cap refused before any
+// work, and create -> open round trips. scrypt runs with N = 2..16 here so
+// thousands of files can be opened; over-cap parameters are refused before
+// scrypt runs, so a wrong bound would show as an allocation of gigabytes.
+import assert from "node:assert/strict";
+import {
+  fc,
+  type FuzzCase,
+  fuzzTests,
+  mutatedText,
+  outcomeAsync,
+  rawText,
+} from "../tests/fuzz_util.ts";
+import { KeystoreCorrupt, KeystoreError, WrongPassphrase } from "./errors.ts";
+import { createKeystore, MnemonicSecret, openKeystore } from "./keystore.ts";
+import { entropyToMnemonic } from "./mnemonic.ts";
+
+const CHEAP = { logN: 1, r: 1, p: 1 };
+const PASS = "correct horse";
+
+const mnemonic = fc.constantFrom(16, 20, 24, 28, 32).chain((n) =>
+  fc.uint8Array({ minLength: n, maxLength: n }).map(entropyToMnemonic)
+);
+
+// A pool of real keystores to mutate.
+const POOL = await Promise.all(
+  fc.sample(fc.tuple(mnemonic, fc.string({ maxLength: 8 })), { numRuns: 6, seed: 7 }).map(
+    async ([m, bip39Pass]) => ({
+      mnemonic: m,
+      bip39Pass,
+      text: await createKeystore(new MnemonicSecret(m, bip39Pass), PASS, CHEAP),
+    }),
+  ),
+);
+
+/** scrypt work (N·r·p) of a keystore text, or 0 when it is not JSON with numeric parameters. */
+function cost(text: string): number {
+  try {
+    const k = JSON.parse(text)?.kdf;
+    const [n, r, p] = [k?.log_n, k?.r, k?.p];
+    if (![n, r, p].every((x) => typeof x === "number")) return 0;
+    return 2 ** n * r * p;
+  } catch {
+    return 0;
+  }
+}
+
+async function open(text: string, passphrase = PASS) {
+  const r = await outcomeAsync(() => openKeystore(text, passphrase, "fuzz.json"), [KeystoreError]);
+  if (!r.ok) {
+    assert.ok(
+      r.error instanceof KeystoreCorrupt || r.error instanceof WrongPassphrase,
+      r.error.name,
+    );
+    assert.ok(r.error.message.startsWith("keystore fuzz.json: "));
+  }
+  return r;
+}
+
+export const cases: FuzzCase[] = [
+  {
+    name:
+      "keystore: raw text and arbitrary JSON are refused with KeystoreCorrupt or WrongPassphrase",
+    runs: 3000,
+    property: fc.asyncProperty(
+      fc.oneof(rawText, fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))),
+      async (t) => {
+        fc.pre(cost(t) <= 2 ** 16);
+        const r = await open(t);
+        assert.ok(!r.ok);
+      },
+    ),
+  },
+  {
+    name:
+      "keystore: mutated keystores open to the original secret or fail typed, never to another secret",
+    runs: 3000,
+    property: fc.asyncProperty(
+      fc.constantFrom(...POOL).chain((k) =>
+        mutatedText(fc.constant(k.text)).map((t) => ({ k, t }))
+      ),
+      async ({ k, t }) => {
+        fc.pre(cost(t) <= 2 ** 16);
+        const r = await open(t);
+        if (r.ok) {
+          assert.equal(r.value.mnemonic, k.mnemonic);
+          assert.equal(r.value.mnemonicPassphrase, k.bip39Pass);
+        }
+      },
+    ),
+  },
+  {
+    name: "keystore: scrypt parameters out of range or past the memory cap are refused as corrupt",
+    runs: 500,
+    property: fc.asyncProperty(
+      fc.constantFrom(...POOL),
+      fc.record({
+        log_n: fc.oneof(
+          fc.constantFrom(0, -1, 1.5, 25, 64, 1e9, NaN),
+          fc.integer({ min: 22, max: 24 }),
+        ),
+        r: fc.oneof(fc.constantFrom(0, 65, 1e9, 2.5), fc.integer({ min: 32, max: 64 })),
+        p: fc.oneof(fc.constantFrom(0, 65, -3), fc.integer({ min: 1, max: 64 })),
+      }),
+      async (k, params) => {
+        const over = 128 * params.r * (2 ** params.log_n + params.p) > 2 ** 31 ||
+          ![params.log_n, params.r, params.p].every((x) => Number.isInteger(x) && x >= 1) ||
+          params.log_n > 24 || params.r > 64 || params.p > 64;
+        fc.pre(over);
+        const doc = JSON.parse(k.text);
+        doc.kdf = { ...doc.kdf, ...params };
+        const r = await open(JSON.stringify(doc));
+        assert.ok(!r.ok && r.error instanceof KeystoreCorrupt);
+      },
+    ),
+  },
+  {
+    name: "keystore: create -> open round trip; another passphrase (after NFKC) is WrongPassphrase",
+    runs: 600,
+    property: fc.asyncProperty(
+      mnemonic,
+      fc.string({ unit: "binary", maxLength: 12 }),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 12 }),
+      fc.oneof(
+        fc.string({ unit: "binary", maxLength: 12 }),
+        fc.constantFrom("\ufb01", "fi", "Å", "A\u030a"),
+      ),
+      fc.constantFrom(1, 2, 3, 4),
+      async (m, bip39Pass, pass, other, logN) => {
+        const text = await createKeystore(new MnemonicSecret(m, bip39Pass), pass, {
+          logN,
+          r: 1,
+          p: 1,
+        });
+        const r = await open(text, pass);
+        assert.ok(r.ok);
+        assert.equal(r.value.mnemonic, m);
+        assert.equal(r.value.mnemonicPassphrase, bip39Pass);
+        const w = await open(text, other);
+        assert.equal(w.ok, other.normalize("NFKC") === pass.normalize("NFKC"));
+        if (!w.ok) assert.ok(w.error instanceof WrongPassphrase);
+      },
+    ),
+  },
+];
+
+fuzzTests(cases);
