@@ -63,7 +63,7 @@ function checked<T>(option: string, f: () => T): T {
  * ```ts
  * import { Logger } from "@alknet/core";
  * import { prepareTls } from "./serve_tls.ts";
- * const none = await prepareTls({ listen: ["127.0.0.1:0"] }, ["127.0.0.1:0"], new Logger(), () => {});
+ * const none = await prepareTls({}, ["127.0.0.1:0"], new Logger(), () => {});
  * console.log(none); // undefined
  * ```
  */
