@@ -158,6 +158,12 @@ export {
 export { framedTransport, type FramedTransportOptions } from "./framed.ts";
 export type { Authenticate } from "./incoming.ts";
 export { invokeOperation, subscribeOperation } from "./local.ts";
+export {
+  type NodeCallConn,
+  type NodeCallPeer,
+  serveNodeCallStream,
+  serveNodeCallWebSocket,
+} from "./node_carriers.ts";
 export { OperationRegistry, type RegistryOptions } from "./registry.ts";
 export { DEFAULT_TIMEOUT_MS } from "./request.ts";
 export {
