@@ -1,5 +1,5 @@
 /**
- * Access control for operations (DESIGN 5.3): scopes and resources of the
+ * Access control for operations: scopes and resources of the
  * caller, or of a composing handler's declared authority, against an
  * operation's `access` requirements.
  *
@@ -7,7 +7,7 @@
  */
 
 /**
- * An authenticated caller: `{ id, scopes, resources }` (DESIGN 4.5). The
+ * An authenticated caller: `{ id, scopes, resources }` (see `Identity`). The
  * same shape as `Identity` in `@alknet/core`, declared here so this package
  * stands alone; core's identities are accepted as they are.
  *

@@ -5,7 +5,7 @@ import { ethereumAddress, toChecksumAddress } from "./ethereum.ts";
 import { mnemonicToSeed } from "./mnemonic.ts";
 import { parsePath } from "./path.ts";
 
-Deno.test("VECTORS.md: BIP-32 secp256k1 test vector 1 master", () => {
+Deno.test("known answer (docs/reference/vectors.md): BIP-32 secp256k1 test vector 1 master", () => {
   const node = bip32Derive(fromHex("000102030405060708090a0b0c0d0e0f"), []);
   assert.equal(
     toHex(node.privateKey),

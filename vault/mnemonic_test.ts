@@ -171,7 +171,7 @@ const BIP39_TREZOR_VECTORS: readonly [
   ],
 ];
 
-Deno.test("VECTORS.md: BIP39 seeds of the all-zero mnemonic", async () => {
+Deno.test("known answer (docs/reference/vectors.md): BIP39 seeds of the all-zero mnemonic", async () => {
   assert.equal(
     toHex(await mnemonicToSeed(ABOUT)),
     "5eb00bbddcf069084889a8ab9155568165f5c453ccb85e70811aaed6f6da5fc19a5ac40b389cd370d086206dec8aa6c43daea6690f20ad3d8d48b2d2ce9e38e4",

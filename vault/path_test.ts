@@ -65,7 +65,7 @@ Deno.test("parsePath: hardenedOnly refuses unhardened indices", () => {
   }
 });
 
-Deno.test("paths: DESIGN 6 constants and helpers", () => {
+Deno.test("paths: the constants of docs/reference/wire-formats.md (vault data) and helpers", () => {
   assert.equal(IDENTITY_PATH, "m/74'/0'/0'/0'");
   assert.equal(SSH_HOST_PATH, "m/74'/0'/1'/0'");
   assert.equal(ETHEREUM_PATH, "m/44'/60'/0'/0/0");

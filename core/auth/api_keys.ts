@@ -1,5 +1,5 @@
 /**
- * API keys (DESIGN 4.5): secrets of the form `alk_<id>_<secret>`, where
+ * API keys: secrets of the form `alk_<id>_<secret>`, where
  * `alk_<id>` is the public prefix that names the key. The server stores only
  * the prefix, `sha256:<hex>` of the whole key, scopes and an optional expiry;
  * hashes are compared in constant time.

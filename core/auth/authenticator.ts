@@ -213,7 +213,7 @@ export class AuthorizedKeysAuthenticator implements SshAuthenticator {
   }
 
   /**
-   * Checks a signed token (DESIGN 4.5) against the listed plain `ssh-ed25519`
+   * Checks a signed token (docs/reference/wire-formats.md) against the listed plain `ssh-ed25519`
    * keys, honouring their `expiry-time=` and, when `remoteAddress` is given,
    * `from=`. Never throws.
    *

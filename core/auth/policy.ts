@@ -1,5 +1,5 @@
 /**
- * The forwarding policy (DESIGN 4.6): ordered allow/deny rules, first match
+ * The forwarding policy: ordered allow/deny rules, first match
  * wins, else a default; plus {@link restrictionsAllow}, which applies the
  * per-key `no-port-forwarding` / `permitopen=` / `permitlisten=` limits.
  *
@@ -233,7 +233,7 @@ interface CompiledRule {
  * ```
  */
 export interface RulePolicyOptions {
-  /** Decision when no rule matches (default `allow`, as DESIGN 4.6 says). */
+  /** Decision when no rule matches (default `allow`). */
   defaultAction?: "allow" | "deny";
 }
 

@@ -118,7 +118,7 @@ Deno.test("policy: first match wins, else the default", () => {
   assert.equal(p.evaluate(r("10.0.0.1", 80)), "deny");
   assert.equal(p.evaluate(r("10.0.0.2", 80)), "allow");
   assert.equal(p.evaluate(r("example.com", 80)), "deny");
-  assert.equal(new RulePolicy([]).evaluate(r("x", 1)), "allow", "default allow per DESIGN 4.6");
+  assert.equal(new RulePolicy([]).evaluate(r("x", 1)), "allow", "default allow");
   const strict = new RulePolicy([{ action: "allow", target: "*.example.com:443" }], {
     defaultAction: "deny",
   });

@@ -1,6 +1,6 @@
 /**
  * Signed tokens for carriers without SSH (WebSocket, `alknet/tcp` headers,
- * the call protocol), DESIGN 4.5:
+ * the call protocol), as docs/reference/wire-formats.md describes:
  * `base64url_nopad(keyId[32] || ts[8] || sig[64])` where keyId is SHA-256 of
  * the raw 32-byte Ed25519 public key, ts the Unix time in seconds as a
  * big-endian uint64 and sig the Ed25519 signature over `keyId || ts`.

@@ -1,5 +1,5 @@
 /**
- * Connection limits (DESIGN 4.7): concurrent connections per source address,
+ * Connection limits: concurrent connections per source address,
  * failed authentication attempts per connection, a penalty window that
  * refuses an address for a while after repeated failed connections (like
  * OpenSSH's PerSourcePenalties), and sessions per identity. Pure bookkeeping

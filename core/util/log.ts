@@ -1,6 +1,6 @@
 /**
  * One-line structured logs on stderr: `key=value` text or JSON lines, with
- * stable field names (DESIGN 4.7). Tunnel destinations, DNS names and byte
+ * stable field names (docs/reference/wire-formats.md, log lines). Tunnel destinations, DNS names and byte
  * counts never go through here.
  *
  * @module
