@@ -407,3 +407,19 @@ export function chunked(b: Uint8Array, cuts: readonly number[]): Uint8Array[] {
 
 /** Cut points for {@link chunked}. */
 export const cutPoints: fc.Arbitrary<number[]> = fc.array(fc.nat(), { maxLength: 8 });
+
+/** Host names and IP literals as users write them (IPv6 without brackets). */
+export const hostName: fc.Arbitrary<string> = fc.oneof(
+  fc.array(fc.stringMatching(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?$/), {
+    minLength: 1,
+    maxLength: 4,
+  }).map((l) => l.join(".")),
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.constantFrom("localhost", "::", "::1", "fe80::1%eth0", "0.0.0.0", "db_1.internal"),
+);
+
+/** `host:port` with IPv6 in brackets. */
+export function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
