@@ -6,10 +6,31 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { createRequire } from "node:module";
 import { StorageError } from "../errors.ts";
 import { Mutex } from "./mutex.ts";
 import type { ChangeListener, Driver, Row, SqlValue, TransactionOptions } from "./types.ts";
+
+/** The part of `node:sqlite`'s `StatementSync` the driver uses. */
+interface StatementSync {
+  all(...params: unknown[]): unknown[];
+  get(...params: unknown[]): unknown;
+  run(...params: unknown[]): { changes: number | bigint };
+}
+
+/** The part of `node:sqlite`'s `DatabaseSync` the driver uses. */
+interface DatabaseSync {
+  exec(sql: string): void;
+  prepare(sql: string): StatementSync;
+  close(): void;
+  readonly isTransaction: boolean;
+}
+
+// Loaded through require so that type-checking does not depend on which
+// @types/node a program pulls in (older ones, e.g. ssh2's, lack node:sqlite).
+const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite") as {
+  DatabaseSync: new (path: string) => DatabaseSync;
+};
 
 /** Options of {@link openSqlite}. */
 export interface SqliteOptions {
