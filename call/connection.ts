@@ -9,9 +9,9 @@
 
 import type { Identity } from "./access.ts";
 import type { Caller, CallOptions, CallSubscription } from "./caller.ts";
+import { discoveryRouter } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
 import { type Authenticate, IncomingCalls } from "./incoming.ts";
-import { OperationRegistry } from "./registry.ts";
 import type { ExpectedKind } from "./request.ts";
 import type { OperationRouter } from "./router.ts";
 import { Subscription } from "./subscription.ts";
@@ -110,7 +110,7 @@ export class CallConnection implements Caller {
     this.#closedPromise = new Promise((r) => (this.#resolveClosed = r));
     this.#incoming = new IncomingCalls({
       transport,
-      router: options.router ?? new OperationRegistry(),
+      router: options.router ?? discoveryRouter(),
       identity: options.identity ?? null,
       authenticate: options.authenticate,
       requireAuth: options.requireAuth ?? false,

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { CallContext } from "./context.ts";
 import { registerDiscovery } from "./discovery.ts";
 import { RegistrationError } from "./errors.ts";
 import { invokeOperation, subscribeOperation } from "./local.ts";
+import { compileOperation } from "./operation_entry.ts";
 import {
   type NodeCallConn,
   type NodeCallPeer,
@@ -23,7 +23,7 @@ import type {
   OperationEntry,
   OperationRouter,
 } from "./router.ts";
-import { SchemaCompiler, type ValidationIssue } from "./schema.ts";
+import { SchemaCompiler } from "./schema.ts";
 import type { OperationSpec, PeerInfo } from "./spec.ts";
 
 /**
@@ -42,8 +42,6 @@ export interface RegistryOptions {
   /** Told about every call dispatched through this registry. */
   observer?: CallObserver;
 }
-
-const NAME_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
 
 /**
  * Holds a node's operations. Both ends of a connection dispatch into one.
@@ -88,105 +86,12 @@ export class OperationRegistry implements OperationRouter {
    * a query, an async generator as a query handler, ...).
    */
   register<I = unknown, O = unknown>(def: OperationDefinition<I, O>): OperationSpec {
-    const name = def.name;
-    if (typeof name !== "string" || !NAME_RE.test(name)) {
-      throw new RegistrationError(String(name), "names look like ns/op (letters, digits, . _ -)");
+    if (typeof def.name === "string" && this.#ops.has(def.name)) {
+      throw new RegistrationError(def.name, "an operation with this name exists");
     }
-    if (this.#ops.has(name)) {
-      throw new RegistrationError(name, "an operation with this name exists");
-    }
-    if (def.type !== "query" && def.type !== "mutation" && def.type !== "subscription") {
-      throw new RegistrationError(name, `unknown operation type ${JSON.stringify(def.type)}`);
-    }
-    const visibility = def.visibility ?? "external";
-    if (visibility !== "external" && visibility !== "internal") {
-      throw new RegistrationError(name, `unknown visibility ${JSON.stringify(visibility)}`);
-    }
-    let run: (input: unknown, ctx: CallContext) => unknown;
-    if (def.type === "subscription") {
-      if (def.handler !== undefined) {
-        throw new RegistrationError(
-          name,
-          "INVALID_OPERATION_TYPE: a subscription needs a `subscribe` handler, not `handler`",
-          { wrongType: true },
-        );
-      }
-      if (typeof def.subscribe !== "function") {
-        throw new RegistrationError(name, "missing `subscribe` handler");
-      }
-      run = def.subscribe as (input: unknown, ctx: CallContext) => unknown;
-    } else {
-      if (def.subscribe !== undefined) {
-        throw new RegistrationError(
-          name,
-          `INVALID_OPERATION_TYPE: a ${def.type} needs a \`handler\`, not \`subscribe\``,
-          { wrongType: true },
-        );
-      }
-      if (typeof def.handler !== "function") throw new RegistrationError(name, "missing `handler`");
-      const ctorName = (def.handler as { constructor?: { name?: string } }).constructor?.name;
-      if (ctorName === "AsyncGeneratorFunction" || ctorName === "GeneratorFunction") {
-        throw new RegistrationError(
-          name,
-          `INVALID_OPERATION_TYPE: a generator handler streams items; declare type "subscription"`,
-          { wrongType: true },
-        );
-      }
-      run = def.handler as (input: unknown, ctx: CallContext) => unknown;
-    }
-    const input_schema = def.input_schema ?? {};
-    const output_schema = def.output_schema ?? {};
-    let validate;
-    try {
-      validate = this.#schemas.compile(input_schema);
-      this.#schemas.compile(output_schema);
-    } catch (e) {
-      throw new RegistrationError(name, `invalid schema: ${(e as Error).message}`);
-    }
-    const errors = (def.errors ?? []).map((e) => ({ ...e }));
-    const errorCheck = new Map<string, ((v: unknown) => ValidationIssue[] | null) | null>();
-    for (const e of errors) {
-      if (typeof e.code !== "string" || e.code.length === 0) {
-        throw new RegistrationError(name, "error codes must be non-empty strings");
-      }
-      try {
-        errorCheck.set(
-          e.code,
-          e.details_schema === undefined ? null : this.#schemas.compile(e.details_schema),
-        );
-      } catch (err) {
-        throw new RegistrationError(
-          name,
-          `invalid details schema for ${e.code}: ${(err as Error).message}`,
-        );
-      }
-    }
-    const spec: OperationSpec = {
-      name,
-      type: def.type,
-      visibility,
-      input_schema,
-      output_schema,
-      errors,
-      access: { ...(def.access ?? {}) },
-    };
-    if (def.description !== undefined) spec.description = def.description;
-    const entry: OperationEntry = {
-      spec,
-      allow: [...(def.allow ?? [])],
-      authority: def.authority,
-      capabilities: Object.freeze({ ...(def.capabilities ?? {}) }),
-      childPolicy: def.childPolicy ?? "abort-dependents",
-      validateInput: validate,
-      checkError(code, details) {
-        if (!errorCheck.has(code)) return undefined;
-        const check = errorCheck.get(code);
-        return check ? check(details) : null;
-      },
-      run,
-    };
-    this.#ops.set(name, entry);
-    return spec;
+    const entry = compileOperation(def, this.#schemas);
+    this.#ops.set(entry.spec.name, entry);
+    return entry.spec;
   }
 
   /** Removes an operation; returns whether it existed. */
