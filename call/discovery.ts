@@ -8,7 +8,9 @@
 
 import { accessDenial } from "./access.ts";
 import { CallError } from "./errors.ts";
-import type { OperationDefinition } from "./router.ts";
+import { compileOperation } from "./operation_entry.ts";
+import type { OperationDefinition, OperationEntry, OperationRouter } from "./router.ts";
+import { SchemaCompiler } from "./schema.ts";
 import type { OperationSpec, OperationType, PeerInfo } from "./spec.ts";
 
 /**
@@ -136,4 +138,29 @@ export function registerDiscovery(registry: OperationRegistrar): void {
     },
     handler: (_input, ctx) => ({ peers: ctx.env.peers() }),
   });
+}
+
+let shared: OperationRouter | undefined;
+
+/**
+ * A router with only the discovery operations: what a connection made
+ * without a `router` serves to its peer. One instance is shared (it holds
+ * no state).
+ */
+export function discoveryRouter(): OperationRouter {
+  if (shared) return shared;
+  const schemas = new SchemaCompiler();
+  const ops = new Map<string, OperationEntry>();
+  registerDiscovery({
+    register(def) {
+      const entry = compileOperation(def, schemas);
+      ops.set(entry.spec.name, entry);
+      return entry.spec;
+    },
+  });
+  return shared = {
+    lookup: (name, peer) => (peer === undefined ? ops.get(name) : undefined),
+    list: () => [...ops.values()],
+    peers: () => [],
+  };
 }
