@@ -243,3 +243,55 @@ Deno.test("serve: TLS from PEM text or a self-signed certificate kept in dataDir
     await again.shutdown(0);
   });
 });
+
+Deno.test("serve: any identity provider, after authorized keys, for SSH logins and tokens", async () => {
+  const host = generateEd25519Key("host");
+  const carol = generateEd25519Key("carol");
+  const dave = generateEd25519Key("dave");
+  const { calls } = recordingCalls();
+  const identity = {
+    resolveFingerprint: (fp: string) =>
+      fp === carol.fingerprint ? { id: "carol", scopes: ["relay:connect"], resources: {} } : null,
+    resolveToken: (t: string) =>
+      t === "letmein" ? { id: "token-user", scopes: [], resources: {} } : null,
+  };
+  const node = await serve({
+    listen: ["127.0.0.1:0", "ws://127.0.0.1:0"],
+    hostKey: host.privateText,
+    authorizedKeys: [],
+    identity,
+    calls,
+    logger: false,
+  });
+  try {
+    (await login(node.addrs[0].port, carol.privateText, host.fingerprint)).close();
+    await assert.rejects(login(node.addrs[0].port, dave.privateText, host.fingerprint));
+    const ws = `http://127.0.0.1:${node.addrs[1].port}/alknet/call`;
+    const ok = await fetch(ws, { headers: { authorization: "Bearer letmein" } });
+    assert.equal(await ok.text(), "ok token-user");
+    const no = await fetch(ws, { headers: { authorization: "Bearer nope" } });
+    assert.equal(no.status, 401);
+    await no.body?.cancel();
+  } finally {
+    await node.shutdown(0);
+  }
+});
+
+Deno.test("serve: an identity provider that answers SSH fingerprints asynchronously is refused, not hung", async () => {
+  const host = generateEd25519Key("host");
+  const carol = generateEd25519Key("carol");
+  const node = await serve({
+    listen: "127.0.0.1:0",
+    hostKey: host.privateText,
+    identity: {
+      resolveFingerprint: () => Promise.resolve({ id: "carol", scopes: [], resources: {} }),
+      resolveToken: () => null,
+    },
+    logger: false,
+  });
+  try {
+    await assert.rejects(login(node.addrs[0].port, carol.privateText, host.fingerprint));
+  } finally {
+    await node.shutdown(0);
+  }
+});
