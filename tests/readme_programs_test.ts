@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { serve } from "@alknet/core";
+import { OperationRegistry } from "@alknet/call";
 import { keyDir, ROOT, runAlknet } from "./helpers.ts";
 
 /**
@@ -112,6 +113,47 @@ Deno.test("README program 3: a tunnel client over tls:// fetches a page through 
     await node.shutdown(0);
     ac.abort();
     await web.finished;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README program 2: a client calls the node's operation over ssh:// with its identity key", async () => {
+  const { dir, host, id } = await keyDir();
+  const calls = new OperationRegistry();
+  calls.register({ name: "demo/hi", type: "query", handler: (_, c) => `hi ${c.identity?.id}` });
+  const node = await serve({
+    listen: ["127.0.0.1:0"],
+    hostKey: host.path,
+    authorizedKeys: `${dir}/authorized_keys`,
+    dataDir: dir,
+    calls,
+    logger: false,
+  });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        `${ROOT}deno.json`,
+        `${ROOT}docs/examples/call_ssh.ts`,
+        node.addresses[0],
+        id.path,
+        node.hostKeyFingerprint,
+      ],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), `hi ${id.fingerprint}\n`);
+    assert.match(node.addresses[0], /^ssh:\/\/127\.0\.0\.1:\d+$/);
+  } finally {
+    await node.shutdown(0);
     await Deno.remove(dir, { recursive: true });
   }
 });
