@@ -7,52 +7,9 @@ import {
 } from "./operations.ts";
 import { FlowgraphError } from "./errors.ts";
 import { FlowGraph } from "./graph.ts";
+import { SPECS } from "./testdata/specs.ts";
 
 const id = { type: "object", properties: { id: { type: "string" } }, required: ["id"] };
-const user = {
-  type: "object",
-  properties: { id: { type: "string" }, name: { type: "string" }, age: { type: "integer" } },
-  required: ["id", "name", "age"],
-};
-
-/** A small service: hand-checked edges below. */
-export const SPECS: OperationSpecLike[] = [
-  {
-    name: "users/create",
-    type: "mutation",
-    input_schema: {
-      type: "object",
-      properties: { name: { type: "string" }, age: { type: "integer" } },
-      required: ["name"],
-    },
-    output_schema: id,
-  },
-  { name: "users/get", type: "query", input_schema: id, output_schema: user },
-  {
-    name: "users/rename",
-    type: "mutation",
-    input_schema: {
-      type: "object",
-      properties: { id: { type: "string" }, name: { type: "string" } },
-      required: ["id", "name"],
-      additionalProperties: false,
-    },
-    output_schema: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] },
-  },
-  {
-    name: "legacy/lookup",
-    type: "query",
-    input_schema: { type: "object", properties: { id: { type: "integer" } }, required: ["id"] },
-    output_schema: {},
-  },
-  { name: "node/ping", type: "query", input_schema: {}, output_schema: {} },
-  {
-    name: "node/ticks",
-    type: "subscription",
-    input_schema: { type: "object", properties: { count: { type: "integer" } } },
-    output_schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] },
-  },
-];
 
 function edgeList(g: ReturnType<typeof buildOperationGraph>): string[] {
   return g.edges().map((e) =>
