@@ -169,17 +169,19 @@ function parseMermaid(text: string): ParsedMermaid {
       const e: ParsedMermaid["edges"][number] = { from: m[1], to: m[4], dashed: m[2] === "-.->" };
       if (m[3] !== undefined) e.label = decodeMermaid(m[3]);
       out.edges.push(e);
-    } else if ((m = /^  linkStyle (\d+) stroke:(#[0-9a-f]{6}),color:(#[0-9a-f]{6})$/.exec(line))) {
+    } else if (
+      (m = /^ {2}linkStyle (\d+) stroke:(#[0-9a-f]{6}),color:(#[0-9a-f]{6})$/.exec(line))
+    ) {
       assert.equal(m[2], m[3]);
       assert.ok(Number(m[1]) < out.edges.length);
       out.linkColors.set(Number(m[1]), m[2]);
     } else if (
-      (m = /^  classDef ([\w-]+) fill:(#[0-9a-f]{6}),stroke:(#[0-9a-f]{6}),color:#000000$/.exec(
+      (m = /^ {2}classDef ([\w-]+) fill:(#[0-9a-f]{6}),stroke:(#[0-9a-f]{6}),color:#000000$/.exec(
         line,
       ))
     ) {
       out.classes.set(m[1], { fill: m[2], stroke: m[3], members: [] });
-    } else if ((m = /^  class (n\d+(?:,n\d+)*) ([\w-]+)$/.exec(line))) {
+    } else if ((m = /^ {2}class (n\d+(?:,n\d+)*) ([\w-]+)$/.exec(line))) {
       const c = out.classes.get(m[2]);
       assert.ok(c, `class ${m[2]} used before its classDef`);
       c.members.push(...m[1].split(","));
