@@ -9,7 +9,6 @@
  * @module
  */
 
-import type { PrivateKey } from "@alknet/core/auth";
 import {
   ALPN_CALL,
   type ByteConn,
@@ -25,6 +24,7 @@ import {
 } from "@alknet/core/transport";
 import { HostKeyError, openSshSession, SshConnectError } from "@alknet/core/ssh";
 import { duplexFromConn } from "./byte_duplex.ts";
+import type { IdentityKey } from "./connect.ts";
 import type { CallTarget } from "./connect_target.ts";
 import { ConnectError, type ConnectErrorCode } from "./errors.ts";
 import { framedTransport } from "./framed.ts";
@@ -39,7 +39,7 @@ export interface CarrierOptions {
   token?: string;
   /** SSH login. */
   ssh?: {
-    identity: PrivateKey;
+    identity: IdentityKey;
     hostKeyFingerprint?: string;
     knownHosts?: string;
     onHostKeyTrusted?: (message: string) => void;
