@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Identity } from "@alknet/core/auth";
+import type { Identity } from "@alknet/core";
 import { serveCallTcp } from "./carrier_stream.ts";
 import { connectCall } from "./connect.ts";
 import { CallClient, fromCall } from "./client.ts";
