@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Identity } from "@alknet/core";
+import type { Identity } from "@alknet/core/auth";
 import { acceptCallStream, serveCallTcp } from "./carrier_stream.ts";
 import { serveCallTls } from "./carrier_tls.ts";
 import { callWebSocketHandler, serveCallWebSocket } from "./carrier_ws.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Identity } from "@alknet/core";
+import type { Identity } from "@alknet/core/auth";
 import { serveCallTcp } from "./carrier_stream.ts";
 import { connectCall } from "./connect.ts";
 import { CallClient, fromCall } from "./client.ts";

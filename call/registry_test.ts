@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Identity } from "@alknet/core";
+import type { Identity } from "@alknet/core/auth";
 import { CallConnection } from "./connection.ts";
 import { CallError, RegistrationError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
