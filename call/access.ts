@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { Identity } from "./access.ts";
+ * import type { Identity } from "@alknet/call";
  * const who: Identity = { id: "SHA256:abc", scopes: ["relay:connect"], resources: {} };
  * ```
  */
@@ -32,7 +32,7 @@ export interface Identity {
  *
  * @example
  * ```ts
- * import type { AccessSpec } from "./access.ts";
+ * import type { AccessSpec } from "@alknet/call";
  * const access: AccessSpec = { scopes_any: ["admin", "ops"], resource_type: "vault", resource_action: "read" };
  * ```
  */
@@ -54,7 +54,7 @@ export interface AccessSpec {
  *
  * @example
  * ```ts
- * import type { Principal } from "./access.ts";
+ * import type { Principal } from "@alknet/call";
  * const authority: Principal = { scopes: ["vault:derive"] };
  * ```
  */
@@ -73,7 +73,7 @@ export interface Principal {
  *
  * @example
  * ```ts
- * import { accessDenial } from "./access.ts";
+ * import { accessDenial } from "@alknet/call";
  * const why = accessDenial({ scopes_all: ["admin"] }, { id: "me", scopes: ["user"] });
  * console.log(why); // "requires all of the scopes [admin]; missing [admin]"
  * ```

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { registerNodeOperations } from "./builtins.ts";
 import { CallConnection } from "./connection.ts";
-import { connectCall } from "./connect.ts";
-import { type CallError, ConnectError } from "./errors.ts";
+import type { CallError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 
@@ -63,31 +62,4 @@ Deno.test("builtins: node/ticks validates input and honours abort", async () => 
   assert.deepEqual(items, [{ n: 1 }]);
   assert.ok(Date.now() - t0 < 5_000);
   await conn.close();
-});
-
-Deno.test("connectCall: refuses unknown schemes and reports refused connections", async () => {
-  const code = (c: string) => (e: ConnectError) => e instanceof ConnectError && e.code === c;
-  await assert.rejects(connectCall("http://127.0.0.1:1"), code("invalid-target"));
-  await assert.rejects(connectCall("not a url"), code("invalid-target"));
-  await assert.rejects(connectCall("tcp://127.0.0.1"), code("invalid-target"));
-  await assert.rejects(connectCall("tls://127.0.0.1:1/path"), code("invalid-target"));
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await assert.rejects(connectCall(`tcp://127.0.0.1:${port}`), code("transport"));
-  await assert.rejects(connectCall(`ws://127.0.0.1:${port}`, { token: "t" }), code("transport"));
-  // Options that do not fit the scheme are refused before dialling.
-  await assert.rejects(connectCall(`ssh://127.0.0.1:${port}`), code("options"));
-  await assert.rejects(
-    connectCall(`tcp://127.0.0.1:${port}`, { tlsFingerprint: "SHA256:00" }),
-    code("options"),
-  );
-  await assert.rejects(
-    connectCall(`quic://127.0.0.1:${port}`, { proxy: "socks5://127.0.0.1:1" }),
-    code("options"),
-  );
-  await assert.rejects(
-    connectCall(`tcp://127.0.0.1:${port}`, { token: "a", apiKey: "b" }),
-    code("options"),
-  );
 });

@@ -12,7 +12,7 @@ import addFormats from "ajv-formats";
  *
  * @example
  * ```ts
- * import type { JsonSchema } from "./schema.ts";
+ * import type { JsonSchema } from "@alknet/call";
  * const s: JsonSchema = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
  * ```
  */
@@ -23,7 +23,7 @@ export type JsonSchema = boolean | { [key: string]: unknown };
  *
  * @example
  * ```ts
- * import type { ValidationIssue } from "./schema.ts";
+ * import type { ValidationIssue } from "@alknet/call";
  * const i: ValidationIssue = { path: "/n", keyword: "type", message: "must be integer" };
  * ```
  */
@@ -41,7 +41,7 @@ export interface ValidationIssue {
  *
  * @example
  * ```ts
- * import { SchemaCompiler, type Validator } from "./schema.ts";
+ * import { SchemaCompiler, type Validator } from "@alknet/call";
  * const v: Validator = new SchemaCompiler().compile({ type: "string" });
  * console.log(v("ok"), v(1)?.length); // null 1
  * ```
@@ -57,7 +57,7 @@ type AjvInstance = { compile(schema: JsonSchema): AjvFn };
  *
  * @example
  * ```ts
- * import { SchemaCompiler } from "./schema.ts";
+ * import { SchemaCompiler } from "@alknet/call";
  * const v = new SchemaCompiler().compile({ type: "object", required: ["x"] });
  * console.log(v({ x: 1 }), v({})?.[0].keyword); // null "required"
  * ```
