@@ -96,7 +96,10 @@ export async function migrate(db: Driver, options: MigrateOptions = {}): Promise
   return await db.transaction(async (tx) => {
     if (tx.dialect === "postgres") {
       await tx.query("SELECT pg_advisory_xact_lock(?)", [PG_MIGRATION_LOCK]);
-      await tx.script(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      // Only when missing: creating needs the database's CREATE privilege, which a role given
+      // a ready-made schema may lack.
+      const found = await tx.query("SELECT 1 AS x FROM pg_namespace WHERE nspname = ?", [schema]);
+      if (found.length === 0) await tx.script(`CREATE SCHEMA "${schema}"`);
       await tx.script(`SET LOCAL search_path TO "${schema}", public`);
     }
     await tx.script(TABLE);
