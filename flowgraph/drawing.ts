@@ -160,7 +160,7 @@ export interface OperationDrawingOptions {
  *   { name: "users/get", type: "query", input_schema: id },
  * ]);
  * const drawing = operationDrawing(g);
- * console.log(drawing.edges); // [{ from: "users/create", to: "users/get", label: "id", color: "#424242" }]
+ * console.log(drawing.edges); // [{ from: "users/create", to: "users/get", color: "#424242", label: "id" }]
  * console.log(toDot(drawing).startsWith("digraph")); // true
  * ```
  */

@@ -120,10 +120,11 @@ function positive(name: string, v: number, allowZero: boolean): number {
  * const recorder = new CallRecorder({ maxCalls: 1000 });
  * const seen: string[] = [];
  * const stop = recorder.subscribe((event, call) => seen.push(`${event.type}:${call.status}`));
- * recorder.observer({ type: "requested", id: "c1", operation: "node/ping", at: 0 });
- * recorder.observer({ type: "running", id: "c1", operation: "node/ping", at: 1 });
- * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: 2 });
- * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: 3 }); // refused, counted
+ * const t = Date.now();
+ * recorder.observer({ type: "requested", id: "c1", operation: "node/ping", at: t });
+ * recorder.observer({ type: "running", id: "c1", operation: "node/ping", at: t });
+ * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: t + 1 });
+ * recorder.observer({ type: "completed", id: "c1", operation: "node/ping", at: t + 2 }); // refused, counted
  * stop();
  * console.log(seen); // ["requested:pending", "running:running", "completed:completed"]
  * console.log(recorder.stats().refused, recorder.snapshot().calls.length); // 1 1
