@@ -8,38 +8,10 @@
 import { mintToken } from "@alknet/core/auth";
 import { resolveIdentity } from "@alknet/core/ssh";
 import type { DialOptions } from "@alknet/core/transport";
-import { openCarrier } from "./connect_carriers.ts";
+import { type IdentityKey, openCarrier } from "./connect_carriers.ts";
 import { type CallTarget, parseCallTarget } from "./connect_target.ts";
 import { CallConnection, type ConnectionOptions } from "./connection.ts";
 import { ConnectError } from "./errors.ts";
-
-/**
- * A parsed private key, with the shape `readPrivateKeyFile` and
- * `parsePrivateKey` of `@alknet/core/auth` return (declared here so this
- * package's types stand alone; core's keys fit as they are).
- *
- * @example
- * ```ts
- * import type { IdentityKey } from "@alknet/call";
- * import { generateEd25519Key, parsePrivateKey } from "@alknet/core/auth";
- * const key: IdentityKey = parsePrivateKey(generateEd25519Key("me").privateText, "generated");
- * console.log(key.type); // "ssh-ed25519"
- * ```
- */
-export interface IdentityKey {
-  /** Key algorithm, e.g. `ssh-ed25519`. */
-  type: string;
-  /** Public key blob in SSH wire format. */
-  publicBlob: Uint8Array;
-  /** `SHA256:` fingerprint of the public key. */
-  fingerprint: string;
-  /** The 32-byte Ed25519 seed, for `ssh-ed25519` keys (tokens are minted with it). */
-  seed?: Uint8Array;
-  /** The key in OpenSSH private key file format. */
-  pem: string;
-  /** The comment stored with the key. */
-  comment: string;
-}
 
 /**
  * Options of {@link connectCall}. Credentials: `identity` logs in over

@@ -9,7 +9,7 @@
 
 import type { ByteDuplex } from "./byte_duplex.ts";
 import { ProtocolError } from "./errors.ts";
-import type { EnvelopeTransport, TransportHandlers } from "@alknet/call";
+import type { EnvelopeTransport, TransportHandlers } from "./transport.ts";
 import { decodeFrameBody, type Envelope, FrameDecoder, MAX_FRAME_BYTES } from "./wire.ts";
 
 /**

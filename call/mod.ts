@@ -127,7 +127,8 @@ export {
   type WebSocketHandlerOptions,
 } from "./carrier_ws.ts";
 export { CallClient, fromCall, type FromCallOptions, PeerOperations } from "./client.ts";
-export { connectCall, type ConnectCallOptions, type IdentityKey } from "./connect.ts";
+export { connectCall, type ConnectCallOptions } from "./connect.ts";
+export type { IdentityKey } from "./connect_carriers.ts";
 export { CALL_SCHEMES, type CallScheme } from "./connect_target.ts";
 export { CallConnection, type ConnectionOptions } from "./connection.ts";
 export type { CallContext, ChildPolicy, InvokeOptions, ScopedEnv } from "./context.ts";

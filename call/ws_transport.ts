@@ -7,7 +7,7 @@
  */
 
 import { ProtocolError } from "./errors.ts";
-import type { EnvelopeTransport, TransportHandlers } from "@alknet/call";
+import type { EnvelopeTransport, TransportHandlers } from "./transport.ts";
 import { decodeMessage, encodeMessage, type Envelope, MAX_FRAME_BYTES } from "./wire.ts";
 
 /** Bytes queued on the socket above which a subscription waits to send more. */
