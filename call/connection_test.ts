@@ -103,14 +103,14 @@ Deno.test("connection: timeout_ms shortens the deadline; the handler is cancelle
       return null;
     },
   });
+  // The server's default (30 s) is far away: only the requested 50 ms can end this call
+  // (the handler asserts its deadline), so no clock is read here.
   const { client } = pair(reg);
-  const t0 = Date.now();
   await assert.rejects(client.call("c/slow", null, { timeoutMs: 50 }), (e: CallError) => {
     assert.equal(e.code, "TIMEOUT");
     assert.equal(e.retryable, true);
     return true;
   });
-  assert.ok(Date.now() - t0 < 1000);
   assert.equal(((await seen.promise) as CallError).code, "TIMEOUT");
   await client.close();
 });
