@@ -268,7 +268,7 @@ const mutatedCert = fc.oneof(
 export const cases: FuzzCase[] = [
   {
     name: "certificate: raw bytes give CertificateError (malformed or unsupported)",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(
       fc.oneof(
         rawBytes,
@@ -282,7 +282,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "certificate: mutated and length-lying certificates parse or fail typed, and never pass the check once altered",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(mutatedCert, check, ({ p, blob }, c) => {
       const cert = checkParsed(blob);
       if (cert instanceof Error) return;
@@ -297,7 +297,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "certificate: build -> parse round trip, and checkCertificate decides as the spec says",
-    runs: 600,
+    runs: 400,
     property: fc.property(certSpec, check, (s, c) => {
       const { blob } = buildCert(s);
       const cert = checkParsed(blob);

@@ -68,17 +68,17 @@ const synthesized = fc.oneof(
 export const cases: FuzzCase[] = [
   {
     name: "public key blob: raw bytes give a key or PublicKeyError",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(rawBytes, (b) => void check(b)),
   },
   {
     name: "public key blob: synthesized bodies (bad lengths, curves, points, moduli)",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(synthesized, (b) => void check(b)),
   },
   {
     name: "public key blob: mutated and length-lying blobs of every key type",
-    runs: 4000,
+    runs: 3000,
     property: fc.property(
       fc.oneof(mutatedBytes(validBlob), lyingBlobs(validBlob)),
       (b) => void check(b),
@@ -86,7 +86,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key blob: round trip (blob, type, fingerprint) and real signatures verify",
-    runs: 250,
+    runs: 150,
     property: fc.property(
       fc.integer({ min: 0, max: KEYS.length - 1 }),
       fc.uint8Array({ maxLength: 64 }),
@@ -104,7 +104,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key verify: hostile signatures never throw, never verify",
-    runs: 2000,
+    runs: 1500,
     property: fc.property(
       fc.integer({ min: 0, max: KEYS.length - 1 }),
       fc.uint8Array({ maxLength: 32 }),

@@ -116,18 +116,18 @@ const pubLine = fc.tuple(fc.constantFrom(...KEYS), fc.stringMatching(/^[!-~]+( [
 export const cases: FuzzCase[] = [
   {
     name: "private key: raw and PEM-shaped text give a key or KeyError",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(fc.oneof(rawText, pemish), (t) => void checkPrivate(t)),
   },
   {
     name: "private key: mutated files (text edits; binary edits and lying lengths under the armor)",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(fc.oneof(mutatedText(file), mutatedBinary), (t) => void checkPrivate(t)),
   },
   {
     name:
       "private key: encode -> parse round trip (seed, comment, blob, fingerprint; pem reparses the same)",
-    runs: 500,
+    runs: 300,
     property: fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), comment, (seed, c) => {
       const k = checkPrivate(encodeOpenSshPrivateKey(seed, c));
       assert.ok(!(k instanceof Error));
@@ -150,13 +150,13 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key line: raw text and mutated lines give a key or KeyError(malformed)",
-    runs: 4000,
+    runs: 3000,
     property: fc.property(fc.oneof(rawText, mutatedText(pubLine)), (l) => void checkPublic(l)),
   },
   {
     name:
       "public key line: publicKeyLine -> parsePublicKeyLine round trip; garbage blobs refused with KeyError",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(
       fc.constantFrom(...KEYS),
       fc.stringMatching(/^([!-~]+( [!-~]+){0,3})?$/),

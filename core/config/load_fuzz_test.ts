@@ -245,12 +245,12 @@ export const cases: FuzzCase[] = [
   {
     name:
       "config file: raw text and parser-stressing TOML give a layer or a ConfigError naming file, line and key",
-    runs: 3000,
+    runs: 2000,
     property: fc.property(fc.oneof(rawText, nasty), (t) => void check(t)),
   },
   {
     name: "config file: well-formed TOML with wrong types, unknown keys and edits",
-    runs: 2000,
+    runs: 1500,
     property: fc.property(
       fc.oneof(wrongish, mutatedText(wrongish), mutatedText(config.map(renderWithHashes))),
       (t) => void check(t),
@@ -259,7 +259,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "config file: renderConfig -> parseConfigFile -> mergeLayers round trip (paths resolved against the file)",
-    runs: 1500,
+    runs: 800,
     property: fc.property(config, (c) => {
       const layer = check(renderWithHashes(c));
       assert.ok(!(layer instanceof Error), String(layer));
