@@ -98,7 +98,7 @@ export class FlowGraph<
     allowSelfLoops: false,
     multi: false,
   });
-  readonly #order: DynamicOrder | undefined;
+  #order: DynamicOrder | undefined;
 
   /** An empty graph. */
   constructor(options: FlowGraphOptions = {}) {
@@ -402,11 +402,18 @@ export class FlowGraph<
     options: FromJSONOptions<N, E> = {},
   ): FlowGraph<N, E> {
     const checked = checkFlowGraphJSON(json);
-    const g = new FlowGraph<N, E>({ acyclic: checked.acyclic });
+    // Edges first, unchecked for cycles; then one topological sort checks an
+    // acyclic graph and seeds its order (linear, instead of a search per edge).
+    const g = new FlowGraph<N, E>();
     const node = options.node ?? ((a: object) => a as N);
     const edge = options.edge ?? ((a: object) => a as E);
     for (const n of checked.nodes) g.addNode(n.key, node(n.attributes));
     for (const e of checked.edges) g.addEdge(e.source, e.target, edge(e.attributes));
+    if (checked.acyclic) {
+      const order = new DynamicOrder();
+      for (const key of g.topologicalOrder()) order.add(key);
+      g.#order = order;
+    }
     return g;
   }
 

@@ -114,15 +114,19 @@ Deno.test("random DAGs: reachability equals the transitive closure; ancestors mi
   );
 });
 
-Deno.test("random edges into an acyclic graph: refused exactly when they close a cycle, which is named", () => {
+Deno.test("random edges into an acyclic graph (and its JSON copy): refused exactly when they close a cycle, named", () => {
   fc.assert(
     fc.property(digraphArb(12, 60), ({ n, pairs }) => {
-      const g = graphOf(n, [], true);
+      let g = graphOf(n, [], true);
       const order = new DynamicOrder(); // checked separately on a plain graph
       const plain = graphOf(n, [], false);
       for (let i = 0; i < n; i++) order.add(key(i));
       const accepted: [number, number][] = [];
-      for (const [a, b] of pairs) {
+      for (const [i, [a, b]] of pairs.entries()) {
+        // Halfway, continue on a copy rebuilt from JSON (its order is re-seeded).
+        if (i === Math.floor(pairs.length / 2)) {
+          g = FlowGraph.fromJSON(JSON.parse(JSON.stringify(g)));
+        }
         const closes = a === b || closure(n, accepted)[b][a];
         try {
           g.addEdge(key(a), key(b), {});
