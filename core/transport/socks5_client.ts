@@ -8,6 +8,7 @@
 
 import { CoreError } from "../util/errors.ts";
 import { type ByteConn, writeAll } from "./stream.ts";
+import { parseIPv6 } from "./addr.ts";
 
 /**
  * The proxy refused or failed the request; `reply` is the SOCKS5 reply code
@@ -47,7 +48,10 @@ async function readN(conn: ByteConn, n: number): Promise<Uint8Array> {
   while (have < n) {
     const r = await conn.read(out.subarray(have));
     if (r === null) {
-      throw new Socks5ClientError(-1, "proxy closed the connection during the handshake");
+      throw new Socks5ClientError(
+        -1,
+        "proxy closed the connection during the handshake",
+      );
     }
     have += r;
   }
@@ -59,18 +63,14 @@ function encodeAddress(host: string): Uint8Array {
     return new Uint8Array([1, ...host.split(".").map(Number)]);
   }
   if (host.includes(":")) {
-    const [head, tail] = host.includes("::") ? host.split("::") : [host, ""];
-    const h = head ? head.split(":") : [];
-    const t = tail ? tail.split(":") : [];
-    const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-    const out = new Uint8Array(17);
-    out[0] = 4;
-    groups.forEach((g, i) => {
-      const v = parseInt(g, 16);
-      out[1 + 2 * i] = v >> 8;
-      out[2 + 2 * i] = v & 255;
-    });
-    return out;
+    const ip = parseIPv6(host);
+    if (!ip) {
+      throw new Socks5ClientError(
+        -1,
+        "target host is not a valid IPv6 address",
+      );
+    }
+    return new Uint8Array([4, ...ip]);
   }
   const name = new TextEncoder().encode(host);
   if (name.length === 0 || name.length > 255) {
@@ -108,15 +108,30 @@ export async function socks5ClientConnect(
     const p = new TextEncoder().encode(credentials.password);
     await writeAll(conn, new Uint8Array([1, u.length, ...u, p.length, ...p]));
     const [, status] = await readN(conn, 2);
-    if (status !== 0) throw new Socks5ClientError(-1, "username/password rejected");
+    if (status !== 0) {
+      throw new Socks5ClientError(-1, "username/password rejected");
+    }
   } else if (method !== 0) {
-    throw new Socks5ClientError(-1, "proxy accepts none of the offered authentication methods");
+    throw new Socks5ClientError(
+      -1,
+      "proxy accepts none of the offered authentication methods",
+    );
   }
-  await writeAll(conn, new Uint8Array([5, 1, 0, ...encodeAddress(host), port >> 8, port & 255]));
+  await writeAll(
+    conn,
+    new Uint8Array([5, 1, 0, ...encodeAddress(host), port >> 8, port & 255]),
+  );
   const head = await readN(conn, 4);
   if (head[1] !== 0) {
-    throw new Socks5ClientError(head[1], REPLY_TEXT[head[1]] ?? `reply code ${head[1]}`);
+    throw new Socks5ClientError(
+      head[1],
+      REPLY_TEXT[head[1]] ?? `reply code ${head[1]}`,
+    );
   }
-  const rest = head[3] === 1 ? 4 : head[3] === 4 ? 16 : (await readN(conn, 1))[0];
+  const rest = head[3] === 1
+    ? 4
+    : head[3] === 4
+    ? 16
+    : (await readN(conn, 1))[0];
   await readN(conn, rest + 2);
 }
