@@ -48,10 +48,7 @@ async function readN(conn: ByteConn, n: number): Promise<Uint8Array> {
   while (have < n) {
     const r = await conn.read(out.subarray(have));
     if (r === null) {
-      throw new Socks5ClientError(
-        -1,
-        "proxy closed the connection during the handshake",
-      );
+      throw new Socks5ClientError(-1, "proxy closed the connection during the handshake");
     }
     have += r;
   }
@@ -64,12 +61,7 @@ function encodeAddress(host: string): Uint8Array {
   }
   if (host.includes(":")) {
     const ip = parseIPv6(host);
-    if (!ip) {
-      throw new Socks5ClientError(
-        -1,
-        "target host is not a valid IPv6 address",
-      );
-    }
+    if (!ip) throw new Socks5ClientError(-1, "target host is not a valid IPv6 address");
     return new Uint8Array([4, ...ip]);
   }
   const name = new TextEncoder().encode(host);
@@ -108,30 +100,15 @@ export async function socks5ClientConnect(
     const p = new TextEncoder().encode(credentials.password);
     await writeAll(conn, new Uint8Array([1, u.length, ...u, p.length, ...p]));
     const [, status] = await readN(conn, 2);
-    if (status !== 0) {
-      throw new Socks5ClientError(-1, "username/password rejected");
-    }
+    if (status !== 0) throw new Socks5ClientError(-1, "username/password rejected");
   } else if (method !== 0) {
-    throw new Socks5ClientError(
-      -1,
-      "proxy accepts none of the offered authentication methods",
-    );
+    throw new Socks5ClientError(-1, "proxy accepts none of the offered authentication methods");
   }
-  await writeAll(
-    conn,
-    new Uint8Array([5, 1, 0, ...encodeAddress(host), port >> 8, port & 255]),
-  );
+  await writeAll(conn, new Uint8Array([5, 1, 0, ...encodeAddress(host), port >> 8, port & 255]));
   const head = await readN(conn, 4);
   if (head[1] !== 0) {
-    throw new Socks5ClientError(
-      head[1],
-      REPLY_TEXT[head[1]] ?? `reply code ${head[1]}`,
-    );
+    throw new Socks5ClientError(head[1], REPLY_TEXT[head[1]] ?? `reply code ${head[1]}`);
   }
-  const rest = head[3] === 1
-    ? 4
-    : head[3] === 4
-    ? 16
-    : (await readN(conn, 1))[0];
+  const rest = head[3] === 1 ? 4 : head[3] === 4 ? 16 : (await readN(conn, 1))[0];
   await readN(conn, rest + 2);
 }
