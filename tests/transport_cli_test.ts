@@ -207,7 +207,7 @@ Deno.test("alknet serve on tcp, tls, quic, ws and wss with a self-signed certifi
       const info = await runAlknet(["call", urls.ws, "node/info", "--identity", id.path]);
       assert.equal(info.code, 0, info.stderr);
       assert.ok(JSON.parse(info.stdout).listeners.length >= 5);
-      for (const target of [urls.ws, urls.tls]) {
+      for (const [target, extra] of [[urls.ws, []], [urls.tls, ["--insecure"]]] as const) {
         const bad = await runAlknet([
           "call",
           target,
@@ -215,7 +215,7 @@ Deno.test("alknet serve on tcp, tls, quic, ws and wss with a self-signed certifi
           "{}",
           "--token",
           "not-a-token",
-          "--insecure",
+          ...extra,
         ]);
         assert.equal(bad.code, 4, `${target}: ${bad.stderr}`);
       }
