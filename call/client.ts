@@ -12,7 +12,8 @@ import type { OperationSummary, PeerList, ServiceList } from "./discovery.ts";
 import type { PeerRouter } from "./env.ts";
 import { SamePeerCollisionError } from "./errors.ts";
 import type { OperationEntry } from "./router.ts";
-import type { OperationSpec, PeerInfo } from "./spec.ts";
+import type { OperationSpec, OperationType, PeerInfo } from "./spec.ts";
+import { type TypedApi, typedApi, type TypedOperation } from "./typed.ts";
 
 /**
  * Calls and discovery on one connection.
@@ -40,14 +41,41 @@ export class CallClient {
     this.connection = connection;
   }
 
-  /** Calls a query or mutation. */
-  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O> {
-    return this.connection.call<O>(name, input, options);
+  /** Calls a typed query or mutation: the input is type-checked, the output typed. */
+  call<I, O>(
+    op: TypedOperation<"query" | "mutation", I, O>,
+    input: NoInfer<I>,
+    options?: CallOptions,
+  ): Promise<O>;
+  /** Calls a query or mutation by name. */
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O>;
+  call(
+    op: string | TypedOperation<OperationType, unknown, unknown>,
+    input: unknown,
+    options?: CallOptions,
+  ): Promise<unknown> {
+    return this.connection.call(typeof op === "string" ? op : op.name, input, options);
   }
 
-  /** Subscribes to a subscription. */
-  subscribe<O = unknown>(name: string, input: unknown, options?: CallOptions): CallSubscription<O> {
-    return this.connection.subscribe<O>(name, input, options);
+  /** Subscribes to a typed subscription: the input is type-checked, the items typed. */
+  subscribe<I, O>(
+    op: TypedOperation<"subscription", I, O>,
+    input: NoInfer<I>,
+    options?: CallOptions,
+  ): CallSubscription<O>;
+  /** Subscribes to a subscription by name. */
+  subscribe<O = unknown>(name: string, input: unknown, options?: CallOptions): CallSubscription<O>;
+  subscribe(
+    op: string | TypedOperation<OperationType, unknown, unknown>,
+    input: unknown,
+    options?: CallOptions,
+  ): CallSubscription<unknown> {
+    return this.connection.subscribe(typeof op === "string" ? op : op.name, input, options);
+  }
+
+  /** A typed client for a tree of declared operations (see {@link typedApi}). */
+  typed<const Tree extends object>(tree: Tree): TypedApi<Tree> {
+    return typedApi(this.connection, tree);
   }
 
   /** `services/list`: external operations this caller may call. */

@@ -11,6 +11,7 @@
 import { accessDenial } from "./access.ts";
 import { CallError, isProtocolErrorCode } from "./errors.ts";
 import { HandlerContext } from "./handler_context.ts";
+import { checkOutput, defaultOutputValidation, type OutputCheck } from "./output_check.ts";
 import {
   deadlineError,
   DEFAULT_TIMEOUT_MS,
@@ -186,6 +187,10 @@ function startChecked(req: DispatchRequest): StartedCall {
     }
   }
   const ctx = new HandlerContext(req, entry, deadline, startOperation);
+  const validateOutput = entry.validateOutput?.bind(entry);
+  const outputCheck: OutputCheck | undefined = validateOutput === undefined
+    ? undefined
+    : { mode: router.validateOutput ?? defaultOutputValidation(), report: router.onInvalidOutput };
 
   if (!isSub) {
     const result = new Promise<unknown>((resolve, reject) => {
@@ -217,7 +222,10 @@ function startChecked(req: DispatchRequest): StartedCall {
         (v) => {
           if (settled) return;
           done();
-          resolve(v === undefined ? null : v);
+          const value = v === undefined ? null : v;
+          const bad = outputCheck && checkOutput(name, value, validateOutput!, outputCheck);
+          if (bad) reject(bad);
+          else resolve(value);
         },
         (e) => {
           if (settled) return;
@@ -244,7 +252,13 @@ function startChecked(req: DispatchRequest): StartedCall {
     kind: "subscription",
     spec,
     deadline,
-    items: guardIterator(source, entry, signal, () => clearTimeout(timer)),
+    items: guardIterator(
+      source,
+      entry,
+      signal,
+      () => clearTimeout(timer),
+      outputCheck && ((v) => checkOutput(name, v, validateOutput!, outputCheck)),
+    ),
   };
 }
 
@@ -254,6 +268,7 @@ function guardIterator(
   entry: OperationEntry,
   signal: AbortSignal,
   cleanup: () => void,
+  check?: (item: unknown) => CallError | null,
 ): AsyncIterator<unknown> {
   let finished = false;
   const finish = () => {
@@ -292,6 +307,13 @@ function guardIterator(
             if (r.done) {
               finished = true;
               cleanup();
+            } else if (check) {
+              const bad = check(r.value === undefined ? null : r.value);
+              if (bad) {
+                finish();
+                reject(bad);
+                return;
+              }
             }
             resolve(r);
           },

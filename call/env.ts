@@ -7,6 +7,7 @@
 
 import { RegistrationError } from "./errors.ts";
 import { invokeOperation, subscribeOperation } from "./local.ts";
+import type { InvalidOutputReporter, OutputValidation } from "./output_check.ts";
 import type {
   CallObserver,
   LocalInvokeOptions,
@@ -49,6 +50,10 @@ export interface CompositeEnvOptions {
   session?: OperationRouter;
   /** Told about every call dispatched through this environment. */
   observer?: CallObserver;
+  /** Check outputs against `output_schema` (default `warn`; see `OutputValidation`). */
+  validateOutput?: OutputValidation;
+  /** Told about mismatching outputs in `warn` mode. */
+  onInvalidOutput?: InvalidOutputReporter;
 }
 
 /**
@@ -72,6 +77,10 @@ export class CompositeEnv implements OperationRouter {
   readonly #peers: PeerRouter[];
   /** Told about every call dispatched through this environment (settable). */
   observer?: CallObserver;
+  /** How outputs are checked against `output_schema` (settable). */
+  validateOutput?: OutputValidation;
+  /** Told about mismatching outputs in `warn` mode (settable). */
+  onInvalidOutput?: InvalidOutputReporter;
 
   /** Builds the environment; peers are attached later. */
   constructor(options: CompositeEnvOptions, peers: PeerRouter[] = []) {
@@ -79,6 +88,8 @@ export class CompositeEnv implements OperationRouter {
     this.#session = options.session;
     this.#peers = peers;
     this.observer = options.observer;
+    this.validateOutput = options.validateOutput;
+    this.onInvalidOutput = options.onInvalidOutput;
   }
 
   /** Adds a peer after the ones already attached. Throws `RegistrationError` when its id is taken. */
@@ -99,7 +110,13 @@ export class CompositeEnv implements OperationRouter {
 
   /** The same peers and local operations with another session layer (e.g. one per connection). */
   withSession(session: OperationRouter | undefined): CompositeEnv {
-    return new CompositeEnv({ local: this.#local, session, observer: this.observer }, this.#peers);
+    return new CompositeEnv({
+      local: this.#local,
+      session,
+      observer: this.observer,
+      validateOutput: this.validateOutput,
+      onInvalidOutput: this.onInvalidOutput,
+    }, this.#peers);
   }
 
   /** {@inheritDoc OperationRouter.lookup} */

@@ -165,6 +165,11 @@ export {
   serveNodeCallStream,
   serveNodeCallWebSocket,
 } from "./node_carriers.ts";
+export {
+  defaultOutputValidation,
+  type InvalidOutputReporter,
+  type OutputValidation,
+} from "./output_check.ts";
 export { OperationRegistry, type RegistryOptions } from "./registry.ts";
 export { DEFAULT_TIMEOUT_MS } from "./request.ts";
 export {
@@ -180,6 +185,18 @@ export {
 } from "./router.ts";
 export { type JsonSchema, SchemaCompiler, type ValidationIssue, type Validator } from "./schema.ts";
 export type { ErrorSpec, OperationSpec, OperationType, PeerInfo, Visibility } from "./spec.ts";
+export {
+  type HandlerOf,
+  type ImplementOptions,
+  type InputOf,
+  operation,
+  type OperationDeclaration,
+  type OutputOf,
+  type TypedApi,
+  typedApi,
+  type TypedOperation,
+} from "./typed.ts";
+export type { SchemaType } from "./typed_schema.ts";
 export {
   type EnvelopeTransport,
   memoryTransportPair,

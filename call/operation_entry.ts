@@ -12,6 +12,12 @@ import type { OperationDefinition, OperationEntry } from "./router.ts";
 import type { SchemaCompiler, ValidationIssue } from "./schema.ts";
 import type { OperationSpec } from "./spec.ts";
 
+/** True for schemas that accept anything (`{}`, `true`): nothing to check. */
+function trivial(schema: unknown): boolean {
+  return schema === true ||
+    (typeof schema === "object" && schema !== null && Object.keys(schema).length === 0);
+}
+
 const NAME_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
 
 /**
@@ -70,9 +76,10 @@ export function compileOperation<I = unknown, O = unknown>(
   const input_schema = def.input_schema ?? {};
   const output_schema = def.output_schema ?? {};
   let validate;
+  let validateOutput;
   try {
     validate = schemas.compile(input_schema);
-    schemas.compile(output_schema);
+    validateOutput = schemas.compile(output_schema);
   } catch (e) {
     throw new RegistrationError(name, `invalid schema: ${(e as Error).message}`);
   }
@@ -118,5 +125,6 @@ export function compileOperation<I = unknown, O = unknown>(
     },
     run,
   };
+  if (!trivial(output_schema)) entry.validateOutput = validateOutput;
   return entry;
 }

@@ -10,6 +10,7 @@ import { registerDiscovery } from "./discovery.ts";
 import { RegistrationError } from "./errors.ts";
 import { invokeOperation, subscribeOperation } from "./local.ts";
 import { compileOperation } from "./operation_entry.ts";
+import type { InvalidOutputReporter, OutputValidation } from "./output_check.ts";
 import {
   type NodeCallConn,
   type NodeCallPeer,
@@ -41,6 +42,13 @@ export interface RegistryOptions {
   discovery?: boolean;
   /** Told about every call dispatched through this registry. */
   observer?: CallObserver;
+  /**
+   * Check outputs against `output_schema`: `error`, `warn` or `off`
+   * (default `warn`, or `ALKNET_VALIDATE_OUTPUT` when set).
+   */
+  validateOutput?: OutputValidation;
+  /** Told about mismatching outputs in `warn` mode (default: one `console.warn` per operation). */
+  onInvalidOutput?: InvalidOutputReporter;
 }
 
 /**
@@ -72,10 +80,16 @@ export class OperationRegistry implements OperationRouter {
   #schemas = new SchemaCompiler();
   /** Told about every call dispatched through this registry (settable). */
   observer?: CallObserver;
+  /** How outputs are checked against `output_schema` (settable; see {@link RegistryOptions}). */
+  validateOutput?: OutputValidation;
+  /** Told about mismatching outputs in `warn` mode (settable). */
+  onInvalidOutput?: InvalidOutputReporter;
 
   /** A registry, with the discovery operations unless `discovery: false`. */
   constructor(options: RegistryOptions = {}) {
     this.observer = options.observer;
+    this.validateOutput = options.validateOutput;
+    this.onInvalidOutput = options.onInvalidOutput;
     if (options.discovery !== false) registerDiscovery(this);
   }
 

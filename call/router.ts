@@ -9,6 +9,7 @@
 
 import type { AccessSpec, Identity, Principal } from "./access.ts";
 import type { CallContext, ChildPolicy, InvokeOptions } from "./context.ts";
+import type { InvalidOutputReporter, OutputValidation } from "./output_check.ts";
 import type { JsonSchema, ValidationIssue } from "./schema.ts";
 import type { ErrorSpec, OperationSpec, OperationType, PeerInfo, Visibility } from "./spec.ts";
 
@@ -116,6 +117,12 @@ export interface OperationEntry {
   readonly childPolicy: ChildPolicy;
   /** Validation issues for `input`, or null when valid (or not checked here). */
   validateInput(input: unknown): ValidationIssue[] | null;
+  /**
+   * Validation issues of an output (each item of a subscription) against
+   * `output_schema`, or null when valid; absent when not checked here (no
+   * schema, or an operation forwarded to a peer that checks it).
+   */
+  validateOutput?(output: unknown): ValidationIssue[] | null;
   /** `undefined` when `code` is not declared; else the issues of `details` against its schema, or null. */
   checkError(code: string, details: unknown): ValidationIssue[] | null | undefined;
   /** Runs the handler: a value or promise for calls, an async iterable for subscriptions. */
@@ -184,6 +191,10 @@ export interface OperationRouter {
   peers(): PeerInfo[];
   /** Told about every call dispatched through this router (for call graphs). */
   readonly observer?: CallObserver;
+  /** How outputs are checked against `output_schema` (default `warn`, see `OutputValidation`). */
+  readonly validateOutput?: OutputValidation;
+  /** Told about mismatching outputs in `warn` mode (default: one `console.warn` per operation). */
+  readonly onInvalidOutput?: InvalidOutputReporter;
 }
 
 /**
