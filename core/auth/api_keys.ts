@@ -22,7 +22,7 @@ const HASH_RE = /^sha256:([0-9a-f]{64})$/;
  *
  * @example
  * ```ts
- * import type { ApiKeyRecord } from "./api_keys.ts";
+ * import type { ApiKeyRecord } from "@alknet/core/auth";
  * const r: ApiKeyRecord = { prefix: "alk_ab12cd34", hash: "sha256:" + "0".repeat(64), scopes: ["relay:connect"] };
  * ```
  */
@@ -51,7 +51,7 @@ export type ApiKeyErrorCode =
  *
  * @example
  * ```ts
- * import { ApiKeyError, ApiKeyStore } from "./api_keys.ts";
+ * import { ApiKeyError, ApiKeyStore } from "@alknet/core/auth";
  * try {
  *   new ApiKeyStore([]).verify("alk_nope");
  * } catch (e) {
@@ -82,7 +82,7 @@ export class ApiKeyError extends CoreError {
  *
  * @example
  * ```ts
- * import { hashApiKey } from "./api_keys.ts";
+ * import { hashApiKey } from "@alknet/core/auth";
  * console.log(hashApiKey("alk_x").startsWith("sha256:")); // true
  * ```
  */
@@ -95,7 +95,7 @@ export function hashApiKey(key: string): string {
  *
  * @example
  * ```ts
- * import type { GenerateApiKeyOptions } from "./api_keys.ts";
+ * import type { GenerateApiKeyOptions } from "@alknet/core/auth";
  * const o: GenerateApiKeyOptions = { scopes: ["call:read"], expiresAt: Date.UTC(2031, 0, 1) };
  * ```
  */
@@ -112,7 +112,7 @@ export interface GenerateApiKeyOptions {
  *
  * @example
  * ```ts
- * import { ApiKeyStore, generateApiKey } from "./api_keys.ts";
+ * import { ApiKeyStore, generateApiKey } from "@alknet/core/auth";
  * const { key, record } = generateApiKey({ scopes: ["relay:connect"] });
  * console.log(new ApiKeyStore([record]).verify(key).id === record.prefix); // true
  * ```
@@ -142,7 +142,7 @@ export function generateApiKey(
  * @throws {ApiKeyError} with code `bad-record` naming the field.
  * @example
  * ```ts
- * import { validateApiKeyRecord } from "./api_keys.ts";
+ * import { validateApiKeyRecord } from "@alknet/core/auth";
  * try {
  *   validateApiKeyRecord({ prefix: "x", hash: "", scopes: [] });
  * } catch (e) {
@@ -189,7 +189,7 @@ export function validateApiKeyRecord(r: ApiKeyRecord): void {
  *
  * @example
  * ```ts
- * import type { ApiKeyStoreOptions } from "./api_keys.ts";
+ * import type { ApiKeyStoreOptions } from "@alknet/core/auth";
  * const o: ApiKeyStoreOptions = { now: () => 0 };
  * ```
  */
@@ -203,7 +203,7 @@ export interface ApiKeyStoreOptions {
  *
  * @example
  * ```ts
- * import { ApiKeyStore, generateApiKey } from "./api_keys.ts";
+ * import { ApiKeyStore, generateApiKey } from "@alknet/core/auth";
  * const { key, record } = generateApiKey();
  * const store = new ApiKeyStore([record]);
  * console.log(store.verify(key).scopes); // [ "relay:connect" ]

@@ -20,7 +20,8 @@ import {
   parseAuthorizedKeys,
   type WarnFn,
 } from "./authorized_keys.ts";
-import { algoMatchesKeyType, fingerprintOf, keyTypeOf } from "./keys.ts";
+import { algoMatchesKeyType, keyTypeOf } from "./keys.ts";
+import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 import { authorizeCertificate, isCertificateType } from "./cert_auth.ts";
 import { SshReader } from "./ssh_wire.ts";
 import { TokenError, tokenKeyId, verifyToken } from "./token.ts";
@@ -31,7 +32,7 @@ import { timingSafeEqual } from "./ct.ts";
  *
  * @example
  * ```ts
- * import type { TokenAuthResult } from "./authenticator.ts";
+ * import type { TokenAuthResult } from "@alknet/core/auth";
  * const r: TokenAuthResult = { ok: false, reason: "token expired", code: "expired" };
  * ```
  */
@@ -59,7 +60,7 @@ export type TokenAuthResult =
  *
  * @example
  * ```ts
- * import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "./authenticator.ts";
+ * import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "@alknet/core/auth";
  * try {
  *   await AuthorizedKeysAuthenticator.fromFile("/nonexistent/authorized_keys");
  * } catch (e) {
@@ -83,7 +84,7 @@ export class AuthorizedKeysFileError extends CoreError {
  *
  * @example
  * ```ts
- * import type { AuthenticatorOptions } from "./authenticator.ts";
+ * import type { AuthenticatorOptions } from "@alknet/core/auth";
  * const opts: AuthenticatorOptions = { now: () => Date.parse("2030-01-01T00:00:00Z") };
  * ```
  */
@@ -104,8 +105,8 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { parseAuthorizedKeys } from "./authorized_keys.ts";
- * import { restrictionsOf } from "./authenticator.ts";
+ * import { parseAuthorizedKeys } from "@alknet/core/auth";
+ * import { restrictionsOf } from "@alknet/core/auth";
  * const [e] = parseAuthorizedKeys(
  *   'permitopen="db:5432" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBERERERERERERERERERERERERERERERERERERERERER',
  *   "keys",
@@ -129,7 +130,7 @@ export function restrictionsOf(entry: AuthorizedKeyEntry): ForwardRestrictions {
  *
  * @example
  * ```ts
- * import { AuthorizedKeysAuthenticator } from "./authenticator.ts";
+ * import { AuthorizedKeysAuthenticator } from "@alknet/core/auth";
  * const auth = AuthorizedKeysAuthenticator.fromText(
  *   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBERERERERERERERERERERERERERERERERERERERERER alice",
  *   "inline",

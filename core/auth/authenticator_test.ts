@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "./authenticator.ts";
 import type { SshAuthDecision, SshAuthRequest } from "./identity.ts";
-import { fingerprintOf } from "./keys.ts";
+import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 import { ecdsaKey, ed25519Key, prng, rsaKey, type TestKey } from "./fixtures_test.ts";
 
 const DATA = new TextEncoder().encode("session id and userauth request");

@@ -32,7 +32,7 @@ const MAX_LINE = 32 * 1024;
  *
  * @example
  * ```ts
- * import { parseAuthorizedKeys } from "./authorized_keys.ts";
+ * import { parseAuthorizedKeys } from "@alknet/core/auth";
  * const [e] = parseAuthorizedKeys(
  *   'no-port-forwarding ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBERERERERERERERERERERERERERERERERERERERERER me',
  *   "keys",
@@ -64,7 +64,7 @@ export interface AuthorizedKeyOptions {
  *
  * @example
  * ```ts
- * import { parseAuthorizedKeys } from "./authorized_keys.ts";
+ * import { parseAuthorizedKeys } from "@alknet/core/auth";
  * const entries = parseAuthorizedKeys("# nothing here\n", "keys");
  * console.log(entries.length); // 0
  * ```
@@ -359,7 +359,7 @@ function parseLine(line: string, source: string, lineNo: number): AuthorizedKeyE
  * @param warn receives one message per skipped line (default: ignore)
  * @example
  * ```ts
- * import { parseAuthorizedKeys } from "./authorized_keys.ts";
+ * import { parseAuthorizedKeys } from "@alknet/core/auth";
  * const warnings: string[] = [];
  * const entries = parseAuthorizedKeys("bogus-option ssh-ed25519 AAAA\n", "keys", (m) => warnings.push(m));
  * console.log(entries.length, warnings[0]); // 0 keys:1: unknown option 'bogus-option'
@@ -396,7 +396,7 @@ export function parseAuthorizedKeys(
  *
  * @example
  * ```ts
- * import { matchFrom } from "./authorized_keys.ts";
+ * import { matchFrom } from "@alknet/core/auth";
  * console.log(matchFrom(["10.0.0.0/8", "!10.0.0.1"], "10.0.0.1")); // false
  * console.log(matchFrom(["192.168.1.*"], "192.168.1.9")); // true
  * ```

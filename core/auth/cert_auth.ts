@@ -8,7 +8,8 @@
 import type { SshAuthDecision } from "./identity.ts";
 import { type AuthorizedKeyEntry, matchFrom } from "./authorized_keys.ts";
 import { CertificateError, checkCertificate, parseCertificate } from "./certificate.ts";
-import { algoMatchesKeyType, fingerprintOf } from "./keys.ts";
+import { algoMatchesKeyType } from "./keys.ts";
+import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 import { timingSafeEqual } from "./ct.ts";
 
 /**
@@ -16,7 +17,7 @@ import { timingSafeEqual } from "./ct.ts";
  *
  * @example
  * ```ts
- * import { isCertificateType } from "./cert_auth.ts";
+ * import { isCertificateType } from "@alknet/core/auth";
  * console.log(isCertificateType("ssh-ed25519-cert-v01@openssh.com")); // true
  * ```
  */
@@ -38,7 +39,7 @@ function plainAlgo(algo: string): string {
  *
  * @example
  * ```ts
- * import { authorizeCertificate } from "./cert_auth.ts";
+ * import { authorizeCertificate } from "@alknet/core/auth";
  * const d = authorizeCertificate("ssh-ed25519-cert-v01@openssh.com", new Uint8Array(8), "127.0.0.1", "me", [], Date.now());
  * console.log(d.ok); // false
  * ```

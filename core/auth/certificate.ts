@@ -8,14 +8,9 @@
 
 import { CoreError } from "../util/errors.ts";
 import { cidrContains, parseCidr } from "../transport/addr.ts";
-import {
-  fingerprintOf,
-  parsePublicKeyBlob,
-  PublicKeyError,
-  readKeyBody,
-  type SshPublicKey,
-} from "./keys.ts";
+import { parsePublicKeyBlob, PublicKeyError, readKeyBody, type SshPublicKey } from "./keys.ts";
 import { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
+import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 
 const CERT_SUFFIX = "-cert-v01@openssh.com";
 
@@ -39,7 +34,7 @@ export const SSH_CERT_TYPE_HOST = 2;
  *
  * @example
  * ```ts
- * import { CertificateError, parseCertificate } from "./certificate.ts";
+ * import { CertificateError, parseCertificate } from "@alknet/core/auth";
  * try {
  *   parseCertificate(new Uint8Array(4));
  * } catch (e) {
@@ -76,7 +71,7 @@ export type CertificateErrorCode =
  *
  * @example
  * ```ts
- * import type { SshCertificate } from "./certificate.ts";
+ * import type { SshCertificate } from "@alknet/core/auth";
  * function describe(c: SshCertificate): string {
  *   return `${c.keyId} for ${c.principals.join(",")} signed by ${c.caKey.fingerprint}`;
  * }
@@ -140,7 +135,7 @@ function readOptions(blob: Uint8Array, what: string): Map<string, string> {
  * @throws {CertificateError} `malformed` or `unsupported`.
  * @example
  * ```ts
- * import { parseCertificate } from "./certificate.ts";
+ * import { parseCertificate } from "@alknet/core/auth";
  * try {
  *   parseCertificate(new TextEncoder().encode("not a certificate"));
  * } catch (e) {
@@ -213,7 +208,7 @@ export function parseCertificate(blob: Uint8Array): SshCertificate {
  *
  * @example
  * ```ts
- * import type { CertificateCheck } from "./certificate.ts";
+ * import type { CertificateCheck } from "@alknet/core/auth";
  * const c: CertificateCheck = { nowSeconds: 1_800_000_000, remoteAddress: "127.0.0.1", principals: ["alice"] };
  * ```
  */
@@ -237,7 +232,7 @@ export interface CertificateCheck {
  *
  * @example
  * ```ts
- * import type { CertificateGrant } from "./certificate.ts";
+ * import type { CertificateGrant } from "@alknet/core/auth";
  * const g: CertificateGrant = { portForwarding: false, forceCommand: "/bin/true" };
  * ```
  */
@@ -258,7 +253,7 @@ const KNOWN_CRITICAL = new Set(["force-command", "source-address"]);
  * @throws {CertificateError} naming the failed check.
  * @example
  * ```ts
- * import { checkCertificate, parseCertificate } from "./certificate.ts";
+ * import { checkCertificate, parseCertificate } from "@alknet/core/auth";
  * export function accept(blob: Uint8Array): boolean {
  *   try {
  *     checkCertificate(parseCertificate(blob), { nowSeconds: Date.now() / 1000, remoteAddress: "127.0.0.1" });
@@ -349,8 +344,8 @@ export function checkCertificate(cert: SshCertificate, check: CertificateCheck):
  *
  * @example
  * ```ts
- * import type { SshCertificate } from "./certificate.ts";
- * import { certifiedKeyFingerprint } from "./certificate.ts";
+ * import type { SshCertificate } from "@alknet/core/auth";
+ * import { certifiedKeyFingerprint } from "@alknet/core/auth";
  * export const fp = (c: SshCertificate): string => certifiedKeyFingerprint(c);
  * ```
  */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AuthorizedKeysAuthenticator } from "./authenticator.ts";
 import { CertificateError, checkCertificate, parseCertificate } from "./certificate.ts";
 import type { SshAuthDecision, SshAuthRequest } from "./identity.ts";
-import { fingerprintOf } from "./keys.ts";
+import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 import { ecdsaKey, ed25519Key, prng, type TestKey } from "./fixtures_test.ts";
 
 const DATA = new TextEncoder().encode("userauth data");

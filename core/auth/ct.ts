@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { timingSafeEqual } from "./ct.ts";
+ * import { timingSafeEqual } from "@alknet/core/auth";
  * console.log(timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))); // true
  * ```
  */

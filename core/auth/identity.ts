@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { Identity } from "./identity.ts";
+ * import type { Identity } from "@alknet/core/auth";
  * const who: Identity = { id: "SHA256:abc", scopes: ["relay:connect"], resources: {} };
  * ```
  */
@@ -32,7 +32,7 @@ export interface Identity {
  *
  * @example
  * ```ts
- * import type { Identity, IdentityProvider } from "./identity.ts";
+ * import type { Identity, IdentityProvider } from "@alknet/core/auth";
  * const known = new Map<string, Identity>();
  * const provider: IdentityProvider = {
  *   resolveFingerprint: (fp) => known.get(fp) ?? null,
@@ -53,7 +53,7 @@ export interface IdentityProvider {
  *
  * @example
  * ```ts
- * import type { ForwardRestrictions } from "./identity.ts";
+ * import type { ForwardRestrictions } from "@alknet/core/auth";
  * const r: ForwardRestrictions = { noPortForwarding: false, permitOpen: ["db:5432"] };
  * ```
  */
@@ -71,7 +71,7 @@ export interface ForwardRestrictions {
  *
  * @example
  * ```ts
- * import type { SshAuthRequest } from "./identity.ts";
+ * import type { SshAuthRequest } from "@alknet/core/auth";
  * const req: SshAuthRequest = {
  *   algo: "ssh-ed25519", key: new Uint8Array(51), username: "me",
  *   remoteAddress: "127.0.0.1", remotePort: 50000,
@@ -97,7 +97,7 @@ export interface SshAuthRequest {
  *
  * @example
  * ```ts
- * import type { SshAuthDecision } from "./identity.ts";
+ * import type { SshAuthDecision } from "@alknet/core/auth";
  * const no: SshAuthDecision = { ok: false, reason: "unknown key", fingerprint: "SHA256:x" };
  * ```
  */
@@ -130,7 +130,7 @@ export type SshAuthDecision =
  *
  * @example
  * ```ts
- * import type { SshAuthenticator } from "./identity.ts";
+ * import type { SshAuthenticator } from "@alknet/core/auth";
  * const denyAll: SshAuthenticator = {
  *   authorize: () => ({ ok: false, reason: "no keys configured" }),
  * };
@@ -147,7 +147,7 @@ export interface SshAuthenticator {
  *
  * @example
  * ```ts
- * import type { PolicyRequest } from "./identity.ts";
+ * import type { PolicyRequest } from "@alknet/core/auth";
  * const req: PolicyRequest = {
  *   kind: "connect", host: "example.com", port: 443, transport: "tcp",
  *   identity: { id: "SHA256:x", scopes: [], resources: {} },
@@ -172,7 +172,7 @@ export interface PolicyRequest {
  *
  * @example
  * ```ts
- * import type { ForwardingPolicy } from "./identity.ts";
+ * import type { ForwardingPolicy } from "@alknet/core/auth";
  * const allowAll: ForwardingPolicy = { evaluate: () => "allow" };
  * ```
  */

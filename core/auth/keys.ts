@@ -21,7 +21,7 @@ import { toBase64, toBase64Url } from "../util/bytes.ts";
  *
  * @example
  * ```ts
- * import { parsePublicKeyBlob, PublicKeyError } from "./keys.ts";
+ * import { parsePublicKeyBlob, PublicKeyError } from "@alknet/core/auth";
  * try {
  *   parsePublicKeyBlob(new Uint8Array(3));
  * } catch (e) {
@@ -42,8 +42,8 @@ export class PublicKeyError extends CoreError {
  *
  * @example
  * ```ts
- * import { parsePublicKeyBlob } from "./keys.ts";
- * import { SshWriter } from "./ssh_wire.ts";
+ * import { parsePublicKeyBlob } from "@alknet/core/auth";
+ * import { SshWriter } from "@alknet/core/auth";
  * const blob = new SshWriter().writeString("ssh-ed25519").writeString(new Uint8Array(32).fill(1)).toBytes();
  * const key = parsePublicKeyBlob(blob);
  * console.log(key.type, key.fingerprint.startsWith("SHA256:"));
@@ -76,24 +76,12 @@ export const SUPPORTED_KEY_TYPES: readonly string[] = [
 ];
 
 /**
- * The OpenSSH `SHA256:` fingerprint of a key blob: the same function as
- * `fingerprint` from `ssh_keys.ts`, under the name the auth modules use.
- *
- * @example
- * ```ts
- * import { fingerprintOf } from "./keys.ts";
- * console.log(fingerprintOf(new Uint8Array([1, 2, 3])).startsWith("SHA256:")); // true
- * ```
- */
-export const fingerprintOf: (blob: Uint8Array) => string = fingerprint;
-
-/**
  * Reads the key type name at the start of a key blob without validating the
  * rest, or returns null when even that is unreadable.
  *
  * @example
  * ```ts
- * import { keyTypeOf } from "./keys.ts";
+ * import { keyTypeOf } from "@alknet/core/auth";
  * console.log(keyTypeOf(new Uint8Array(2))); // null
  * ```
  */
@@ -239,8 +227,8 @@ export function readKeyBody(
  * @throws {PublicKeyError} when the blob is malformed or of an unsupported type.
  * @example
  * ```ts
- * import { parsePublicKeyBlob } from "./keys.ts";
- * import { SshWriter } from "./ssh_wire.ts";
+ * import { parsePublicKeyBlob } from "@alknet/core/auth";
+ * import { SshWriter } from "@alknet/core/auth";
  * const blob = new SshWriter().writeString("ssh-ed25519").writeString(new Uint8Array(32).fill(7)).toBytes();
  * console.log(parsePublicKeyBlob(blob).type); // ssh-ed25519
  * ```
@@ -252,7 +240,7 @@ export function parsePublicKeyBlob(blob: Uint8Array): SshPublicKey {
     const verify = readKeyBody(type, r);
     if (!r.atEnd()) throw new PublicKeyError(`${type} key blob has ${r.remaining} trailing bytes`);
     const copy = blob.slice();
-    return { type, blob: copy, fingerprint: fingerprintOf(copy), verify };
+    return { type, blob: copy, fingerprint: fingerprint(copy), verify };
   } catch (e) {
     if (e instanceof PublicKeyError) throw e;
     if (e instanceof SshWireError) throw new PublicKeyError(`malformed key blob: ${e.message}`);
@@ -266,7 +254,7 @@ export function parsePublicKeyBlob(blob: Uint8Array): SshPublicKey {
  *
  * @example
  * ```ts
- * import { algoMatchesKeyType } from "./keys.ts";
+ * import { algoMatchesKeyType } from "@alknet/core/auth";
  * console.log(algoMatchesKeyType("rsa-sha2-256", "ssh-rsa")); // true
  * ```
  */

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { AuthorizedKeysAuthenticator } from "./mod.ts";
+ * import { AuthorizedKeysAuthenticator } from "@alknet/core/auth";
  * const auth = AuthorizedKeysAuthenticator.fromText("# no keys yet\n", "inline");
  * console.log(auth.entries.length); // 0
  * ```

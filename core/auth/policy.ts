@@ -31,7 +31,7 @@ import { splitHostPort } from "./authorized_keys.ts";
  *
  * @example
  * ```ts
- * import type { PolicyRule } from "./policy.ts";
+ * import type { PolicyRule } from "@alknet/core/auth";
  * const r: PolicyRule = { action: "deny", target: "10.0.0.0/8", transports: ["ws"] };
  * ```
  */
@@ -52,7 +52,7 @@ export interface PolicyRule {
  *
  * @example
  * ```ts
- * import { PolicyRuleError, RulePolicy } from "./policy.ts";
+ * import { PolicyRuleError, RulePolicy } from "@alknet/core/auth";
  * try {
  *   new RulePolicy([{ action: "allow", target: "a*b*c" }]);
  * } catch (e) {
@@ -89,7 +89,7 @@ type HostMatcher =
  *
  * @example
  * ```ts
- * import { parseTarget } from "./policy.ts";
+ * import { parseTarget } from "@alknet/core/auth";
  * const t = parseTarget("*.example.com:443");
  * console.log(t.matches("www.example.com", 443), t.matches("example.com", 443)); // true false
  * ```
@@ -141,7 +141,7 @@ function hostMatcher(pattern: string, host: string): HostMatcher {
  * @throws {PolicyRuleError} naming the pattern when it is malformed.
  * @example
  * ```ts
- * import { parseTarget } from "./policy.ts";
+ * import { parseTarget } from "@alknet/core/auth";
  * console.log(parseTarget("[::1]:22").matches("::1", 22)); // true
  * console.log(parseTarget("10.0.0.0/8:1000-2000").matches("10.2.3.4", 1500)); // true
  * ```
@@ -228,7 +228,7 @@ interface CompiledRule {
  *
  * @example
  * ```ts
- * import type { RulePolicyOptions } from "./policy.ts";
+ * import type { RulePolicyOptions } from "@alknet/core/auth";
  * const o: RulePolicyOptions = { defaultAction: "deny" };
  * ```
  */
@@ -251,7 +251,7 @@ function checkStringList(list: unknown, what: string, index: number): string[] |
  *
  * @example
  * ```ts
- * import { RulePolicy } from "./policy.ts";
+ * import { RulePolicy } from "@alknet/core/auth";
  * const policy = new RulePolicy([
  *   { action: "deny", target: "10.0.0.0/8" },
  *   { action: "allow", target: "*.example.com:443" },
@@ -340,7 +340,7 @@ function sameHost(a: string, b: string): boolean {
  *
  * @example
  * ```ts
- * import { restrictionsAllow } from "./policy.ts";
+ * import { restrictionsAllow } from "@alknet/core/auth";
  * const r = { noPortForwarding: false, permitOpen: ["db.internal:5432"] };
  * console.log(restrictionsAllow(r, { kind: "connect", host: "db.internal", port: 5432 })); // true
  * console.log(restrictionsAllow(r, { kind: "connect", host: "db.internal", port: 22 })); // false

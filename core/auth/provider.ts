@@ -15,9 +15,9 @@ import type { ApiKeyStore } from "./api_keys.ts";
  *
  * @example
  * ```ts
- * import { AuthorizedKeysAuthenticator } from "./authenticator.ts";
- * import { ApiKeyStore, generateApiKey } from "./api_keys.ts";
- * import { ConfigIdentityProvider } from "./provider.ts";
+ * import { AuthorizedKeysAuthenticator } from "@alknet/core/auth";
+ * import { ApiKeyStore, generateApiKey } from "@alknet/core/auth";
+ * import { ConfigIdentityProvider } from "@alknet/core/auth";
  * const { key, record } = generateApiKey();
  * const provider = new ConfigIdentityProvider(
  *   AuthorizedKeysAuthenticator.fromText("", "none"),

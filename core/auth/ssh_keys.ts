@@ -31,7 +31,7 @@ export type KeyErrorKind =
  *
  * @example
  * ```ts
- * import { KeyError, readPrivateKeyFile } from "./ssh_keys.ts";
+ * import { KeyError, readPrivateKeyFile } from "@alknet/core/auth";
  * try {
  *   await readPrivateKeyFile("/nonexistent/key");
  * } catch (e) {
@@ -98,7 +98,7 @@ function wire<T>(source: string, read: () => T): T {
  *
  * @example
  * ```ts
- * import { ed25519PublicBlob } from "./ssh_keys.ts";
+ * import { ed25519PublicBlob } from "@alknet/core/auth";
  * console.log(ed25519PublicBlob(new Uint8Array(32)).length); // 51
  * ```
  */
@@ -112,7 +112,7 @@ export function ed25519PublicBlob(publicKey: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { ed25519PublicBlob, fingerprint } from "./ssh_keys.ts";
+ * import { ed25519PublicBlob, fingerprint } from "@alknet/core/auth";
  * console.log(fingerprint(ed25519PublicBlob(new Uint8Array(32))).startsWith("SHA256:")); // true
  * ```
  */
@@ -125,7 +125,7 @@ export function fingerprint(publicBlob: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { ed25519PublicBlob, publicKeyLine } from "./ssh_keys.ts";
+ * import { ed25519PublicBlob, publicKeyLine } from "@alknet/core/auth";
  * console.log(publicKeyLine(ed25519PublicBlob(new Uint8Array(32)), "me@host"));
  * ```
  */
@@ -141,7 +141,7 @@ export function publicKeyLine(publicBlob: Uint8Array, comment = ""): string {
  *
  * @example
  * ```ts
- * import { encodeOpenSshPrivateKey } from "./ssh_keys.ts";
+ * import { encodeOpenSshPrivateKey } from "@alknet/core/auth";
  * const seed = crypto.getRandomValues(new Uint8Array(32));
  * const text = encodeOpenSshPrivateKey(seed, "host key");
  * console.log(text.split("\n")[0]); // -----BEGIN OPENSSH PRIVATE KEY-----
@@ -189,7 +189,7 @@ export function encodeOpenSshPrivateKey(seed: Uint8Array, comment = ""): string 
  *
  * @example
  * ```ts
- * import { encodeOpenSshPrivateKey, parsePrivateKey } from "./ssh_keys.ts";
+ * import { encodeOpenSshPrivateKey, parsePrivateKey } from "@alknet/core/auth";
  * const text = encodeOpenSshPrivateKey(new Uint8Array(32).fill(7));
  * console.log(parsePrivateKey(text, "example").type); // "ssh-ed25519"
  * ```
@@ -300,7 +300,7 @@ function parseKeyFile(bytes: Uint8Array, b64: string, source: string): PrivateKe
  *
  * @example
  * ```ts
- * import { ed25519PublicBlob, parsePublicKeyLine, publicKeyLine } from "./ssh_keys.ts";
+ * import { ed25519PublicBlob, parsePublicKeyLine, publicKeyLine } from "@alknet/core/auth";
  * const line = publicKeyLine(ed25519PublicBlob(new Uint8Array(32)), "me");
  * console.log(parsePublicKeyLine(line, "example").comment); // "me"
  * ```
@@ -336,7 +336,7 @@ async function readKeyText(path: string): Promise<string> {
  *
  * @example
  * ```ts
- * import { readPrivateKeyFile } from "./ssh_keys.ts";
+ * import { readPrivateKeyFile } from "@alknet/core/auth";
  * const key = await readPrivateKeyFile(Deno.env.get("HOME") + "/.ssh/id_ed25519").catch(() => null);
  * console.log(key?.fingerprint);
  * ```
@@ -351,7 +351,7 @@ export async function readPrivateKeyFile(path: string): Promise<PrivateKey> {
  *
  * @example
  * ```ts
- * import { fingerprintOfKeyFile } from "./ssh_keys.ts";
+ * import { fingerprintOfKeyFile } from "@alknet/core/auth";
  * const fp = await fingerprintOfKeyFile("/etc/ssh/ssh_host_ed25519_key.pub").catch(() => null);
  * console.log(fp);
  * ```
@@ -370,7 +370,7 @@ export async function fingerprintOfKeyFile(path: string): Promise<string> {
  *
  * @example
  * ```ts
- * import { generateEd25519Key } from "./ssh_keys.ts";
+ * import { generateEd25519Key } from "@alknet/core/auth";
  * const k = generateEd25519Key("me@laptop");
  * console.log(k.publicLine.startsWith("ssh-ed25519 "), k.fingerprint);
  * ```
@@ -391,7 +391,7 @@ export function generateEd25519Key(
  *
  * @example
  * ```ts
- * import { privateKeyFromSeed } from "./ssh_keys.ts";
+ * import { privateKeyFromSeed } from "@alknet/core/auth";
  * const key = privateKeyFromSeed(new Uint8Array(32).fill(1), "derived");
  * console.log(key.type, key.fingerprint.startsWith("SHA256:")); // ssh-ed25519 true
  * ```

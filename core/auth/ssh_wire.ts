@@ -12,7 +12,7 @@ import { CoreError } from "../util/errors.ts";
  *
  * @example
  * ```ts
- * import { SshReader, SshWireError } from "./ssh_wire.ts";
+ * import { SshReader, SshWireError } from "@alknet/core/auth";
  * try {
  *   new SshReader(new Uint8Array([0, 0])).readUint32();
  * } catch (e) {
@@ -36,7 +36,7 @@ const utf8enc = new TextEncoder();
  *
  * @example
  * ```ts
- * import { SshReader, SshWriter } from "./ssh_wire.ts";
+ * import { SshReader, SshWriter } from "@alknet/core/auth";
  * const bytes = new SshWriter().writeString("ssh-ed25519").writeUint32(7).toBytes();
  * const r = new SshReader(bytes);
  * console.log(r.readStringUtf8(), r.readUint32(), r.atEnd()); // ssh-ed25519 7 true
@@ -152,7 +152,7 @@ export class SshReader {
  *
  * @example
  * ```ts
- * import { SshWriter } from "./ssh_wire.ts";
+ * import { SshWriter } from "@alknet/core/auth";
  * const blob = new SshWriter().writeString("ssh-ed25519").writeString(new Uint8Array(32)).toBytes();
  * console.log(blob.length); // 51
  * ```

@@ -31,7 +31,7 @@ export type TokenErrorCode = "malformed" | "expired" | "unknown-key" | "bad-sign
  *
  * @example
  * ```ts
- * import { TokenError, verifyToken } from "./token.ts";
+ * import { TokenError, verifyToken } from "@alknet/core/auth";
  * try {
  *   verifyToken("nope", () => null);
  * } catch (e) {
@@ -55,7 +55,7 @@ export class TokenError extends CoreError {
  *
  * @example
  * ```ts
- * import { TokenMalformedError } from "./token.ts";
+ * import { TokenMalformedError } from "@alknet/core/auth";
  * console.log(new TokenMalformedError("too short").code); // malformed
  * ```
  */
@@ -72,7 +72,7 @@ export class TokenMalformedError extends TokenError {
  *
  * @example
  * ```ts
- * import { TokenExpiredError } from "./token.ts";
+ * import { TokenExpiredError } from "@alknet/core/auth";
  * console.log(new TokenExpiredError(0, 1000).skewSeconds); // -1000
  * ```
  */
@@ -98,7 +98,7 @@ export class TokenExpiredError extends TokenError {
  *
  * @example
  * ```ts
- * import { TokenUnknownKeyError } from "./token.ts";
+ * import { TokenUnknownKeyError } from "@alknet/core/auth";
  * console.log(new TokenUnknownKeyError("ab").keyId); // ab
  * ```
  */
@@ -118,7 +118,7 @@ export class TokenUnknownKeyError extends TokenError {
  *
  * @example
  * ```ts
- * import { TokenSignatureError } from "./token.ts";
+ * import { TokenSignatureError } from "@alknet/core/auth";
  * console.log(new TokenSignatureError().code); // bad-signature
  * ```
  */
@@ -145,7 +145,7 @@ function nowSecondsDefault(): number {
  *
  * @example
  * ```ts
- * import { tokenKeyId } from "./token.ts";
+ * import { tokenKeyId } from "@alknet/core/auth";
  * console.log(tokenKeyId(new Uint8Array(32)).length); // 32
  * ```
  */
@@ -163,7 +163,7 @@ export function tokenKeyId(publicKey: Uint8Array): Uint8Array {
  * @param nowSeconds Unix time to stamp (default: now)
  * @example
  * ```ts
- * import { mintToken } from "./token.ts";
+ * import { mintToken } from "@alknet/core/auth";
  * const token = mintToken(crypto.getRandomValues(new Uint8Array(32)));
  * console.log(token.length); // 139
  * ```
@@ -195,7 +195,7 @@ export type TokenKeyLookup = (keyId: Uint8Array) => Uint8Array | null | undefine
  *
  * @example
  * ```ts
- * import type { VerifiedToken } from "./token.ts";
+ * import type { VerifiedToken } from "@alknet/core/auth";
  * const v: VerifiedToken = { keyId: "00", publicKey: new Uint8Array(32), timestamp: 0 };
  * ```
  */
@@ -219,7 +219,7 @@ export interface VerifiedToken {
  * @example
  * ```ts
  * import { ed25519 } from "@noble/curves/ed25519.js";
- * import { mintToken, verifyToken } from "./token.ts";
+ * import { mintToken, verifyToken } from "@alknet/core/auth";
  * const seed = crypto.getRandomValues(new Uint8Array(32));
  * const pub = ed25519.getPublicKey(seed);
  * const v = verifyToken(mintToken(seed, 1000), () => pub, 1200);
@@ -274,7 +274,7 @@ export function verifyToken(
  * @example
  * ```ts
  * import { ed25519 } from "@noble/curves/ed25519.js";
- * import { keyLookup, mintToken, verifyToken } from "./token.ts";
+ * import { keyLookup, mintToken, verifyToken } from "@alknet/core/auth";
  * const seed = crypto.getRandomValues(new Uint8Array(32));
  * const lookup = keyLookup([ed25519.getPublicKey(seed)]);
  * console.log(verifyToken(mintToken(seed), lookup).keyId.length); // 64

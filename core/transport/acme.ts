@@ -44,7 +44,7 @@ export interface AcmeOptions {
  *
  * @example
  * ```ts
- * import { AcmeError } from "./acme.ts";
+ * import { AcmeError } from "@alknet/core/transport";
  * console.log(new AcmeError("order", "rate limited").message);
  * ```
  */
@@ -76,7 +76,7 @@ function checkDomains(domains: string[]): void {
  * @throws {CertificateFileError} when the certificate cannot be read
  * @example
  * ```ts
- * import { certificateNotAfter } from "./acme.ts";
+ * import { certificateNotAfter } from "@alknet/core/transport";
  * // const expires = certificateNotAfter(await Deno.readTextFile("cert.pem"));
  * console.log(typeof certificateNotAfter); // "function"
  * ```
@@ -183,7 +183,7 @@ function startResponder(options: AcmeOptions): Responder {
  * @throws {AcmeError} naming the failed step
  * @example
  * ```ts
- * import { acmeCertificate } from "./acme.ts";
+ * import { acmeCertificate } from "@alknet/core/transport";
  * const ck = await acmeCertificate({
  *   domains: ["vpn.example.com"],
  *   dataDir: "/var/lib/alknet",
@@ -300,7 +300,7 @@ async function issue(
  *
  * @example
  * ```ts
- * import { AcmeManager } from "./acme.ts";
+ * import { AcmeManager } from "@alknet/core/transport";
  * const m = new AcmeManager({ domains: ["vpn.example.com"], dataDir: "/var/lib/alknet" }, (ck) => {
  *   console.log("renewed", ck.fingerprint);
  * });

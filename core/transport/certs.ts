@@ -20,7 +20,7 @@ import { fromBase64, toBase64, toHex } from "../util/bytes.ts";
  *
  * @example
  * ```ts
- * import type { CertifiedKey } from "./certs.ts";
+ * import type { CertifiedKey } from "@alknet/core/transport";
  * const show = (ck: CertifiedKey) => console.log(ck.fingerprint);
  * console.log(typeof show); // "function"
  * ```
@@ -43,7 +43,7 @@ const KEY_RE = /-----BEGIN (?:EC |RSA |ENCRYPTED )?PRIVATE KEY-----/;
  * @throws {CertificateFileError} when there is no certificate block
  * @example
  * ```ts
- * import { pemToDer } from "./certs.ts";
+ * import { pemToDer } from "@alknet/core/transport";
  * try { pemToDer("not a cert"); } catch (e) { console.log((e as Error).name); } // CertificateFileError
  * ```
  */
@@ -60,7 +60,7 @@ export function pemToDer(pem: string, source = "inline"): Uint8Array {
  *
  * @example
  * ```ts
- * import { derToPem } from "./certs.ts";
+ * import { derToPem } from "@alknet/core/transport";
  * console.log(derToPem(new Uint8Array([48, 0])).startsWith("-----BEGIN CERTIFICATE-----")); // true
  * ```
  */
@@ -75,7 +75,7 @@ export function derToPem(der: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { derFingerprint } from "./certs.ts";
+ * import { derFingerprint } from "@alknet/core/transport";
  * console.log(derFingerprint(new Uint8Array(0)).slice(0, 15)); // SHA256:e3b0c442
  * ```
  */
@@ -89,7 +89,7 @@ export function derFingerprint(der: Uint8Array): string {
  * @throws {CertificateFileError} when there is no certificate block
  * @example
  * ```ts
- * import { certificateFingerprint } from "./certs.ts";
+ * import { certificateFingerprint } from "@alknet/core/transport";
  * // const fp = certificateFingerprint(await Deno.readTextFile("cert.pem"));
  * console.log(typeof certificateFingerprint); // "function"
  * ```
@@ -105,7 +105,7 @@ export function certificateFingerprint(pem: string): string {
  * @throws {CertificateFileError} when it is not 32 bytes of hex
  * @example
  * ```ts
- * import { normalizeFingerprint } from "./certs.ts";
+ * import { normalizeFingerprint } from "@alknet/core/transport";
  * console.log(normalizeFingerprint("sha256:" + "AB:".repeat(31) + "AB").length); // 71
  * ```
  */
@@ -127,7 +127,7 @@ export function normalizeFingerprint(text: string): string {
  * @throws {CertificateFileError} naming what is missing
  * @example
  * ```ts
- * import { certifiedKey } from "./certs.ts";
+ * import { certifiedKey } from "@alknet/core/transport";
  * try { certifiedKey("x", "y"); } catch (e) { console.log((e as Error).message); }
  * ```
  */
@@ -146,7 +146,7 @@ export function certifiedKey(cert: string, key: string, source = "inline"): Cert
  * @throws {CertificateFileError} when a file cannot be read or is not PEM
  * @example
  * ```ts
- * import { loadCertificate } from "./certs.ts";
+ * import { loadCertificate } from "@alknet/core/transport";
  * const ck = await loadCertificate("cert.pem", "key.pem").catch((e) => e.message);
  * console.log(ck);
  * ```
@@ -170,7 +170,7 @@ export async function loadCertificate(certFile: string, keyFile: string): Promis
  *
  * @example
  * ```ts
- * import type { SelfSignedOptions } from "./certs.ts";
+ * import type { SelfSignedOptions } from "@alknet/core/transport";
  * const o: SelfSignedOptions = { names: ["vpn.example.com", "203.0.113.7"], days: 825 };
  * console.log(o.names?.length); // 2
  * ```
@@ -189,7 +189,7 @@ export interface SelfSignedOptions {
  *
  * @example
  * ```ts
- * import { SELF_SIGNED_FILES } from "./certs.ts";
+ * import { SELF_SIGNED_FILES } from "@alknet/core/transport";
  * console.log(SELF_SIGNED_FILES.cert); // "tls-selfsigned.crt"
  * ```
  */
@@ -208,7 +208,7 @@ const IP_RE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
  * @throws {CertificateFileError} when openssl fails or the files are unusable
  * @example
  * ```ts
- * import { selfSignedCertificate } from "./certs.ts";
+ * import { selfSignedCertificate } from "@alknet/core/transport";
  * const dir = await Deno.makeTempDir();
  * const ck = await selfSignedCertificate(dir).catch((e) => e.message);
  * console.log(typeof ck === "string" ? ck : ck.fingerprint);

@@ -73,7 +73,7 @@ class ChunkQueue {
  *
  * @example
  * ```ts
- * import type { FlowControl } from "./conn.ts";
+ * import type { FlowControl } from "@alknet/core/transport";
  * import { PassThrough } from "node:stream";
  * const raw = new PassThrough();
  * const fc: FlowControl = { pause: () => raw.pause(), resume: () => raw.resume() };
@@ -96,7 +96,7 @@ export interface FlowControl {
  * @example
  * ```ts
  * import { PassThrough } from "node:stream";
- * import { duplexToConn } from "./conn.ts";
+ * import { duplexToConn } from "@alknet/core/transport";
  * const conn = duplexToConn(new PassThrough());
  * await conn.write(new Uint8Array([1, 2, 3]));
  * const buf = new Uint8Array(8);
@@ -184,7 +184,7 @@ export function duplexToConn(duplex: Duplex, source?: FlowControl): ByteConn {
  *
  * @example
  * ```ts
- * import { quicStreamConn } from "./conn.ts";
+ * import { quicStreamConn } from "@alknet/core/transport";
  * // const stream = await quicConn.createBidirectionalStream();
  * // const conn = quicStreamConn(stream, () => quicConn.close());
  * console.log(typeof quicStreamConn); // "function"
@@ -247,7 +247,7 @@ export function quicStreamConn(
  *
  * @example
  * ```ts
- * import { webSocketConn } from "./conn.ts";
+ * import { webSocketConn } from "@alknet/core/transport";
  * // const { socket, response } = Deno.upgradeWebSocket(request);
  * // const conn = webSocketConn(socket);
  * console.log(typeof webSocketConn); // "function"
@@ -310,7 +310,7 @@ export function webSocketConn(socket: WebSocket): ByteConn {
  *
  * @example
  * ```ts
- * import type { WsClientSocket } from "./conn.ts";
+ * import type { WsClientSocket } from "@alknet/core/transport";
  * const closeIt = (ws: WsClientSocket) => ws.close(1000);
  * console.log(typeof closeIt); // "function"
  * ```
@@ -339,7 +339,7 @@ export interface WsClientSocket {
  *
  * @example
  * ```ts
- * import { wsClientConn } from "./conn.ts";
+ * import { wsClientConn } from "@alknet/core/transport";
  * // const ws = new WebSocket("ws://127.0.0.1:8080/alknet/ssh"); (npm:ws, after "open")
  * // const conn = wsClientConn(ws);
  * console.log(typeof wsClientConn); // "function"
@@ -425,8 +425,8 @@ export function wsClientConn(ws: WsClientSocket): ByteConn {
  *
  * @example
  * ```ts
- * import { prefixedConn } from "./conn.ts";
- * import { duplexToConn } from "./conn.ts";
+ * import { prefixedConn } from "@alknet/core/transport";
+ * import { duplexToConn } from "@alknet/core/transport";
  * import { PassThrough } from "node:stream";
  * const conn = prefixedConn(duplexToConn(new PassThrough()), new Uint8Array([83, 83, 72]));
  * const buf = new Uint8Array(8);
@@ -459,7 +459,7 @@ export function prefixedConn(conn: ByteConn, prefix: Uint8Array): ByteConn {
  *
  * @example
  * ```ts
- * import { duplexToConn, trackedConn } from "./conn.ts";
+ * import { duplexToConn, trackedConn } from "@alknet/core/transport";
  * import { PassThrough } from "node:stream";
  * const conn = trackedConn(duplexToConn(new PassThrough()), () => console.log("closed"));
  * conn.close();

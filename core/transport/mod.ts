@@ -51,6 +51,7 @@ export * from "./iroh_listen.ts";
 export * from "./iroh_dial.ts";
 export * from "./iroh_key.ts";
 export * from "./limits.ts";
+export * from "./accept_loop.ts";
 export * from "../util/log.ts";
 export * from "../util/errors.ts";
 export * from "../util/fs_errors.ts";

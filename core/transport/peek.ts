@@ -45,7 +45,7 @@ const HTTP_METHODS = [
  *
  * @example
  * ```ts
- * import { classifyPrefix } from "./peek.ts";
+ * import { classifyPrefix } from "@alknet/core/transport";
  * console.log(classifyPrefix(new TextEncoder().encode("SSH-2.0-"))); // "ssh"
  * ```
  */
@@ -63,7 +63,7 @@ export function classifyPrefix(prefix: Uint8Array): PeekedProtocol {
  *
  * @example
  * ```ts
- * import { peekProtocol } from "./peek.ts";
+ * import { peekProtocol } from "@alknet/core/transport";
  * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * // const conn = await l.accept(); const { protocol, prefix } = await peekProtocol(conn);
  * l.close();

@@ -82,7 +82,7 @@ async function httpConnect(
  * @throws {ProxyError} when the proxy cannot be reached or refuses (kind says why)
  * @example
  * ```ts
- * import { dialViaProxy } from "./proxy.ts";
+ * import { dialViaProxy } from "@alknet/core/transport";
  * const conn = await dialViaProxy("socks5://127.0.0.1:1080", "example.com", 443).catch((e) => e);
  * console.log(conn instanceof Error ? conn.message : "connected");
  * if (!(conn instanceof Error)) conn.close();
@@ -137,7 +137,7 @@ export async function dialViaProxy(
  *
  * @example
  * ```ts
- * import { egressDialer } from "./proxy.ts";
+ * import { egressDialer } from "@alknet/core/transport";
  * const dial = egressDialer("socks5://127.0.0.1:1080");
  * const conn = await dial("example.com", 80).catch((e) => e.kind);
  * console.log(conn);

@@ -16,7 +16,7 @@ import { parseIPv6 } from "./addr.ts";
  *
  * @example
  * ```ts
- * import { Socks5ClientError } from "./socks5_client.ts";
+ * import { Socks5ClientError } from "@alknet/core/transport";
  * console.log(new Socks5ClientError(5, "connection refused").reply); // 5
  * ```
  */
@@ -78,7 +78,7 @@ function encodeAddress(host: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { socks5ClientConnect } from "./socks5_client.ts";
+ * import { socks5ClientConnect } from "@alknet/core/transport";
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 1080 }).catch(() => null);
  * if (conn) {
  *   await socks5ClientConnect(conn, "example.com", 80).catch((e) => console.error(e.message));

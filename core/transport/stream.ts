@@ -45,7 +45,7 @@ export function closeQuietly(c: { close(): void }): void {
  *
  * @example
  * ```ts
- * import { writeAll } from "./stream.ts";
+ * import { writeAll } from "@alknet/core/transport";
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
  * if (conn) await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
  * ```
@@ -72,7 +72,7 @@ export interface DuplexInfo {
  *
  * @example
  * ```ts
- * import { connToDuplex } from "./stream.ts";
+ * import { connToDuplex } from "@alknet/core/transport";
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 22 }).catch(() => null);
  * if (conn) {
  *   const sock = connToDuplex(conn, { remoteAddress: "127.0.0.1", remotePort: 22 });
@@ -170,7 +170,7 @@ function waitDrain(stream: Duplex): Promise<void> {
  *
  * @example
  * ```ts
- * import { relayConnDuplex } from "./stream.ts";
+ * import { relayConnDuplex } from "@alknet/core/transport";
  * import { PassThrough } from "node:stream";
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
  * if (conn) await relayConnDuplex(conn, new PassThrough());
@@ -235,7 +235,7 @@ export function relayConnDuplex(
  *
  * @example
  * ```ts
- * import { relayConns } from "./stream.ts";
+ * import { relayConns } from "@alknet/core/transport";
  * const a = await Deno.connect({ hostname: "127.0.0.1", port: 80 }).catch(() => null);
  * const b = await Deno.connect({ hostname: "127.0.0.1", port: 81 }).catch(() => null);
  * if (a && b) await relayConns(a, b);

@@ -15,7 +15,7 @@ import { TransportUrlError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { TransportScheme } from "./url.ts";
+ * import type { TransportScheme } from "@alknet/core/transport";
  * const s: TransportScheme = "wss";
  * console.log(s);
  * ```
@@ -27,7 +27,7 @@ export type TransportScheme = "tcp" | "tls" | "quic" | "ws" | "wss";
  *
  * @example
  * ```ts
- * import { parseTransportUrl, type TransportUrl } from "./url.ts";
+ * import { parseTransportUrl, type TransportUrl } from "@alknet/core/transport";
  * const u: TransportUrl = parseTransportUrl("tls://[::1]:443");
  * console.log(u.host); // "::1"
  * ```
@@ -50,7 +50,7 @@ const SCHEMES = new Set<TransportScheme>(["tcp", "tls", "quic", "ws", "wss"]);
  *
  * @example
  * ```ts
- * import { WS_SSH_PATH } from "./url.ts";
+ * import { WS_SSH_PATH } from "@alknet/core/transport";
  * console.log(WS_SSH_PATH); // "/alknet/ssh"
  * ```
  */
@@ -71,7 +71,7 @@ function hostPortOf(url: string, rest: string): { host: string; port: number } {
  * @throws {TransportUrlError} for an unknown scheme or a bad address
  * @example
  * ```ts
- * import { parseTransportUrl } from "./url.ts";
+ * import { parseTransportUrl } from "@alknet/core/transport";
  * console.log(parseTransportUrl("quic://[::1]:4433")); // { scheme: "quic", host: "::1", port: 4433 }
  * console.log(parseTransportUrl("wss://example.com:443").path); // "/alknet/ssh"
  * ```
@@ -103,7 +103,7 @@ export function parseTransportUrl(text: string): TransportUrl {
  *
  * @example
  * ```ts
- * import { parseProxyUrl, type ProxyUrl } from "./url.ts";
+ * import { parseProxyUrl, type ProxyUrl } from "@alknet/core/transport";
  * const p: ProxyUrl = parseProxyUrl("http://127.0.0.1:3128");
  * console.log(p.kind); // "http"
  * ```
@@ -126,7 +126,7 @@ export interface ProxyUrl {
  * @throws {TransportUrlError} for anything else
  * @example
  * ```ts
- * import { parseProxyUrl } from "./url.ts";
+ * import { parseProxyUrl } from "@alknet/core/transport";
  * console.log(parseProxyUrl("socks5://me:pw@127.0.0.1:1080").credentials?.username); // "me"
  * ```
  */

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { fsErrorReason } from "./fs_errors.ts";
+ * import { fsErrorReason } from "@alknet/core/transport";
  * const why = await Deno.readTextFile("/nonexistent").then(() => "", fsErrorReason);
  * console.log(why); // "no such file"
  * ```

@@ -32,7 +32,7 @@ function quote(v: string): string {
  *
  * @example
  * ```ts
- * import { Logger } from "./log.ts";
+ * import { Logger } from "@alknet/core/transport";
  * const lines: string[] = [];
  * const log = new Logger("text", (l) => lines.push(l));
  * log.event("auth", { result: "accept", remote: "127.0.0.1:5000", method: "publickey" });
