@@ -38,6 +38,9 @@ async function httpConnect(
   port: number,
   credentials?: { username: string; password: string },
 ): Promise<void> {
+  if (/[\0-\x20\x7f]/.test(host)) {
+    throw new ProxyError("unreachable", "target host has spaces or control characters");
+  }
   const authority = hostPort(host, port);
   let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
   if (credentials) {
