@@ -148,7 +148,7 @@ export function publicKeyLine(publicBlob: Uint8Array, comment = ""): string {
  * ```
  */
 export function encodeOpenSshPrivateKey(seed: Uint8Array, comment = ""): string {
-  if (seed.length !== 32) throw new RangeError("an Ed25519 seed is 32 bytes");
+  if (seed.length !== 32) throw new CoreError("key", "an Ed25519 seed is 32 bytes");
   const pub = ed25519.getPublicKey(seed);
   const blob = ed25519PublicBlob(pub);
   const check = crypto.getRandomValues(new Uint8Array(4));

@@ -151,7 +151,7 @@ function nowSecondsDefault(): number {
  */
 export function tokenKeyId(publicKey: Uint8Array): Uint8Array {
   if (publicKey.length !== 32) {
-    throw new RangeError(`Ed25519 public key must be 32 bytes, got ${publicKey.length}`);
+    throw new CoreError("key", `Ed25519 public key must be 32 bytes, got ${publicKey.length}`);
   }
   return sha256(publicKey);
 }
@@ -170,10 +170,10 @@ export function tokenKeyId(publicKey: Uint8Array): Uint8Array {
  */
 export function mintToken(privateSeed32: Uint8Array, nowSeconds?: number): string {
   if (!(privateSeed32 instanceof Uint8Array) || privateSeed32.length !== 32) {
-    throw new RangeError("Ed25519 private seed must be 32 bytes");
+    throw new CoreError("key", "Ed25519 private seed must be 32 bytes");
   }
   const ts = nowSeconds ?? nowSecondsDefault();
-  if (!Number.isSafeInteger(ts) || ts < 0) throw new RangeError(`bad timestamp ${ts}`);
+  if (!Number.isSafeInteger(ts) || ts < 0) throw new CoreError("token", `bad timestamp ${ts}`);
   const msg = new Uint8Array(KEY_ID_LEN + TS_LEN);
   msg.set(tokenKeyId(ed25519.getPublicKey(privateSeed32)), 0);
   new DataView(msg.buffer).setBigUint64(KEY_ID_LEN, BigInt(ts));

@@ -9,7 +9,7 @@
 /**
  * Every code a `@alknet/core` error carries.
  *
- * - `dial`: an outbound connection could not be made (see `DialError.failure`)
+ * - `dial`: an outbound connection could not be made (`DialError.kind` says how)
  * - `transport-url`: a listen or target URL is malformed or unsupported
  * - `endpoint-config`: listener options contradict each other or are missing
  * - `pin-mismatch`: a TLS certificate or host key did not match its pin
@@ -24,14 +24,15 @@
  * - `host-key`: a server host key is unknown, changed or refused
  * - `ssh-connect`: an SSH connection or login failed
  * - `channel-open`: the server refused to open a channel
- * - `key`: a private key could not be read or parsed
+ * - `key`: a private key could not be read or parsed, or key bytes have the wrong size
  * - `public-key`: a public key could not be parsed
  * - `ssh-wire`: SSH wire data is truncated or malformed
- * - `certificate`: an OpenSSH certificate is malformed or invalid
+ * - `certificate`: an OpenSSH certificate is malformed or invalid (`CertificateError.reason`)
  * - `authorized-keys`: an authorized_keys file could not be read or parsed
  * - `policy`: a forwarding policy rule is malformed
- * - `token`: a token is malformed, expired, unknown or badly signed
- * - `api-key`: an API key is malformed
+ * - `token`: a token is malformed, expired, unknown or badly signed (`TokenError.reason`)
+ * - `api-key`: an API key is malformed, unknown, wrong or expired, or a stored record is
+ *   invalid (`ApiKeyError.reason`)
  * - `config`: a configuration file or value is invalid
  * - `options`: options passed to `serve()` or `connect()` are invalid
  * - `closed`: the node, connection or stream is closed
