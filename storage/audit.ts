@@ -10,13 +10,41 @@
 import { StorageError } from "./errors.ts";
 import type { EventInput, StreamWriter } from "./streams.ts";
 
-/** The topic audit events go to. */
+/**
+ * The topic audit events go to.
+ *
+ * @example
+ * ```ts
+ * import { AUDIT_TOPIC, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * console.log(AUDIT_TOPIC, await store.streams.head(AUDIT_TOPIC)); // "audit" 0
+ * await store.close();
+ * ```
+ */
 export const AUDIT_TOPIC = "audit";
 
-/** How a client proved who it is. */
+/**
+ * How a client proved who it is.
+ *
+ * @example
+ * ```ts
+ * import type { AuthMethod } from "@alknet/storage";
+ * const method: AuthMethod = "token";
+ * console.log(method); // "token"
+ * ```
+ */
 export type AuthMethod = "publickey" | "cert" | "token" | "apikey";
 
-/** What happened to a peer record. */
+/**
+ * What happened to a peer record.
+ *
+ * @example
+ * ```ts
+ * import type { PeerChangeKind } from "@alknet/storage";
+ * const change: PeerChangeKind = "disabled";
+ * console.log(change); // "disabled"
+ * ```
+ */
 export type PeerChangeKind =
   | "added"
   | "updated"
@@ -26,7 +54,16 @@ export type PeerChangeKind =
   | "key-added"
   | "key-removed";
 
-/** One audit event. Never carries a tunnel destination. */
+/**
+ * One audit event. Never carries a tunnel destination.
+ *
+ * @example
+ * ```ts
+ * import type { AuditEvent } from "@alknet/storage";
+ * const e: AuditEvent = { type: "session.opened", session: "s1", identity: "alice", remote: "192.0.2.7:50100", transport: "tls" };
+ * console.log(e.type); // "session.opened"
+ * ```
+ */
 export type AuditEvent =
   | {
     /** A login succeeded. */

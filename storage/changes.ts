@@ -10,7 +10,18 @@
 import type { Driver } from "./driver/types.ts";
 import { StorageError } from "./errors.ts";
 
-/** Called when a channel may have changed; it re-reads what it follows. */
+/**
+ * Called when a channel may have changed; it re-reads what it follows.
+ *
+ * @example
+ * ```ts
+ * import type { ChannelListener } from "@alknet/storage/changes";
+ * let wakes = 0;
+ * const listener: ChannelListener = () => wakes++;
+ * listener();
+ * console.log(wakes); // 1
+ * ```
+ */
 export type ChannelListener = () => void;
 
 /**

@@ -12,7 +12,18 @@ import { allows } from "./metagraph_types.ts";
 import { SCHEMA_VERSION, schemaVersion } from "./migrations.ts";
 import { fromJsonText } from "./validate.ts";
 
-/** What {@link Store.check} found. */
+/**
+ * What {@link Store.check} found.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type CheckReport } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const report: CheckReport = await store.check();
+ * console.log(report.ok, report.schemaVersion === report.codeSchemaVersion); // true true
+ * await store.close();
+ * ```
+ */
 export interface CheckReport {
   /** True when no problem was found. */
   ok: boolean;

@@ -32,7 +32,19 @@ export interface EncryptedData {
   data: string;
 }
 
-/** What the store tells about a credential without its blob. */
+/**
+ * What the store tells about a credential without its blob.
+ *
+ * @example
+ * ```ts
+ * import { type CredentialInfo, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.credentials.set("smtp", { key_version: 2, salt: "", iv: "", data: "AAAA" });
+ * const info: CredentialInfo | null = await store.credentials.info("smtp");
+ * console.log(info?.keyVersion); // 2
+ * await store.close();
+ * ```
+ */
 export interface CredentialInfo {
   /** The credential's name. */
   name: string;
@@ -44,7 +56,17 @@ export interface CredentialInfo {
   updatedAt: number;
 }
 
-/** Re-seals one credential: gets the old blob, returns the new one. */
+/**
+ * Re-seals one credential: gets the old blob, returns the new one.
+ *
+ * @example
+ * ```ts
+ * import type { EncryptedData, Reencrypt } from "@alknet/storage";
+ * // With a vault: (name, blob) => vault.rotate(blob, 3)
+ * const bump: Reencrypt = (_name, blob: EncryptedData) => ({ ...blob, key_version: blob.key_version + 1 });
+ * console.log(typeof bump); // "function"
+ * ```
+ */
 export type Reencrypt = (
   name: string,
   blob: EncryptedData,

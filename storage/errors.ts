@@ -24,6 +24,16 @@
  * - `busy`: the database stayed locked by another writer past the busy timeout.
  * - `closed`: the store was closed.
  * - `internal`: anything else (the driver error is the `cause`).
+ *
+ * @example
+ * ```ts
+ * import { StorageError, type StorageErrorCode } from "@alknet/storage";
+ * function retryable(e: unknown): boolean {
+ *   const code: StorageErrorCode | undefined = e instanceof StorageError ? e.code : undefined;
+ *   return code === "busy" || code === "unavailable";
+ * }
+ * console.log(retryable(new StorageError("busy", "locked"))); // true
+ * ```
  */
 export type StorageErrorCode =
   | "bad-location"
@@ -61,10 +71,29 @@ export interface AttributeIssue {
   message: string;
 }
 
-/** Which database constraint a write broke (set on `conflict` errors from the database). */
+/**
+ * Which database constraint a write broke (set on `conflict` errors from the database).
+ *
+ * @example
+ * ```ts
+ * import { type ConstraintKind, StorageError } from "@alknet/storage";
+ * const e = new StorageError("conflict", "duplicate", { constraint: "unique" });
+ * const kind: ConstraintKind | undefined = e.constraint;
+ * console.log(kind); // "unique"
+ * ```
+ */
 export type ConstraintKind = "unique" | "foreign-key" | "check" | "not-null";
 
-/** Options of {@link StorageError}. */
+/**
+ * Options of {@link StorageError}.
+ *
+ * @example
+ * ```ts
+ * import { StorageError, type StorageErrorOptions } from "@alknet/storage";
+ * const options: StorageErrorOptions = { issues: [{ path: "/port", message: "must be integer" }] };
+ * console.log(new StorageError("invalid-attributes", "bad node", options).issues.length); // 1
+ * ```
+ */
 export interface StorageErrorOptions {
   /** The database constraint that refused the write, when one did. */
   constraint?: ConstraintKind;

@@ -40,6 +40,17 @@ export interface Identity {
  * How one peer's standing changed. A node closes the peer's open sessions
  * when `identity` is null (disabled or removed), and those that logged in
  * with a key listed in `revokedFingerprints` / `revokedTokenKeyIds`.
+ *
+ * @example
+ * ```ts
+ * import type { PeerChange } from "@alknet/storage";
+ * // What a node does with a change: which sessions to close.
+ * function mustClose(c: PeerChange, session: { peer: string; fingerprint: string }): boolean {
+ *   return session.peer === c.peerId &&
+ *     (c.identity === null || c.revokedFingerprints.includes(session.fingerprint));
+ * }
+ * console.log(typeof mustClose); // "function"
+ * ```
  */
 export interface PeerChange {
   /** The peer id. */
@@ -56,10 +67,31 @@ export interface PeerChange {
   revokedTokenKeyIds: string[];
 }
 
-/** Receives each {@link PeerChange}, after the index has been updated. */
+/**
+ * Receives each {@link PeerChange}, after the index has been updated.
+ *
+ * @example
+ * ```ts
+ * import type { PeerChangeListener } from "@alknet/storage";
+ * const log: PeerChangeListener = (c) => console.log(`${c.peerId} ${c.identity ? "allowed" : "refused"}`);
+ * log({ peerId: "bob", kind: "removed", identity: null, previous: null, revokedFingerprints: [], revokedTokenKeyIds: [] }); // bob refused
+ * ```
+ */
 export type PeerChangeListener = (change: PeerChange) => void;
 
-/** Options of {@link StoreIdentityProvider.open}. */
+/**
+ * Options of {@link StoreIdentityProvider.open}.
+ *
+ * @example
+ * ```ts
+ * import { type IdentityProviderOptions, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const options: IdentityProviderOptions = { onChange: (c) => console.log(c.peerId, c.kind) };
+ * const provider = await store.identityProvider(options);
+ * console.log(provider.size); // 0
+ * await store.close();
+ * ```
+ */
 export interface IdentityProviderOptions {
   /** A first change listener (more with {@link StoreIdentityProvider.onChange}). */
   onChange?: PeerChangeListener;

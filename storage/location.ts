@@ -7,7 +7,16 @@
 
 import { StorageError } from "./errors.ts";
 
-/** A parsed store location. */
+/**
+ * A parsed store location.
+ *
+ * @example
+ * ```ts
+ * import { parseLocation, type StoreLocation } from "@alknet/storage";
+ * const where: StoreLocation = parseLocation("sqlite:/tmp/a.db");
+ * console.log(where.backend); // "sqlite"
+ * ```
+ */
 export type StoreLocation =
   | {
     /** Embedded SQLite. */

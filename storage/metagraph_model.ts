@@ -9,10 +9,31 @@ import type { Driver } from "./driver/types.ts";
 import { StorageError } from "./errors.ts";
 import { fromJsonText, type JsonValue, toJsonText } from "./validate.ts";
 
-/** Attributes of a node or edge: a JSON object. */
+/**
+ * Attributes of a node or edge: a JSON object.
+ *
+ * @example
+ * ```ts
+ * import type { Attributes } from "@alknet/storage";
+ * const attributes: Attributes = { port: 22, tags: ["ssh"], owner: { team: "ops" } };
+ * console.log(attributes.port); // 22
+ * ```
+ */
 export type Attributes = { [name: string]: JsonValue };
 
-/** A graph: an instance of a graph type. */
+/**
+ * A graph: an instance of a graph type.
+ *
+ * @example
+ * ```ts
+ * import { type Graph, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.metagraph.defineGraphType({ name: "net", nodeTypes: [{ name: "host" }] });
+ * const g: Graph = await store.metagraph.createGraph("home", "net");
+ * console.log(g.id, g.type); // "home" "net"
+ * await store.close();
+ * ```
+ */
 export interface Graph {
   /** Unique id. */
   id: string;
@@ -22,7 +43,16 @@ export interface Graph {
   createdAt: number;
 }
 
-/** A node to add. */
+/**
+ * A node to add.
+ *
+ * @example
+ * ```ts
+ * import type { NodeInput } from "@alknet/storage";
+ * const node: NodeInput = { key: "web1", type: "server", attributes: { port: 22 } };
+ * console.log(node.key); // "web1"
+ * ```
+ */
 export interface NodeInput {
   /** Unique within the graph. */
   key: string;
@@ -32,7 +62,20 @@ export interface NodeInput {
   attributes?: Record<string, unknown>;
 }
 
-/** A stored node. */
+/**
+ * A stored node.
+ *
+ * @example
+ * ```ts
+ * import { type MetaNode, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.metagraph.defineGraphType({ name: "net", nodeTypes: [{ name: "host" }] });
+ * await store.metagraph.createGraph("home", "net");
+ * const node: MetaNode = await store.metagraph.addNode("home", { key: "nas", type: "host", attributes: { ip: "192.0.2.5" } });
+ * console.log(node.key, node.attributes); // "nas" { ip: "192.0.2.5" }
+ * await store.close();
+ * ```
+ */
 export interface MetaNode {
   /** The graph it belongs to. */
   graphId: string;
@@ -48,7 +91,16 @@ export interface MetaNode {
   updatedAt: number;
 }
 
-/** An edge to add. */
+/**
+ * An edge to add.
+ *
+ * @example
+ * ```ts
+ * import type { EdgeInput } from "@alknet/storage";
+ * const edge: EdgeInput = { type: "runs", source: "web1", target: "nginx", attributes: { since: "2024-01-01" } };
+ * console.log(edge.type); // "runs"
+ * ```
+ */
 export interface EdgeInput {
   /** An edge type of the graph's type. */
   type: string;
@@ -60,7 +112,16 @@ export interface EdgeInput {
   attributes?: Record<string, unknown>;
 }
 
-/** A stored edge, identified by graph, type, source and target. */
+/**
+ * A stored edge, identified by graph, type, source and target.
+ *
+ * @example
+ * ```ts
+ * import type { MetaEdge } from "@alknet/storage";
+ * const describe = (e: MetaEdge) => `${e.source} -${e.type}-> ${e.target}`;
+ * console.log(typeof describe); // "function"
+ * ```
+ */
 export interface MetaEdge {
   /** The graph it belongs to. */
   graphId: string;
@@ -78,7 +139,16 @@ export interface MetaEdge {
   updatedAt: number;
 }
 
-/** A node next to another, and the edge between them. */
+/**
+ * A node next to another, and the edge between them.
+ *
+ * @example
+ * ```ts
+ * import type { Neighbour } from "@alknet/storage";
+ * const keys = (list: Neighbour[]) => list.filter((n) => n.direction === "out").map((n) => n.node.key);
+ * console.log(keys([])); // []
+ * ```
+ */
 export interface Neighbour {
   /** `out`: the edge leaves the node asked about; `in`: it arrives. */
   direction: "out" | "in";
@@ -88,7 +158,16 @@ export interface Neighbour {
   node: MetaNode;
 }
 
-/** Options of {@link Metagraph.listNodes}. */
+/**
+ * Options of {@link Metagraph.listNodes}.
+ *
+ * @example
+ * ```ts
+ * import type { ListNodesOptions } from "@alknet/storage";
+ * const page: ListNodesOptions = { type: "server", after: "web09", limit: 10 };
+ * console.log(page.limit); // 10
+ * ```
+ */
 export interface ListNodesOptions {
   /** Only nodes of this type. */
   type?: string;

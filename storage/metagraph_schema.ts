@@ -10,10 +10,28 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { type AttributeIssue, StorageError } from "./errors.ts";
 
-/** A JSON Schema: an object, or `true` / `false`. */
+/**
+ * A JSON Schema: an object, or `true` / `false`.
+ *
+ * @example
+ * ```ts
+ * import type { JsonSchema } from "@alknet/storage";
+ * const schema: JsonSchema = { type: "object", properties: { port: { type: "integer" } }, required: ["port"] };
+ * console.log(Object.keys(schema)); // [ "type", "properties", "required" ]
+ * ```
+ */
 export type JsonSchema = boolean | { [keyword: string]: unknown };
 
-/** Checks a value; returns the problems, or null when it is valid. */
+/**
+ * Checks a value; returns the problems, or null when it is valid.
+ *
+ * @example
+ * ```ts
+ * import { type AttributeValidator, SchemaCache } from "@alknet/storage/metagraph";
+ * const check: AttributeValidator = new SchemaCache().validator({ type: "object", properties: { n: { type: "number" } } });
+ * console.log(check({ n: 1 })); // null
+ * ```
+ */
 export type AttributeValidator = (value: unknown) => AttributeIssue[] | null;
 
 interface AjvError {
@@ -102,7 +120,15 @@ export class SchemaCache {
   }
 }
 
-/** Checks that `schema` is a JSON Schema (object or boolean) that compiles; returns its text. */
+/**
+ * Checks that `schema` is a JSON Schema (object or boolean) that compiles; returns its text.
+ *
+ * @example
+ * ```ts
+ * import { SchemaCache, schemaText } from "@alknet/storage/metagraph";
+ * console.log(schemaText(new SchemaCache(), "node type 'x'", { type: "object" })); // '{"type":"object"}'
+ * ```
+ */
 export function schemaText(cache: SchemaCache, what: string, schema: unknown): string {
   const s = schema === undefined ? {} : schema;
   if (typeof s !== "boolean" && (s === null || typeof s !== "object" || Array.isArray(s))) {
@@ -120,7 +146,17 @@ export function schemaText(cache: SchemaCache, what: string, schema: unknown): s
   return text;
 }
 
-/** Throws `invalid-attributes` naming `what` and every failing path. */
+/**
+ * Throws `invalid-attributes` naming `what` and every failing path.
+ *
+ * @example
+ * ```ts
+ * import { SchemaCache, validateAttributes } from "@alknet/storage/metagraph";
+ * const check = new SchemaCache().validator({ type: "object", properties: { port: { type: "integer" } } });
+ * validateAttributes(check, "node 'web1'", { port: 22 }); // passes: no throw
+ * console.log("ok"); // "ok"
+ * ```
+ */
 export function validateAttributes(
   validate: AttributeValidator,
   what: string,

@@ -17,7 +17,19 @@ import {
 } from "./metagraph_schema.ts";
 import { checkName, fromJsonText } from "./validate.ts";
 
-/** A node type: its name and the schema of its attributes. */
+/**
+ * A node type: its name and the schema of its attributes.
+ *
+ * @example
+ * ```ts
+ * import type { NodeTypeDefinition } from "@alknet/storage";
+ * const server: NodeTypeDefinition = {
+ *   name: "server",
+ *   schema: { type: "object", properties: { port: { type: "integer" } }, required: ["port"] },
+ * };
+ * console.log(server.name); // "server"
+ * ```
+ */
 export interface NodeTypeDefinition {
   /** Unique within the graph type. */
   name: string;
@@ -27,7 +39,16 @@ export interface NodeTypeDefinition {
   schema?: JsonSchema;
 }
 
-/** An edge type: its attribute schema and the node types it may join. */
+/**
+ * An edge type: its attribute schema and the node types it may join.
+ *
+ * @example
+ * ```ts
+ * import type { EdgeTypeDefinition } from "@alknet/storage";
+ * const runs: EdgeTypeDefinition = { name: "runs", sources: ["server"], targets: ["service"] };
+ * console.log(runs.sources); // [ "server" ]
+ * ```
+ */
 export interface EdgeTypeDefinition {
   /** Unique within the graph type. */
   name: string;
@@ -41,7 +62,20 @@ export interface EdgeTypeDefinition {
   targets: string[];
 }
 
-/** A graph type: the node and edge types its graphs may hold. */
+/**
+ * A graph type: the node and edge types its graphs may hold.
+ *
+ * @example
+ * ```ts
+ * import type { GraphTypeDefinition } from "@alknet/storage";
+ * const infra: GraphTypeDefinition = {
+ *   name: "infra",
+ *   nodeTypes: [{ name: "server" }, { name: "service" }],
+ *   edgeTypes: [{ name: "runs", sources: ["server"], targets: ["service"] }],
+ * };
+ * console.log(infra.nodeTypes.length); // 2
+ * ```
+ */
 export interface GraphTypeDefinition {
   /** Unique name. */
   name: string;
@@ -53,7 +87,18 @@ export interface GraphTypeDefinition {
   edgeTypes?: EdgeTypeDefinition[];
 }
 
-/** A stored graph type, with every default filled in. */
+/**
+ * A stored graph type, with every default filled in.
+ *
+ * @example
+ * ```ts
+ * import { type GraphType, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const t: GraphType = await store.metagraph.defineGraphType({ name: "net", nodeTypes: [{ name: "host" }] });
+ * console.log(t.nodeTypes[0]); // { name: "host", description: "", schema: {} }
+ * await store.close();
+ * ```
+ */
 export interface GraphType {
   /** Unique name. */
   name: string;
@@ -191,7 +236,15 @@ function checkDefinition(cache: SchemaCache, def: GraphTypeDefinition) {
   return { name, description, nodeTypes, edgeTypes };
 }
 
-/** Whether `allowed` (a sources or targets list) admits node type `t`. */
+/**
+ * Whether `allowed` (a sources or targets list) admits node type `t`.
+ *
+ * @example
+ * ```ts
+ * import { allows } from "@alknet/storage/metagraph";
+ * console.log(allows(["server"], "server"), allows(["*"], "anything"), allows(["server"], "note")); // true true false
+ * ```
+ */
 export function allows(allowed: readonly string[], t: string): boolean {
   return allowed.includes("*") || allowed.includes(t);
 }

@@ -12,7 +12,19 @@ import { type Migration, MIGRATIONS } from "./schema.ts";
 
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
-/** What {@link migrate} did. */
+/**
+ * What {@link migrate} did.
+ *
+ * @example
+ * ```ts
+ * import { openSqlite } from "@alknet/storage/driver";
+ * import { migrate, type MigrationResult } from "@alknet/storage/migrations";
+ * const db = openSqlite(":memory:");
+ * const result: MigrationResult = await migrate(db);
+ * console.log(result.applied); // [ 1 ]
+ * await db.close();
+ * ```
+ */
 export interface MigrationResult {
   /** The schema version found (0 for a new database). */
   from: number;
@@ -22,7 +34,19 @@ export interface MigrationResult {
   applied: number[];
 }
 
-/** Options of {@link migrate}. */
+/**
+ * Options of {@link migrate}.
+ *
+ * @example
+ * ```ts
+ * import { openSqlite } from "@alknet/storage/driver";
+ * import { migrate, type MigrateOptions } from "@alknet/storage/migrations";
+ * const db = openSqlite(":memory:");
+ * const options: MigrateOptions = { schema: "alknet" }; // the schema matters on PostgreSQL only
+ * console.log((await migrate(db, options)).to); // 1
+ * await db.close();
+ * ```
+ */
 export interface MigrateOptions {
   /** The PostgreSQL schema to create and use (default `alknet`); ignored for SQLite. */
   schema?: string;

@@ -16,13 +16,36 @@ import { isFingerprint, parsePublicKey } from "./ssh_key.ts";
 import { appendEvents } from "./streams.ts";
 import { checkName, checkResources, checkStrings, fromJsonText, toJsonText } from "./validate.ts";
 
-/** The scopes a peer gets when none are given. */
+/**
+ * The scopes a peer gets when none are given.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PEER_SCOPES } from "@alknet/storage";
+ * console.log(DEFAULT_PEER_SCOPES); // [ "relay:connect" ]
+ * ```
+ */
 export const DEFAULT_PEER_SCOPES: readonly string[] = ["relay:connect"];
 
 /** How many peer changes are kept for followers to catch up incrementally. */
 export const PEER_CHANGES_KEPT = 1000;
 
-/** One of a peer's keys. */
+/**
+ * One of a peer's keys.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type PeerKey } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const peer = await store.peers.add({
+ *   peerId: "alice",
+ *   keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA laptop"],
+ * });
+ * const key: PeerKey = peer.keys[0];
+ * console.log(key.type, key.comment, key.tokenKeyId !== null); // "ssh-ed25519" "laptop" true
+ * await store.close();
+ * ```
+ */
 export interface PeerKey {
   /** OpenSSH fingerprint, `SHA256:...`. */
   fingerprint: string;
@@ -36,7 +59,18 @@ export interface PeerKey {
   comment: string;
 }
 
-/** A peer record. */
+/**
+ * A peer record.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type Peer } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const peer: Peer = await store.peers.add({ peerId: "alice", fingerprints: ["SHA256:" + "A".repeat(43)] });
+ * console.log(peer.peerId, peer.enabled, peer.fingerprints.length); // "alice" true 1
+ * await store.close();
+ * ```
+ */
 export interface Peer {
   /** Stable logical name, the identity id of its logins. */
   peerId: string;
@@ -60,7 +94,21 @@ export interface Peer {
   updatedAt: number;
 }
 
-/** A new peer. */
+/**
+ * A new peer.
+ *
+ * @example
+ * ```ts
+ * import type { PeerInput } from "@alknet/storage";
+ * const input: PeerInput = {
+ *   peerId: "ci-runner",
+ *   displayName: "CI runner",
+ *   keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA ci"],
+ *   scopes: ["relay:connect"],
+ * };
+ * console.log(input.peerId); // "ci-runner"
+ * ```
+ */
 export interface PeerInput {
   /** Stable logical name (1-128 letters, digits or `. _ : @ / + -`). */
   peerId: string;
@@ -78,7 +126,16 @@ export interface PeerInput {
   resources?: Record<string, string[]>;
 }
 
-/** Fields of a peer to change; absent fields stay. */
+/**
+ * Fields of a peer to change; absent fields stay.
+ *
+ * @example
+ * ```ts
+ * import type { PeerUpdate } from "@alknet/storage";
+ * const promote: PeerUpdate = { scopes: ["relay:connect", "admin:peers"] };
+ * console.log(promote.scopes?.length); // 2
+ * ```
+ */
 export interface PeerUpdate {
   /** New display name. */
   displayName?: string;

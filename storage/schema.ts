@@ -6,7 +6,21 @@
  * @module
  */
 
-/** One schema step: the same change written for each dialect. */
+/**
+ * One schema step: the same change written for each dialect.
+ *
+ * @example
+ * ```ts
+ * import type { Migration } from "@alknet/storage/migrations";
+ * const next: Migration = {
+ *   version: 2,
+ *   name: "peers: last login",
+ *   sqlite: "ALTER TABLE peers ADD COLUMN last_login_at INTEGER",
+ *   postgres: "ALTER TABLE peers ADD COLUMN last_login_at BIGINT",
+ * };
+ * console.log(next.version); // 2
+ * ```
+ */
 export interface Migration {
   /** 1, 2, 3, ... without gaps. */
   version: number;
@@ -183,5 +197,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** The schema version this code creates and expects. */
+/**
+ * The schema version this code creates and expects.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "@alknet/storage/migrations";
+ * console.log(SCHEMA_VERSION); // 1
+ * ```
+ */
 export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;

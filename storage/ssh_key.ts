@@ -8,7 +8,16 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { StorageError } from "./errors.ts";
 
-/** A parsed OpenSSH public key line. */
+/**
+ * A parsed OpenSSH public key line.
+ *
+ * @example
+ * ```ts
+ * import { type ParsedPublicKey, parsePublicKey } from "@alknet/storage";
+ * const key: ParsedPublicKey = parsePublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+ * console.log(key.fingerprint); // "SHA256:kmYcvdi2GkPeWxB6XLjrZB8JHsy2Hm8luHMFp9GMvqk"
+ * ```
+ */
 export interface ParsedPublicKey {
   /** The key type, e.g. `ssh-ed25519`. */
   type: string;

@@ -22,7 +22,18 @@ import { PeerStore } from "./peers.ts";
 import { StreamWriter } from "./streams.ts";
 import { StreamStore } from "./subscription.ts";
 
-/** Options of {@link openStore}. */
+/**
+ * Options of {@link openStore}.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type OpenStoreOptions } from "@alknet/storage";
+ * const options: OpenStoreOptions = { sqlite: { busyTimeoutMs: 10_000 }, postgres: { schema: "fleet" } };
+ * const store = await openStore(":memory:", options);
+ * console.log(store.backend); // "sqlite"
+ * await store.close();
+ * ```
+ */
 export interface OpenStoreOptions {
   /** Options for a SQLite location. */
   sqlite?: SqliteOptions;
@@ -34,6 +45,19 @@ export interface OpenStoreOptions {
  * The concerns bound to one transaction: everything written through it
  * commits together or not at all (the outbox: a business write and its
  * event).
+ *
+ * @example
+ * ```ts
+ * import { openStore, type StoreTransaction } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * async function onboard(tx: StoreTransaction) {
+ *   await tx.peers.add({ peerId: "carol" });
+ *   await tx.streams.append("onboarding", { type: "peer.onboarded", data: { peer: "carol" } });
+ * }
+ * await store.transaction(onboard);
+ * console.log(await store.streams.head("onboarding")); // 1
+ * await store.close();
+ * ```
  */
 export interface StoreTransaction {
   /** Raw SQL in the transaction (`?` placeholders on both backends), for your own tables. */

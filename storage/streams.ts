@@ -11,7 +11,16 @@ import type { Driver, SqlValue } from "./driver/types.ts";
 import { StorageError } from "./errors.ts";
 import { checkInteger, checkName, fromJsonText, type JsonValue, toJsonText } from "./validate.ts";
 
-/** An event to append: a type name and JSON data. */
+/**
+ * An event to append: a type name and JSON data.
+ *
+ * @example
+ * ```ts
+ * import type { EventInput } from "@alknet/storage";
+ * const event: EventInput = { type: "order.placed", data: { id: 7, total: 12.5 } };
+ * console.log(event.type); // "order.placed"
+ * ```
+ */
 export interface EventInput {
   /** What happened, e.g. `login.accepted` (1-200 characters). */
   type: string;
@@ -19,7 +28,19 @@ export interface EventInput {
   data?: unknown;
 }
 
-/** An event as stored. */
+/**
+ * An event as stored.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type StreamEvent } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.streams.append("t", { type: "hello", data: "world" });
+ * const [e]: StreamEvent[] = await store.streams.read("t");
+ * console.log(e.topic, e.seq, e.type, e.data); // "t" 1 "hello" "world"
+ * await store.close();
+ * ```
+ */
 export interface StreamEvent {
   /** The topic it was appended to. */
   topic: string;
@@ -33,7 +54,18 @@ export interface StreamEvent {
   at: number;
 }
 
-/** The sequence numbers given to a batch. */
+/**
+ * The sequence numbers given to a batch.
+ *
+ * @example
+ * ```ts
+ * import { type AppendResult, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * const r: AppendResult = await store.streams.appendMany("t", [{ type: "a" }, { type: "b" }]);
+ * console.log(r); // { first: 1, last: 2 }
+ * await store.close();
+ * ```
+ */
 export interface AppendResult {
   /** The first event's `seq`. */
   first: number;
@@ -41,7 +73,19 @@ export interface AppendResult {
   last: number;
 }
 
-/** Options of {@link StreamWriter.read}. */
+/**
+ * Options of {@link StreamWriter.read}.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type ReadOptions } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * for (let i = 0; i < 5; i++) await store.streams.append("t", { type: "tick", data: i });
+ * const options: ReadOptions = { from: 3, limit: 2 };
+ * console.log((await store.streams.read("t", options)).map((e) => e.seq)); // [ 3, 4 ]
+ * await store.close();
+ * ```
+ */
 export interface ReadOptions {
   /** The first `seq` to return (default 1). */
   from?: number;
@@ -49,7 +93,19 @@ export interface ReadOptions {
   limit?: number;
 }
 
-/** A topic and how far it has grown. */
+/**
+ * A topic and how far it has grown.
+ *
+ * @example
+ * ```ts
+ * import { openStore, type TopicInfo } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.streams.append("t", { type: "x" });
+ * const topics: TopicInfo[] = await store.streams.topics();
+ * console.log(topics); // [ { topic: "t", lastSeq: 1 } ]
+ * await store.close();
+ * ```
+ */
 export interface TopicInfo {
   /** The topic name. */
   topic: string;
@@ -57,7 +113,19 @@ export interface TopicInfo {
   lastSeq: number;
 }
 
-/** A consumer's saved position in a topic. */
+/**
+ * A consumer's saved position in a topic.
+ *
+ * @example
+ * ```ts
+ * import { type ConsumerOffset, openStore } from "@alknet/storage";
+ * const store = await openStore(":memory:");
+ * await store.streams.commit("t", "mailer", 4);
+ * const [c]: ConsumerOffset[] = await store.streams.consumers("t");
+ * console.log(c.consumer, c.offset); // "mailer" 4
+ * await store.close();
+ * ```
+ */
 export interface ConsumerOffset {
   /** The consumer name. */
   consumer: string;

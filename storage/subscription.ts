@@ -12,7 +12,16 @@ import { StorageError } from "./errors.ts";
 import { type StreamEvent, StreamWriter, topicChannel } from "./streams.ts";
 import { checkInteger, checkName } from "./validate.ts";
 
-/** Options of {@link StreamStore.subscribe}. */
+/**
+ * Options of {@link StreamStore.subscribe}.
+ *
+ * @example
+ * ```ts
+ * import type { SubscribeOptions } from "@alknet/storage";
+ * const resume: SubscribeOptions = { consumer: "mailer", signal: AbortSignal.timeout(60_000) };
+ * console.log(resume.consumer); // "mailer"
+ * ```
+ */
 export interface SubscribeOptions {
   /**
    * A durable consumer name: without `from`, delivery resumes after its

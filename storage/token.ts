@@ -9,7 +9,15 @@
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 
-/** How far (seconds) a token's timestamp may be from now, either way. */
+/**
+ * How far (seconds) a token's timestamp may be from now, either way.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_WINDOW_SECONDS } from "@alknet/storage";
+ * console.log(TOKEN_WINDOW_SECONDS); // 300
+ * ```
+ */
 export const TOKEN_WINDOW_SECONDS = 300;
 
 const TOKEN_BYTES = 32 + 8 + 64;

@@ -6,7 +6,16 @@
 
 import { StorageError } from "./errors.ts";
 
-/** A JSON value as stored and returned by the store. */
+/**
+ * A JSON value as stored and returned by the store.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from "@alknet/storage";
+ * const value: JsonValue = { list: [1, "two", null, true], nested: { ok: false } };
+ * console.log(JSON.stringify(value)); // '{"list":[1,"two",null,true],"nested":{"ok":false}}'
+ * ```
+ */
 export type JsonValue =
   | null
   | boolean

@@ -12,7 +12,16 @@ import { StorageError } from "../errors.ts";
 import { redactLocation } from "../location.ts";
 import type { ChangeListener, Driver, Row, SqlValue, TransactionOptions } from "./types.ts";
 
-/** Options of {@link openPostgres}. */
+/**
+ * Options of {@link openPostgres}.
+ *
+ * @example
+ * ```ts
+ * import type { PostgresOptions } from "@alknet/storage/driver";
+ * const options: PostgresOptions = { schema: "fleet", maxConnections: 4 };
+ * console.log(options.schema); // "fleet"
+ * ```
+ */
 export interface PostgresOptions {
   /** The schema that holds alknet's tables (default `alknet`; created when missing). */
   schema?: string;
@@ -22,20 +31,35 @@ export interface PostgresOptions {
   connectTimeoutSeconds?: number;
 }
 
-/** The `LISTEN/NOTIFY` channel of a store in `schema`: `<schema>_changes`. */
+/**
+ * The `LISTEN/NOTIFY` channel of a store in `schema`: `<schema>_changes`.
+ *
+ * @example
+ * ```ts
+ * import { notifyChannel } from "@alknet/storage/driver";
+ * console.log(notifyChannel("alknet")); // "alknet_changes"
+ * ```
+ */
 export function notifyChannel(schema: string): string {
   return `${schema}_changes`;
 }
 
-// deno-lint-ignore no-explicit-any
-type Sql = postgres.Sql<any>;
-// deno-lint-ignore no-explicit-any
-type TxSql = postgres.TransactionSql<any>;
+type Types = Record<string, postgres.PostgresType>;
+type Sql = postgres.Sql<Types>;
+type TxSql = postgres.TransactionSql<Types>;
 type Unsafe = Sql | TxSql;
 
 const rewritten = new Map<string, string>();
 
-/** Rewrites `?` placeholders (outside quotes) to `$1`, `$2`, ... */
+/**
+ * Rewrites `?` placeholders (outside quotes) to `$1`, `$2`, ...
+ *
+ * @example
+ * ```ts
+ * import { toDollarParams } from "@alknet/storage/driver";
+ * console.log(toDollarParams("SELECT ? AS a, '?' AS b, ? AS c")); // "SELECT $1 AS a, '?' AS b, $2 AS c"
+ * ```
+ */
 export function toDollarParams(sql: string): string {
   const cached = rewritten.get(sql);
   if (cached !== undefined) return cached;
@@ -61,7 +85,16 @@ export function toDollarParams(sql: string): string {
   return out;
 }
 
-/** Maps an `npm:postgres` error to a {@link StorageError} by its SQLSTATE code. */
+/**
+ * Maps an `npm:postgres` error to a {@link StorageError} by its SQLSTATE code.
+ *
+ * @example
+ * ```ts
+ * import { mapPostgresError } from "@alknet/storage/driver";
+ * const e = mapPostgresError(Object.assign(new Error("duplicate key"), { code: "23505" }));
+ * console.log(e.code, e.constraint); // "conflict" "unique"
+ * ```
+ */
 export function mapPostgresError(e: unknown): StorageError {
   if (e instanceof StorageError) return e;
   const code = (e as { code?: unknown })?.code;
@@ -333,7 +366,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Driver
       types: { bigint: bigintAsNumber() },
       socket: noDelaySocket,
     };
-    sql = postgres(url, settings as postgres.Options<Record<string, postgres.PostgresType>>);
+    sql = postgres(url, settings as postgres.Options<Types>);
   } catch (e) {
     throw new StorageError(
       "bad-location",

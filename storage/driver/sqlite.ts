@@ -32,7 +32,16 @@ const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite") as {
   DatabaseSync: new (path: string) => DatabaseSync;
 };
 
-/** Options of {@link openSqlite}. */
+/**
+ * Options of {@link openSqlite}.
+ *
+ * @example
+ * ```ts
+ * import type { SqliteOptions } from "@alknet/storage/driver";
+ * const options: SqliteOptions = { busyTimeoutMs: 10_000, synchronous: "full" };
+ * console.log(options.synchronous); // "full"
+ * ```
+ */
 export interface SqliteOptions {
   /**
    * How long a write waits for another process's write lock (default
@@ -64,6 +73,13 @@ function toNative(params: readonly SqlValue[]): NativeParam[] {
 /**
  * Maps a `node:sqlite` error to a {@link StorageError} by its extended
  * result code (never by its message).
+ *
+ * @example
+ * ```ts
+ * import { mapSqliteError } from "@alknet/storage/driver";
+ * const e = mapSqliteError(Object.assign(new Error("constraint failed"), { errcode: 787 }));
+ * console.log(e.code, e.constraint); // "conflict" "foreign-key"
+ * ```
  */
 export function mapSqliteError(e: unknown): StorageError {
   if (e instanceof StorageError) return e;

@@ -7,7 +7,16 @@
  * @module
  */
 
-/** A value bound to a `?` placeholder. Arrays are for PostgreSQL array parameters only. */
+/**
+ * A value bound to a `?` placeholder. Arrays are for PostgreSQL array parameters only.
+ *
+ * @example
+ * ```ts
+ * import type { SqlValue } from "@alknet/storage/driver";
+ * const params: SqlValue[] = ["alice", 1, null, new Uint8Array([1, 2])];
+ * console.log(params.length); // 4
+ * ```
+ */
 export type SqlValue =
   | string
   | number
@@ -15,13 +24,42 @@ export type SqlValue =
   | Uint8Array
   | readonly (string | number | null)[];
 
-/** A result row: column name to value. */
+/**
+ * A result row: column name to value.
+ *
+ * @example
+ * ```ts
+ * import type { Row } from "@alknet/storage/driver";
+ * const row: Row = { peer_id: "alice", enabled: 1 };
+ * console.log(row.peer_id); // "alice"
+ * ```
+ */
 export type Row = Record<string, unknown>;
 
-/** Which SQL dialect a driver speaks. */
+/**
+ * Which SQL dialect a driver speaks.
+ *
+ * @example
+ * ```ts
+ * import type { Dialect } from "@alknet/storage/driver";
+ * const d: Dialect = "postgres";
+ * console.log(d); // "postgres"
+ * ```
+ */
 export type Dialect = "sqlite" | "postgres";
 
-/** Options of {@link Driver.transaction}. */
+/**
+ * Options of {@link Driver.transaction}.
+ *
+ * @example
+ * ```ts
+ * import { openSqlite, type TransactionOptions } from "@alknet/storage/driver";
+ * const db = openSqlite(":memory:");
+ * const readOnly: TransactionOptions = { readOnly: true };
+ * console.log(await db.transaction((tx) => tx.query("SELECT 1 AS one"), readOnly)); // [ { one: 1 } ]
+ * await db.close();
+ * ```
+ */
 export interface TransactionOptions {
   /** A read-only transaction over one consistent snapshot (does not take the write lock). */
   readOnly?: boolean;
@@ -31,6 +69,15 @@ export interface TransactionOptions {
  * Called when data may have changed: `channel` is what a writer passed to
  * {@link Driver.notify}, or `"*"` when the backend cannot tell (SQLite sees
  * other processes' commits only as a new `PRAGMA data_version`).
+ *
+ * @example
+ * ```ts
+ * import type { ChangeListener } from "@alknet/storage/driver";
+ * const seen: string[] = [];
+ * const listener: ChangeListener = (channel) => seen.push(channel);
+ * listener("peers");
+ * console.log(seen); // [ "peers" ]
+ * ```
  */
 export type ChangeListener = (channel: string) => void;
 

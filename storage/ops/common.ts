@@ -9,7 +9,16 @@
 import { StorageError, type StorageErrorCode } from "../errors.ts";
 import type { JsonSchema } from "../metagraph_schema.ts";
 
-/** The caller as the call protocol sees it (`Identity` of `@alknet/call`). */
+/**
+ * The caller as the call protocol sees it (`Identity` of `@alknet/call`).
+ *
+ * @example
+ * ```ts
+ * import type { OperationCaller } from "@alknet/storage/ops";
+ * const admin: OperationCaller = { id: "alice", scopes: ["admin:peers"] };
+ * console.log(admin.scopes); // [ "admin:peers" ]
+ * ```
+ */
 export interface OperationCaller {
   /** Identity id. */
   id: string;
@@ -17,7 +26,16 @@ export interface OperationCaller {
   scopes: string[];
 }
 
-/** What a handler uses from `@alknet/call`'s `CallContext`. */
+/**
+ * What a handler uses from `@alknet/call`'s `CallContext`.
+ *
+ * @example
+ * ```ts
+ * import type { OperationContext } from "@alknet/storage/ops";
+ * const ctx: OperationContext = { identity: { id: "alice", scopes: ["*"] }, signal: new AbortController().signal };
+ * console.log(ctx.identity?.id); // "alice"
+ * ```
+ */
 export interface OperationContext {
   /** The authenticated caller, or null. */
   readonly identity: OperationCaller | null;
@@ -25,7 +43,16 @@ export interface OperationContext {
   readonly signal: AbortSignal;
 }
 
-/** One declared error of an operation. */
+/**
+ * One declared error of an operation.
+ *
+ * @example
+ * ```ts
+ * import { STORAGE_OPERATION_ERRORS, type OperationErrorSpec } from "@alknet/storage/ops";
+ * const spec: OperationErrorSpec = STORAGE_OPERATION_ERRORS.EXISTS;
+ * console.log(spec.code); // "EXISTS"
+ * ```
+ */
 export interface OperationErrorSpec {
   /** The code. */
   code: string;
@@ -38,6 +65,16 @@ export interface OperationErrorSpec {
 /**
  * An operation definition in `@alknet/call`'s shape: register it with
  * `registry.register(op)`.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "@alknet/storage";
+ * import { type StorageOperation, storageOperations } from "@alknet/storage/ops";
+ * const store = await openStore(":memory:");
+ * const list: StorageOperation | undefined = storageOperations(store).find((o) => o.name === "peers/list");
+ * console.log(list?.type, list?.access.scopes_any); // "query" [ "admin:peers", "peers:read" ]
+ * await store.close();
+ * ```
  */
 export interface StorageOperation {
   /** `ns/op`. */
@@ -64,6 +101,14 @@ export interface StorageOperation {
  * Builds the error a handler throws for a store failure; pass
  * `(code, message, details) => new CallError(code, message, { details })`
  * so the call protocol answers it with its code.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorFactory } from "@alknet/storage/ops";
+ * // In a node: (code, message, details) => new CallError(code, message, { details })
+ * const toError: ErrorFactory = (code, message) => Object.assign(new Error(message), { code });
+ * console.log((toError("NOT_FOUND", "no such peer") as Error & { code: string }).code); // "NOT_FOUND"
+ * ```
  */
 export type ErrorFactory = (code: string, message: string, details?: unknown) => Error;
 
@@ -86,12 +131,28 @@ const CODES: Record<StorageErrorCode, string> = {
   "internal": "INTERNAL",
 };
 
-/** The call error code for a store error code. */
+/**
+ * The call error code for a store error code.
+ *
+ * @example
+ * ```ts
+ * import { callCode } from "@alknet/storage/ops";
+ * console.log(callCode("not-found"), callCode("invalid-attributes")); // "NOT_FOUND" "INVALID_ATTRIBUTES"
+ * ```
+ */
 export function callCode(code: StorageErrorCode): string {
   return CODES[code];
 }
 
-/** Every non-protocol code the storage operations may answer. */
+/**
+ * Every non-protocol code the storage operations may answer.
+ *
+ * @example
+ * ```ts
+ * import { STORAGE_OPERATION_ERRORS } from "@alknet/storage/ops";
+ * console.log(STORAGE_OPERATION_ERRORS.BUSY.retryable); // true
+ * ```
+ */
 export const STORAGE_OPERATION_ERRORS: Record<string, OperationErrorSpec> = {
   EXISTS: { code: "EXISTS", description: "a record with that name or key already exists" },
   CONFLICT: { code: "CONFLICT", description: "the write clashes with another record" },

@@ -45,10 +45,31 @@ export {
 } from "./common.ts";
 export { type PeerWire, peerWire } from "./peers.ts";
 
-/** Which operation families to serve. */
+/**
+ * Which operation families to serve.
+ *
+ * @example
+ * ```ts
+ * import type { OperationFamily } from "@alknet/storage/ops";
+ * const families: OperationFamily[] = ["peers", "streams"];
+ * console.log(families.length); // 2
+ * ```
+ */
 export type OperationFamily = "peers" | "credentials" | "meta" | "streams";
 
-/** Options of {@link storageOperations}. */
+/**
+ * Options of {@link storageOperations}.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "@alknet/storage";
+ * import { storageOperations, type StorageOperationsOptions } from "@alknet/storage/ops";
+ * const store = await openStore(":memory:");
+ * const options: StorageOperationsOptions = { families: ["credentials"] };
+ * console.log(storageOperations(store, options).map((o) => o.name)); // [ "credentials/list", "credentials/info", "credentials/remove" ]
+ * await store.close();
+ * ```
+ */
 export interface StorageOperationsOptions {
   /**
    * Turns a failure into the error the handler throws (default: an `Error`

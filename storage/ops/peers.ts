@@ -14,7 +14,16 @@ const WRITE_PEERS = ["admin:peers"];
 const READ_CREDENTIALS = ["admin:credentials", "credentials:read"];
 const WRITE_CREDENTIALS = ["admin:credentials"];
 
-/** A peer on the wire. */
+/**
+ * A peer on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { PeerWire } from "@alknet/storage/ops";
+ * const line = (p: PeerWire) => `${p.peer_id} ${p.enabled ? "enabled" : "disabled"} ${p.keys.length} keys`;
+ * console.log(typeof line); // "function"
+ * ```
+ */
 export interface PeerWire {
   /** Stable logical name. */
   peer_id: string;
@@ -39,7 +48,19 @@ export interface PeerWire {
   updated_at: number;
 }
 
-/** A peer as `peers/*` answers it. */
+/**
+ * A peer as `peers/*` answers it.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "@alknet/storage";
+ * import { peerWire } from "@alknet/storage/ops";
+ * const store = await openStore(":memory:");
+ * const wire = peerWire(await store.peers.add({ peerId: "alice" }));
+ * console.log(wire.peer_id, wire.scopes); // "alice" [ "relay:connect" ]
+ * await store.close();
+ * ```
+ */
 export function peerWire(p: Peer): PeerWire {
   return {
     peer_id: p.peerId,

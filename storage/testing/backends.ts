@@ -9,10 +9,30 @@
 import { openStore, type OpenStoreOptions, type Store } from "../store.ts";
 import { sharedPostgres } from "./postgres_server.ts";
 
-/** The backends every conformance test runs on. */
+/**
+ * The backends every conformance test runs on.
+ *
+ * @example
+ * ```ts
+ * import { BACKENDS } from "@alknet/storage/testing";
+ * console.log(BACKENDS); // [ "sqlite", "postgres" ]
+ * ```
+ */
 export const BACKENDS: readonly ("sqlite" | "postgres")[] = ["sqlite", "postgres"];
 
-/** What a conformance test gets. */
+/**
+ * What a conformance test gets.
+ *
+ * @example
+ * ```ts
+ * import type { BackendContext } from "@alknet/storage/testing";
+ * async function addsAPeer({ open }: BackendContext): Promise<void> {
+ *   const store = await open();
+ *   await store.peers.add({ peerId: "alice" });
+ * }
+ * console.log(typeof addsAPeer); // "function"
+ * ```
+ */
 export interface BackendContext {
   /** Which backend this run uses. */
   backend: "sqlite" | "postgres";
@@ -24,7 +44,17 @@ export interface BackendContext {
 
 let counter = 0;
 
-/** A fresh, empty location on `backend`, and how to clean it up. */
+/**
+ * A fresh, empty location on `backend`, and how to clean it up.
+ *
+ * @example
+ * ```ts
+ * import { freshLocation } from "@alknet/storage/testing";
+ * const { location, cleanup } = await freshLocation("sqlite");
+ * console.log(location.startsWith("sqlite:")); // true
+ * await cleanup();
+ * ```
+ */
 export async function freshLocation(
   backend: "sqlite" | "postgres",
 ): Promise<{ location: string; cleanup(): Promise<void> }> {

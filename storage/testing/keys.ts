@@ -8,7 +8,16 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
-/** A test key pair. */
+/**
+ * A test key pair.
+ *
+ * @example
+ * ```ts
+ * import { type TestKey, testKey } from "@alknet/storage/testing";
+ * const key: TestKey = testKey("ci");
+ * console.log(key.publicKey.length, key.line.endsWith(" ci")); // 32 true
+ * ```
+ */
 export interface TestKey {
   /** The 32-byte private seed. */
   seed: Uint8Array;

@@ -9,7 +9,16 @@
  * @module
  */
 
-/** Options of {@link PostgresServer.start}. */
+/**
+ * Options of {@link PostgresServer.start}.
+ *
+ * @example
+ * ```ts
+ * import type { PostgresServerOptions } from "@alknet/storage/testing";
+ * const options: PostgresServerOptions = { binDir: "/usr/lib/postgresql/15/bin", timeoutMs: 60_000 };
+ * console.log(options.timeoutMs); // 60000
+ * ```
+ */
 export interface PostgresServerOptions {
   /** Directory holding `initdb`, `pg_ctl`, `postgres` (default: `$ALKNET_PG_BIN`, else the newest `/usr/lib/postgresql/N/bin`). */
   binDir?: string;
