@@ -8,6 +8,7 @@
 import { mintToken } from "@alknet/core/auth";
 import { resolveIdentity } from "@alknet/core/ssh";
 import type { DialOptions } from "@alknet/core/transport";
+import type { Identity } from "./access.ts";
 import { type IdentityKey, openCarrier } from "./connect_carriers.ts";
 import { type CallTarget, parseCallTarget } from "./connect_target.ts";
 import { CallConnection, type ConnectionOptions } from "./connection.ts";
@@ -62,6 +63,11 @@ export interface ConnectCallOptions
   proxy?: string;
   /** Deadline for connecting, the proxy and the TLS/SSH handshake (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * The identity calls from the node run as on this end, when this end
+   * serves a `router` (default: anonymous). A worker gives its head's.
+   */
+  peerIdentity?: Identity;
 }
 
 const TLS_OPTIONS = ["tlsFingerprint", "tlsCa", "tlsCaCerts", "tlsServerName", "insecure"] as const;
@@ -194,6 +200,7 @@ export async function connectCall(
   });
   return new CallConnection(transport, {
     router: options.router,
+    identity: options.peerIdentity ?? null,
     sendToken: options.sendToken,
     defaultTimeoutMs: options.defaultTimeoutMs,
     sweepIntervalMs: options.sweepIntervalMs,

@@ -170,6 +170,26 @@ export {
   type InvalidOutputReporter,
   type OutputValidation,
 } from "./output_check.ts";
+export { MeshHead, type MeshHeadOptions, type WorkerEvent, WorkerGoneError } from "./mesh_head.ts";
+export {
+  defaultWorkerPolicy,
+  MESH_WORKER_SCOPE,
+  workerNameProblem,
+  type WorkerPolicy,
+  type WorkerRegistration,
+} from "./mesh_policy.ts";
+export {
+  defaultHeadIdentity,
+  type HeadIdentity,
+  joinMesh,
+  type JoinMeshOptions,
+  type MeshMembership,
+  type MeshMembershipEvent,
+  registerWorker,
+  serveWorkerStream,
+  type WorkerLink,
+  type WorkerStreamOptions,
+} from "./mesh_worker.ts";
 export { OperationRegistry, type RegistryOptions } from "./registry.ts";
 export { DEFAULT_TIMEOUT_MS } from "./request.ts";
 export {

@@ -10,6 +10,7 @@ import { registerDiscovery } from "./discovery.ts";
 import { RegistrationError } from "./errors.ts";
 import { invokeOperation, subscribeOperation } from "./local.ts";
 import { compileOperation } from "./operation_entry.ts";
+import { serveWorkerStream, type WorkerLink, type WorkerStreamOptions } from "./mesh_worker.ts";
 import type { InvalidOutputReporter, OutputValidation } from "./output_check.ts";
 import {
   type NodeCallConn,
@@ -160,6 +161,16 @@ export class OperationRegistry implements OperationRouter {
     peer: NodeCallPeer,
   ): ReturnType<typeof serveNodeCallStream> {
     return serveNodeCallStream(this, conn, peer);
+  }
+
+  /**
+   * Serves these operations as worker `options.name` on a byte stream this
+   * node dialled to a mesh head, and registers there: `connect(target,
+   * { worker })` of `@alknet/core` calls it on the SSH `alknet-control`
+   * channel.
+   */
+  serveWorker(conn: NodeCallConn, options: WorkerStreamOptions): WorkerLink {
+    return serveWorkerStream(this, conn, options);
   }
 
   /**

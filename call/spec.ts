@@ -103,4 +103,10 @@ export interface PeerInfo {
   operations: number;
   /** Whether its connection is still open. */
   open: boolean;
+  /** For a mesh head's workers: `live`, or `gone` (disconnected; kept for a while). */
+  state?: "live" | "gone";
+  /** For a mesh head's workers: the identity id the worker registered with. */
+  identity?: string;
+  /** For a mesh head's workers: when it registered (or left), ISO 8601. */
+  since?: string;
 }
