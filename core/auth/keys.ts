@@ -14,7 +14,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { SshReader, SshWireError } from "./ssh_wire.ts";
-import { toBase64, toBase64Url } from "../util/bytes.ts";
+import { toBase64Url } from "../util/bytes.ts";
 
 /**
  * Thrown when a public key blob cannot be decoded or names an unsupported type.
