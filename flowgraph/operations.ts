@@ -144,7 +144,8 @@ export function operationKey(spec: Pick<OperationSpecLike, "name" | "peer">): st
 /**
  * Builds the operation graph: a node per spec, an edge for every ordered
  * pair whose schemas match (an operation is never linked to itself). Two
- * specs with the same key are `DUPLICATE_OPERATION`.
+ * specs with the same key are `DUPLICATE_OPERATION`; a spec without a name
+ * is `INVALID_SPEC`.
  *
  * @example
  * ```ts
@@ -166,6 +167,9 @@ export function buildOperationGraph(
   const g: OperationGraph = new FlowGraph<OperationNode, OperationEdge>();
   const list: [string, OperationSpecLike][] = [];
   for (const spec of specs) {
+    if (typeof spec?.name !== "string" || spec.name === "") {
+      throw new FlowgraphError("INVALID_SPEC", "operation spec without a name");
+    }
     const key = operationKey(spec);
     if (g.hasNode(key)) {
       throw new FlowgraphError("DUPLICATE_OPERATION", `operation ${key} is listed twice`, { key });

@@ -70,6 +70,10 @@ Deno.test("specs from several peers are keyed name@peer; duplicates are refused"
     () => buildOperationGraph([SPECS[0], SPECS[0]]),
     (e) => e instanceof FlowgraphError && e.code === "DUPLICATE_OPERATION",
   );
+  assert.throws(
+    () => buildOperationGraph([{ spec: SPECS[0] } as unknown as OperationSpecLike]),
+    (e) => e instanceof FlowgraphError && e.code === "INVALID_SPEC",
+  );
 });
 
 Deno.test("checkOperationSpec keeps the fields the graph reads and refuses bad shapes", () => {
