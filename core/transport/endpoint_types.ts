@@ -8,6 +8,7 @@
 
 import type { ByteConn } from "./stream.ts";
 import type { Logger } from "../util/log.ts";
+import type { ConnectionLimiter } from "./limits.ts";
 
 /**
  * How a connection reached the endpoint.
@@ -42,6 +43,19 @@ export interface ConnInfo {
   alpn?: string;
   /** The peer's iroh node id (`iroh` only; authenticated by the QUIC handshake). */
   peerId?: string;
+  /**
+   * When the listener accepted the connection (`Date.now()`): pre-auth
+   * timeouts count from here, whatever stage the peer stalls in.
+   */
+  acceptedAt?: number;
+  /**
+   * Tells the listener the peer has proven itself (SSH login, a valid
+   * token): frees its place among its address's unauthenticated
+   * connections and stops the listener's pre-auth clock. The `call` and
+   * `tcp` handlers must call it, or the listener closes the connection at
+   * the pre-auth timeout; the SSH server calls it itself. Idempotent.
+   */
+  authenticated?: () => void;
 }
 
 /**
@@ -127,7 +141,7 @@ export interface EndpointOptions {
   decoyDir?: string;
   /** How long to wait for a client's first bytes before dropping it (default 5000 ms). */
   peekTimeoutMs?: number;
-  /** TLS/QUIC handshake deadline (default 10 000 ms). */
+  /** TLS/QUIC handshake deadline (default: the limiter's `tlsHandshakeTimeoutS`, 10 s). */
   handshakeTimeoutMs?: number;
   /** QUIC idle timeout (default 60 000 ms). */
   quicIdleTimeoutMs?: number;
@@ -146,6 +160,25 @@ export interface EndpointOptions {
  * await ep.close();
  * ```
  */
+  /**
+   * Per-address cap on unauthenticated connections and the deadlines
+   * (`maxUnauthenticatedPerIp`, `tlsHandshakeTimeoutS`,
+   * `httpHeaderTimeoutS`, `preauthTimeoutS`), read at every accept so a
+   * reload applies to new connections. Share one limiter between the
+   * listeners of a node so the cap counts all of them (default: one of
+   * this listener's own with the default limits).
+   */
+  limiter?: ConnectionLimiter;
+  /**
+   * Pre-auth deadline from accept, in milliseconds (default: the limiter's
+   * `preauthTimeoutS`): a `call` or `tcp` connection whose handler has not
+   * called `info.authenticated()` by then is closed and logged
+   * (`conn rejected reason=preauth-timeout`); SSH keeps its own clock,
+   * started at the same accept.
+   */
+  preauthTimeoutMs?: number;
+  /** Deadline for the header of the first HTTP request, in milliseconds (default: the limiter's `httpHeaderTimeoutS`, 60 s). */
+  httpHeaderTimeoutMs?: number;
 export interface Endpoint {
   /** The bound address (port resolved when 0 was asked). */
   addr: Deno.NetAddr;

@@ -88,15 +88,21 @@ export class HttpFront {
         { remoteAddress: addr.hostname, remotePort: addr.port, transport: "tcp" as const };
       return this.route(req, info);
     });
-    this.#internal = { server, ac, port: server.addr.port };
-    return this.#internal;
+    const internal = { server, ac, port: server.addr.port };
+    this.#internal = internal;
+    // A failed accept (EMFILE) ends Deno.serve and rejects `finished`;
+    // unhandled, that would end the process. The next relay starts afresh.
+    server.finished.catch(() => {}).finally(() => {
+      if (this.#internal === internal) this.#internal = undefined;
+    });
+    return internal;
   }
 
   /** Relays decrypted (or peeked plain) HTTP bytes to the internal server. */
   async relay(conn: ByteConn, prefix: Uint8Array, info: ConnInfo): Promise<void> {
-    const { port } = this.#startInternal();
     let inner: Deno.TcpConn;
     try {
+      const { port } = this.#startInternal();
       inner = await Deno.connect({ hostname: "127.0.0.1", port });
     } catch {
       conn.close();
