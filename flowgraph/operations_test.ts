@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { buildOperationGraph, checkOperationSpec, loadOperationSpecs } from "./operations.ts";
+import {
+  buildOperationGraph,
+  checkOperationSpec,
+  loadOperationSpecs,
+  type OperationSpecLike,
+} from "./operations.ts";
 import { FlowgraphError } from "./errors.ts";
 import { FlowGraph } from "./graph.ts";
 import { SPECS } from "./testdata/specs.ts";
