@@ -126,7 +126,7 @@ backendTest("store: closed stores refuse work", async ({ open }) => {
   assert.throws(() => store.transaction(() => Promise.resolve()), StorageError);
 });
 
-Deno.test("store: a bad location is refused before anything opens", async () => {
+Deno.test("store: a bad location is refused; an unreachable server is unavailable", async () => {
   await assert.rejects(
     openStore("mysql://x"),
     (e) => e instanceof StorageError && e.code === "bad-location",
@@ -134,6 +134,10 @@ Deno.test("store: a bad location is refused before anything opens", async () => 
   await assert.rejects(
     openStore(""),
     (e) => e instanceof StorageError && e.code === "bad-location",
+  );
+  await assert.rejects(
+    openStore("postgres://postgres@127.0.0.1:1/db"),
+    (e) => e instanceof StorageError && e.code === "unavailable",
   );
   await assert.rejects(
     openStore("postgres://u@127.0.0.1:1/db?schema=Bad-Name"),
