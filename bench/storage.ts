@@ -17,12 +17,24 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { createRequire } from "node:module";
 import net from "node:net";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { openStore, type Store } from "../storage/mod.ts";
 import { PostgresServer, signToken, testKey } from "../storage/testing/mod.ts";
+
+/** The part of `node:sqlite` the raw baseline uses. */
+interface DatabaseSync {
+  exec(sql: string): void;
+  prepare(sql: string): { run(...params: unknown[]): unknown };
+  close(): void;
+}
+// Loaded through require, as storage's driver does: the @types/node that
+// ssh2 pulls in predates node:sqlite, so `deno check .` could not see it.
+const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite") as {
+  DatabaseSync: new (path: string) => DatabaseSync;
+};
 
 const { values } = parseArgs({
   args: Deno.args,
