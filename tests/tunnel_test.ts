@@ -184,17 +184,17 @@ Deno.test("alknet connect -> alknet serve: SOCKS5, curl, -L, -R, 50 concurrent t
   }
 });
 
-Deno.test("alknet serve listens on IPv6 and answers HTTP on the SSH port with a clear 400", async () => {
+Deno.test("alknet serve listens on IPv6; an HTTP client on the SSH port gets the SSH banner and is closed", async () => {
   const { dir } = await keyDir();
   const server = await startServe(dir, [], { listen: ["[::1]:0"] });
   try {
+    // The server speaks first, as sshd does (see docs/decisions/hardening.md).
     const conn = await Deno.connect({ hostname: "::1", port: server.port });
     await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
     const text = new TextDecoder().decode(await readExactly(conn, 200, 5000));
     conn.close();
-    assert.match(text, /^HTTP\/1\.1 400 Bad Request/);
-    assert.match(text, /only speaks SSH/);
-    await server.proc.waitFor(/conn rejected .*reason=not-ssh/);
+    assert.match(text, /^SSH-2\.0-alknet\r\n/);
+    assert.doesNotMatch(text, /HTTP\/1\.1/);
     // Still serving SSH afterwards.
     const echo = echoServer();
     const client = await startConnect(dir, server.port, [], { server: `[::1]:${server.port}` });

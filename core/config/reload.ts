@@ -254,7 +254,14 @@ export class ConfigReloader {
    */
   serveOptions(): Pick<
     ServeOptions,
-    "listen" | "hostKey" | "allowRemoteBind" | "authorizedKeys" | "apiKeys" | "policy" | "limits"
+    | "listen"
+    | "hostKey"
+    | "allowRemoteBind"
+    | "authorizedKeys"
+    | "apiKeys"
+    | "policy"
+    | "limits"
+    | "ssh"
   > {
     const { config, dynamic } = this.#state;
     return {
@@ -265,6 +272,7 @@ export class ConfigReloader {
       apiKeys: config.auth.apiKeys,
       policy: dynamic.policy,
       limits: dynamic.limits,
+      ssh: config.ssh ? { ...config.ssh } : undefined,
     };
   }
 

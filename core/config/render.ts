@@ -53,6 +53,17 @@ export function renderConfig(config: AlknetConfig): string {
     penalty_after_failures: l.penaltyAfterFailures,
     preauth_timeout_s: l.preauthTimeoutS,
     max_sessions_per_identity: l.maxSessionsPerIdentity,
-  };
-  return stringify({ server, auth, forwarding, limits });
+  } as Record<string, unknown>;
+  if (l.maxUnauthenticatedPerIp !== undefined) {
+    limits.max_unauthenticated_per_ip = l.maxUnauthenticatedPerIp;
+  }
+  if (l.tlsHandshakeTimeoutS !== undefined) limits.tls_handshake_timeout_s = l.tlsHandshakeTimeoutS;
+  if (l.httpHeaderTimeoutS !== undefined) limits.http_header_timeout_s = l.httpHeaderTimeoutS;
+  const doc: Record<string, unknown> = { server, auth, forwarding, limits };
+  if (config.ssh) {
+    const ssh: Record<string, unknown> = {};
+    if (config.ssh.banner !== undefined) ssh.banner = config.ssh.banner;
+    doc.ssh = ssh;
+  }
+  return stringify(doc);
 }

@@ -9,6 +9,7 @@ import { ApiKeyError, type ApiKeyRecord, validateApiKeyRecord } from "../auth/ap
 import { CoreError } from "../util/errors.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "../transport/limits.ts";
 import { type PolicyRule, PolicyRuleError, RulePolicy } from "../auth/policy.ts";
+import { sshBannerIdent } from "../ssh/server_ext_info.ts";
 
 /**
  * The complete, validated configuration.
@@ -29,6 +30,22 @@ export interface AlknetConfig {
   forwarding: ForwardingConfig;
   /** Dynamic: connection limits. */
   limits: LimitSettings;
+  /** Static: `[ssh]`, present when a source set it. */
+  ssh?: SshConfig;
+}
+
+/**
+ * `[ssh]`: the SSH server's identification (static).
+ *
+ * @example
+ * ```ts
+ * import type { SshConfig } from "./schema.ts";
+ * const s: SshConfig = { banner: "OpenSSH_9.9" };
+ * ```
+ */
+export interface SshConfig {
+  /** What follows `SSH-2.0-` in the identification line (`banner`; default `alknet`). */
+  banner?: string;
 }
 
 /**
@@ -182,6 +199,8 @@ export interface ConfigLayer {
   forwarding?: Partial<ForwardingConfig>;
   /** `[limits]` values set by this source. */
   limits?: Partial<LimitSettings>;
+  /** `[ssh]` values set by this source. */
+  ssh?: SshConfig;
 }
 
 /**
@@ -206,7 +225,13 @@ const LIMIT_KEYS: Record<string, keyof LimitSettings> = {
   penalty_after_failures: "penaltyAfterFailures",
   preauth_timeout_s: "preauthTimeoutS",
   max_sessions_per_identity: "maxSessionsPerIdentity",
+  max_unauthenticated_per_ip: "maxUnauthenticatedPerIp",
+  tls_handshake_timeout_s: "tlsHandshakeTimeoutS",
+  http_header_timeout_s: "httpHeaderTimeoutS",
 };
+
+/** Limits that must be at least 1 (deadlines). */
+const LIMITS_AT_LEAST_ONE = ["preauthTimeoutS", "tlsHandshakeTimeoutS", "httpHeaderTimeoutS"];
 
 function isTable(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -325,7 +350,7 @@ function expiry(v: unknown, key: string, report: Report): number | undefined {
  */
 export function layerFromToml(doc: Record<string, unknown>, report: IssueReporter): ConfigLayer {
   const layer: ConfigLayer = {};
-  unknownKeys(doc, ["server", "auth", "forwarding", "limits"], "", report);
+  unknownKeys(doc, ["server", "auth", "forwarding", "limits", "ssh"], "", report);
   const section = (name: string): Record<string, unknown> | undefined => {
     const v = doc[name];
     if (v === undefined) return undefined;
@@ -469,10 +494,32 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
     const l: Partial<LimitSettings> = {};
     for (const [k, camel] of Object.entries(LIMIT_KEYS)) {
       if (k in limits) {
-        l[camel] = int(limits[k], `limits.${k}`, report, camel === "preauthTimeoutS" ? 1 : 0);
+        l[camel] = int(
+          limits[k],
+          `limits.${k}`,
+          report,
+          LIMITS_AT_LEAST_ONE.includes(camel) ? 1 : 0,
+        );
       }
     }
     layer.limits = l;
+  }
+  const ssh = section("ssh");
+  if (ssh) {
+    unknownKeys(ssh, ["banner"], "ssh", report);
+    const sc: SshConfig = {};
+    if ("banner" in ssh) {
+      const banner = str(ssh.banner, "ssh.banner", report);
+      if (banner !== undefined) {
+        try {
+          sshBannerIdent(banner, "ssh.banner");
+          sc.banner = banner;
+        } catch (e) {
+          report("ssh.banner", (e as Error).message.replace(/^ssh\.banner: /, ""));
+        }
+      }
+    }
+    layer.ssh = sc;
   }
   return layer;
 }
@@ -500,6 +547,10 @@ export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   ALKNET_PENALTY_AFTER_FAILURES: "limits.penalty_after_failures",
   ALKNET_PREAUTH_TIMEOUT_S: "limits.preauth_timeout_s",
   ALKNET_MAX_SESSIONS_PER_IDENTITY: "limits.max_sessions_per_identity",
+  ALKNET_MAX_UNAUTHENTICATED_PER_IP: "limits.max_unauthenticated_per_ip",
+  ALKNET_TLS_HANDSHAKE_TIMEOUT_S: "limits.tls_handshake_timeout_s",
+  ALKNET_HTTP_HEADER_TIMEOUT_S: "limits.http_header_timeout_s",
+  ALKNET_SSH_BANNER: "ssh.banner",
 });
 
 /**
@@ -580,6 +631,10 @@ export function mergeLayers(layers: readonly ConfigLayer[]): AlknetConfig {
     assign(c.auth, l.auth);
     assign(c.forwarding, l.forwarding);
     assign(c.limits, l.limits);
+    if (l.ssh) {
+      c.ssh ??= {};
+      assign(c.ssh, l.ssh);
+    }
   }
   return c;
 }

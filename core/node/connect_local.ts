@@ -2,7 +2,10 @@
  * The local side of a tunnel: a SOCKS5 proxy and `-L` listeners whose
  * connections are carried to the node by a {@link RouteOpener} (an SSH
  * channel or a native data path stream). Reserved `alknet-*` destinations
- * are refused (SOCKS reply 02).
+ * are refused (SOCKS reply 02). The listeners keep accepting through failed
+ * accepts (`EMFILE`: logged once per burst, retried after 5 ms doubling to
+ * 1 s), and the SOCKS5 listener caps the connections from one address that
+ * are still in their handshake (bounded by the handshake's 10 s deadline).
  *
  * @module
  */
@@ -14,6 +17,8 @@ import { isReservedDestination } from "../ssh/reserved.ts";
 import { type ByteConn, relayConnDuplex, relayConns, writeAll } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
 import type { Logger } from "../util/log.ts";
+import { type AcceptLoop, startAcceptLoop } from "../transport/accept_loop.ts";
+import { ConnectionLimiter } from "../transport/limits.ts";
 
 /** Where one local connection's bytes go: a native stream or an SSH channel. */
 export type Route = { conn: ByteConn } | { channel: Duplex };
@@ -33,6 +38,11 @@ export interface LocalListenerOptions {
   open: RouteOpener;
   /** Event log (never destinations). */
   logger: Logger;
+  /**
+   * Connections from one address still in their SOCKS5 handshake (default
+   * 64; 0 = unlimited).
+   */
+  maxHandshakingPerIp?: number;
 }
 
 /** The running listeners. */
@@ -79,20 +89,27 @@ function closeQuietly(c: { close(): void }): void {
  */
 export function startLocalListeners(options: LocalListenerOptions): LocalListeners {
   const listeners: Deno.TcpListener[] = [];
+  const loops: AcceptLoop[] = [];
   const active = new Set<Deno.Conn>();
-  const serve = (listener: Deno.TcpListener, handle: (conn: Deno.TcpConn) => Promise<void>) => {
+  const serve = (
+    listener: Deno.TcpListener,
+    transport: string,
+    handle: (conn: Deno.TcpConn) => Promise<void>,
+  ) => {
     listeners.push(listener);
-    (async () => {
-      for await (const conn of listener) {
-        conn.setNoDelay(true);
-        active.add(conn);
-        handle(conn).catch(() => {}).finally(() => {
-          active.delete(conn);
-          closeQuietly(conn);
-        });
-      }
-    })().catch(() => {});
+    const addr = listener.addr as Deno.NetAddr;
+    loops.push(startAcceptLoop(listener, (conn) => {
+      conn.setNoDelay(true);
+      active.add(conn);
+      handle(conn).catch(() => {}).finally(() => {
+        active.delete(conn);
+        closeQuietly(conn);
+      });
+    }, { logger: options.logger, transport, addr: hostPort(addr.hostname, addr.port) }));
   };
+  const handshaking = new ConnectionLimiter({
+    maxUnauthenticatedPerIp: options.maxHandshakingPerIp ?? 64,
+  });
   const { logger, open } = options;
   let socksAddr: Deno.NetAddr | undefined;
   const localAddrs: Deno.NetAddr[] = [];
@@ -100,17 +117,27 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
     if (options.socks) {
       const l = Deno.listen({ hostname: options.socks.host, port: options.socks.port });
       socksAddr = l.addr as Deno.NetAddr;
-      serve(l, async (conn) => {
+      serve(l, "socks5", async (conn) => {
+        const peer = conn.remoteAddr as Deno.NetAddr;
+        const slot = handshaking.admitUnauthenticated(peer.hostname);
+        if (!slot) {
+          logger.event("socks rejected", {
+            remote: hostPort(peer.hostname, peer.port),
+            reason: "too-many-unauthenticated",
+          });
+          return;
+        }
         let hs;
         try {
           hs = await socks5Handshake(conn, { credentials: options.socksCredentials });
         } catch (e) {
-          const peer = conn.remoteAddr as Deno.NetAddr;
           logger.event("socks rejected", {
             remote: hostPort(peer.hostname, peer.port),
             reason: (e as Error).message,
           });
           return;
+        } finally {
+          slot.release();
         }
         if (isReservedDestination(hs.request.host)) {
           return await hs.reply(Socks5Reply.NOT_ALLOWED);
@@ -128,7 +155,7 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
     for (const spec of options.localForwards) {
       const l = Deno.listen({ hostname: spec.bindHost ?? "127.0.0.1", port: spec.bindPort });
       localAddrs.push(l.addr as Deno.NetAddr);
-      serve(l, async (conn) => {
+      serve(l, "local-forward", async (conn) => {
         if (isReservedDestination(spec.host)) return;
         let route: Route;
         try {
@@ -140,6 +167,7 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
       });
     }
   } catch (e) {
+    for (const loop of loops) void loop.stop();
     for (const l of listeners) closeQuietly(l);
     throw e;
   }
@@ -147,6 +175,7 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
     socksAddr,
     localAddrs,
     close() {
+      for (const loop of loops) void loop.stop();
       for (const l of listeners) closeQuietly(l);
       for (const c of active) closeQuietly(c);
     },

@@ -196,6 +196,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     dial,
     limiter: auth.limiter,
     preauthTimeoutMs: options.preauthTimeoutMs,
+    banner: options.ssh?.banner,
   });
   const resolveToken: NativeTcpOptions["resolveToken"] | undefined =
     options.nativeTcp?.resolveToken ??

@@ -42,7 +42,11 @@ function peerOf(info: ConnInfo, setup: CallCarrierSetup): CallPeer {
   return {
     transport: info.transport,
     remote: hostPort(info.remoteAddress, info.remotePort),
-    authenticate: (token) => setup.authenticate(token, info.remoteAddress),
+    authenticate: async (token) => {
+      const identity = await setup.authenticate(token, info.remoteAddress);
+      info.authenticated?.();
+      return identity;
+    },
   };
 }
 

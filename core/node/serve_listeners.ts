@@ -1,18 +1,21 @@
 /**
  * The listeners of `serve()`: one per listen URL, each accepted connection
- * handed to one protocol handler. Plain `tcp://` is SSH (its first bytes are
- * peeked: anything else gets a clear HTTP 400 or is dropped); `tls://`,
- * `quic://`, `ws://`, `wss://` are transport endpoints; `iroh://` loads the
- * iroh binding on first use.
+ * handed to one protocol handler. Plain `tcp://` is SSH and, as sshd does,
+ * sends its identification line at once (`ssh-keyscan` and scanners work;
+ * an HTTP client on that port just sees the banner); `tls://`, `quic://`,
+ * `ws://`, `wss://` are transport endpoints; `iroh://` loads the iroh
+ * binding on first use. Every listener shares the SSH server's limiter: one
+ * per-address cap on unauthenticated connections for the whole node, and
+ * the deadlines of its limits.
  *
  * @module
  */
 
 import type { SshServer } from "../ssh/server.ts";
 import { type IrohListener, listenIroh } from "../transport/iroh_listen.ts";
-import { peekProtocol } from "../transport/peek.ts";
-import { connToDuplex, writeAll } from "../transport/stream.ts";
+import { closeQuietly, connToDuplex } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
+import { type AcceptLoop, startAcceptLoop } from "../transport/accept_loop.ts";
 import { type Endpoint, type EndpointHandlers, listenEndpoint } from "../transport/endpoint.ts";
 import type { Logger } from "../util/log.ts";
 import { isIrohUrl, parseListenAddress } from "./serve_options.ts";
@@ -79,11 +82,6 @@ export interface BoundListeners {
   /** Serves a new certificate on `tls://` and `wss://` from the next handshake on. */
   setCertificate(cert: string, key: string): void;
 }
-
-const NOT_SSH_RESPONSE = new TextEncoder().encode(
-  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n" +
-    "Connection: close\r\n\r\nThis port only speaks SSH.\n",
-);
 
 function addressOf(transport: string, addr: Deno.NetAddr, nodeId?: string): string {
   if (nodeId) return `iroh://${nodeId}`;
@@ -166,6 +164,7 @@ export async function bindListeners(
         decoyDir: setup.decoyDir,
         peekTimeoutMs: setup.peekTimeoutMs,
         logger: setup.logger,
+        limiter: setup.ssh.limiter,
       });
       endpoints.push(ep);
       listening.push({
@@ -180,12 +179,13 @@ export async function bindListeners(
     await closeAll();
     throw e;
   }
-  const accepting = plain.map(async (listener) => {
-    try {
-      for await (const conn of listener) {
-        acceptSsh(conn, setup.ssh, setup.logger, setup.peekTimeoutMs).catch(() => conn.close());
-      }
-    } catch { /* listener closed */ }
+  const accepting: AcceptLoop[] = plain.map((listener) => {
+    const addr = listener.addr as Deno.NetAddr;
+    return startAcceptLoop(listener, (conn) => acceptSsh(conn, setup.ssh, setup.logger), {
+      logger: setup.logger,
+      transport: "tcp",
+      addr: hostPort(addr.hostname, addr.port),
+    });
   });
   return {
     listening,
@@ -195,7 +195,7 @@ export async function bindListeners(
           l.close();
         } catch { /* closed */ }
       }
-      await Promise.all(accepting);
+      await Promise.all(accepting.map((a) => a.stop()));
     },
     async closeEndpoints() {
       await Promise.all(endpoints.map((ep) => ep.close()));
@@ -210,34 +210,32 @@ export async function bindListeners(
   };
 }
 
-async function acceptSsh(
-  conn: Deno.TcpConn,
-  ssh: SshServer,
-  logger: Logger,
-  peekTimeout: number,
-): Promise<void> {
+/**
+ * One plain `tcp://` connection: admitted (the per-address caps and the
+ * penalty window, checked before any byte is sent) and handed to the SSH
+ * server, which sends its identification line at once and runs the
+ * pre-auth clock from this accept.
+ */
+function acceptSsh(conn: Deno.TcpConn, ssh: SshServer, logger: Logger): void {
   conn.setNoDelay(true);
   const peer = conn.remoteAddr as Deno.NetAddr;
   const info = { remoteAddress: peer.hostname, remotePort: peer.port, transport: "tcp" };
-  // Refused sources (penalty, too many connections) cost one accept and one close.
-  const limit = ssh.admit(info);
-  if (!limit) return conn.close();
-  const peeked = await peekProtocol(conn, peekTimeout);
-  if (peeked.protocol !== "ssh" || peeked.timedOut) {
-    limit.close();
+  const slot = ssh.limiter.admitUnauthenticated(peer.hostname);
+  if (!slot) {
     logger.event("conn rejected", {
       remote: hostPort(peer.hostname, peer.port),
       transport: "tcp",
-      reason: peeked.protocol === "silent" ? "no-data" : "not-ssh",
+      reason: "too-many-unauthenticated",
     });
-    if (peeked.protocol === "http") await writeAll(conn, NOT_SSH_RESPONSE).catch(() => {});
-    conn.close();
-    return;
+    return closeQuietly(conn);
   }
-  const socket = connToDuplex(conn, {
-    remoteAddress: peer.hostname,
-    remotePort: peer.port,
-    prefix: peeked.prefix,
-  });
-  ssh.handle(socket, { ...info, limit });
+  // Refused sources (penalty, too many connections) cost one accept and one close.
+  const limit = ssh.admit(info);
+  if (!limit) {
+    slot.release();
+    return closeQuietly(conn);
+  }
+  const socket = connToDuplex(conn, { remoteAddress: peer.hostname, remotePort: peer.port });
+  socket.once("close", slot.release);
+  ssh.handle(socket, { ...info, limit, acceptedAt: Date.now(), authenticated: slot.release });
 }

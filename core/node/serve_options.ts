@@ -18,6 +18,7 @@ import type { ConnHandler, HttpHandler } from "../transport/endpoint.ts";
 import { ForwardSpecError, parseHostPort } from "../transport/hostport.ts";
 import type { ReservedChannelHandler } from "../ssh/server.ts";
 import type { NativeTcpOptions } from "../ssh/native_server.ts";
+import { sshBannerIdent } from "../ssh/server_ext_info.ts";
 import { OptionError } from "../util/errors.ts";
 import type { CallService } from "./call_service.ts";
 import type { LoggerOption } from "./serve_log.ts";
@@ -229,6 +230,12 @@ export interface ServeOptions extends ServeReloadOptions {
   /** How long `shutdown()` lets sessions drain (default 2000 ms). */
   drainMs?: number;
   /**
+   * SSH server settings. `banner`: the identification line after
+   * `SSH-2.0-` (software version, optionally a space and comments; default
+   * `alknet`).
+   */
+  ssh?: { banner?: string };
+  /**
    * Where `reload()` gets fresh options from (a configuration file, say);
    * merged over the current ones. Without it `reload()` re-reads the
    * `authorizedKeys` file.
@@ -414,6 +421,7 @@ export async function resolveHostKeys(
  * ```
  */
 export function checkServeOptions(options: ServeOptions): void {
+  if (options.ssh?.banner !== undefined) sshBannerIdent(options.ssh.banner, "ssh.banner");
   if (options.decoyDir !== undefined && !options.stealth) {
     throw new OptionError("decoyDir", "needs stealth");
   }

@@ -25,7 +25,7 @@ export interface SshAlgorithmPreferences {
  *
  * @example
  * ```ts
- * import { SSH_ALGORITHMS } from "./algorithms.ts";
+ * import { SSH_ALGORITHMS } from "@alknet/core/ssh";
  * console.log(SSH_ALGORITHMS.cipher[0]); // "chacha20-poly1305@openssh.com"
  * ```
  */
@@ -49,6 +49,11 @@ export const SSH_ALGORITHMS: SshAlgorithmPreferences = {
     "rsa-sha2-512",
     "rsa-sha2-256",
   ],
-  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"],
+  hmac: [
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+  ],
   compress: ["none"],
 };

@@ -152,6 +152,7 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
       log?.event("auth", { result: "reject", remote, method: "token", transport: info.transport });
       return answer(conn, NativeTcpStatus.FORBIDDEN);
     }
+    info.authenticated?.();
     const identity = isGrant(resolved) ? resolved.identity : resolved;
     const restrictions = isGrant(resolved) ? resolved.restrictions : undefined;
     const { host, port } = header;

@@ -19,13 +19,13 @@ import { hostPort } from "../transport/hostport.ts";
 import { ConnectionLimiter, type LimitedConnection } from "../transport/limits.ts";
 import { CoreError } from "../util/errors.ts";
 import { SSH_ALGORITHMS } from "./algorithms.ts";
-import {
-  type ConnectionInfo,
-  SERVER_IDENT,
-  type ServerConnection,
-  type SessionInfo,
-  type SshServerOptions,
+import type {
+  ConnectionInfo,
+  ServerConnection,
+  SessionInfo,
+  SshServerOptions,
 } from "./server_types.ts";
+import { replaceServerSigAlgs, SERVER_IDENT, sshBannerIdent } from "./server_ext_info.ts";
 import { authenticationHandler } from "./server_auth.ts";
 import { directTcpipHandler, RemoteForwards } from "./server_forwards.ts";
 
@@ -33,10 +33,25 @@ export {
   type ConnectionInfo,
   OpenFailure,
   type ReservedChannelHandler,
-  SERVER_IDENT,
   type SessionInfo,
   type SshServerOptions,
 } from "./server_types.ts";
+export {
+  encodeExtInfo,
+  replaceServerSigAlgs,
+  SERVER_IDENT,
+  SERVER_SIG_ALGS,
+  sshBannerIdent,
+} from "./server_ext_info.ts";
+
+/** What `handle` learned about a connection before ssh2 reports it. */
+interface Accepted {
+  transport: string;
+  limit: LimitedConnection;
+  authenticated?: () => void;
+  loggedIn: boolean;
+  preauth: ReturnType<typeof setTimeout>;
+}
 
 /**
  * Accepts SSH connections handed to it by any transport listener.
@@ -63,23 +78,24 @@ export class SshServer {
   #connections = new Set<{ end(): void }>();
   #closing = false;
   #limiter: ConnectionLimiter;
-  #accepted = new WeakMap<object, { transport: string; limit: LimitedConnection }>();
+  #accepted = new WeakMap<object, Accepted>();
 
   /**
    * Creates the server; nothing listens until `handle` is given connections.
    *
-   * @throws {CoreError} (`options`) when `hostKeys` is empty
+   * @throws {CoreError} (`options`) when `hostKeys` is empty or `banner` is malformed
    */
   constructor(options: SshServerOptions) {
     if (options.hostKeys.length === 0) {
       throw new CoreError("options", "hostKeys: at least one host key is required");
     }
+    const ident = options.banner === undefined ? SERVER_IDENT : sshBannerIdent(options.banner);
     this.#options = { ...options };
     this.#limiter = options.limiter ?? new ConnectionLimiter();
     this.#ssh = new ssh2.Server({
       hostKeys: options.hostKeys.map((k) => Buffer.from(k.pem)),
       algorithms: SSH_ALGORITHMS as Algorithms,
-      ident: SERVER_IDENT,
+      ident,
       highWaterMark: 256 * 1024,
     });
     this.#ssh.on("connection", (client: unknown, info: { ip: string; port: number }) => {
@@ -110,7 +126,11 @@ export class SshServer {
   /**
    * Runs the SSH protocol on an accepted connection, unless the source is
    * over its connection limit or in its penalty window (then the connection
-   * is closed and a `conn rejected` line logged).
+   * is closed and a `conn rejected` line logged). The server sends its
+   * identification line at once. A client that has not logged in within
+   * the pre-auth timeout of `info.acceptedAt` (or of now) is disconnected
+   * and logged (`conn rejected reason=preauth-timeout`), whatever it
+   * stalled in, its own identification line included.
    */
   handle(socket: Duplex, info: ConnectionInfo): void {
     if (this.#closing) {
@@ -130,8 +150,29 @@ export class SshServer {
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,
     });
-    this.#accepted.set(sock, { transport: info.transport, limit });
-    socket.once("close", () => limit.close());
+    const preauthMs = this.#options.preauthTimeoutMs ??
+      this.#limiter.limits.preauthTimeoutS * 1000;
+    const left = Math.max(0, preauthMs - (Date.now() - (info.acceptedAt ?? Date.now())));
+    const accepted: Accepted = {
+      transport: info.transport,
+      limit,
+      authenticated: info.authenticated,
+      loggedIn: false,
+      preauth: setTimeout(() => {
+        if (accepted.loggedIn) return;
+        this.#options.logger.event("conn rejected", {
+          remote: hostPort(info.remoteAddress, info.remotePort),
+          transport: info.transport,
+          reason: "preauth-timeout",
+        });
+        socket.destroy();
+      }, left),
+    };
+    this.#accepted.set(sock, accepted);
+    socket.once("close", () => {
+      clearTimeout(accepted.preauth);
+      limit.close();
+    });
     this.#ssh.injectSocket(sock as unknown as Socket);
   }
 
@@ -177,15 +218,11 @@ export class SshServer {
     const started = Date.now();
     this.#connections.add(client);
     log.event("conn opened", { remote, transport });
+    replaceServerSigAlgs(client._protocol);
 
     let identity: Identity | undefined;
     let restrictions: ForwardRestrictions = { noPortForwarding: false };
-    const preauth = setTimeout(() => {
-      if (!identity) {
-        log.event("conn rejected", { remote, transport, reason: "preauth-timeout" });
-        client.end();
-      }
-    }, this.#options.preauthTimeoutMs ?? this.#limiter.limits.preauthTimeoutS * 1000);
+    const preauth = accepted?.preauth;
 
     // ssh2 always answers CONNECT_FAILED with no text; alknet says why.
     const proto = client._protocol;
@@ -236,6 +273,10 @@ export class SshServer {
 
     client.on("ready", () => {
       clearTimeout(preauth);
+      if (accepted) {
+        accepted.loggedIn = true;
+        accepted.authenticated?.();
+      }
       const session: SessionInfo = { identity: identity!, remote, transport };
       const limits = () => restrictions;
       forwards = new RemoteForwards(client, session, limits, options);

@@ -104,8 +104,17 @@ export interface SshServerOptions {
    * limits can be changed at runtime with `setLimits`.
    */
   limiter?: ConnectionLimiter;
-  /** Overrides the limiter's pre-auth timeout (milliseconds). */
+  /**
+   * Overrides the limiter's pre-auth timeout (milliseconds). The clock
+   * starts at `ConnectionInfo.acceptedAt` (else when `handle` is called)
+   * and covers every stage, the client's identification line included.
+   */
   preauthTimeoutMs?: number;
+  /**
+   * The identification line after `SSH-2.0-` (software version, optionally
+   * a space and comments), e.g. `OpenSSH_9.9`; default `alknet`.
+   */
+  banner?: string;
 }
 
 /**
@@ -131,18 +140,11 @@ export interface ConnectionInfo {
    * asks.
    */
   limit?: LimitedConnection;
+  /** When the listener accepted the connection (`Date.now()`); the pre-auth clock starts here. */
+  acceptedAt?: number;
+  /** Called once the client has logged in (the listener frees its unauthenticated slot). */
+  authenticated?: () => void;
 }
-
-/**
- * The identification banner this server sends (`SSH-2.0-` and this).
- *
- * @example
- * ```ts
- * import { SERVER_IDENT } from "@alknet/core/ssh";
- * console.log(SERVER_IDENT); // "OpenSSH_9.6"
- * ```
- */
-export const SERVER_IDENT = "OpenSSH_9.6";
 
 /** ssh2 internals used to choose the reason and text of a channel open failure (internal). */
 export interface ProtocolWithOpenFail {

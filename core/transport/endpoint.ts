@@ -15,12 +15,17 @@
  *   `Deno.serve`, so HTTP/1.1 and HTTP/2 framing are Deno's: decrypted TLS
  *   bytes (and peeked plain bytes) are relayed to a private loopback
  *   `Deno.serve`, and the real peer address is looked up by the relay's
- *   local port. `ws://` is `Deno.serve` itself; `wss://` is an HTTP-only TLS
- *   listener (ALPN `h2`/`http/1.1`). `GET /alknet/ssh` with a
+ *   local port. `ws://` relays plain bytes the same way; `wss://` is an
+ *   HTTP-only TLS listener (ALPN `h2`/`http/1.1`). `GET /alknet/ssh` with a
  *   WebSocket upgrade carries SSH as binary messages; other requests go to
  *   the `http` handler, then (stealth) to the decoy site.
  * - TLS is `node:tls` (its sockets take TCP_NODELAY; `Deno.listenTls`
  *   connections cannot), every TCP socket gets NODELAY.
+ * - Hostile clients: every listener caps unauthenticated connections per
+ *   source address (`limiter`, `maxUnauthenticatedPerIp`), bounds the TLS
+ *   handshake, the first HTTP request header and the pre-auth stage from
+ *   accept, and keeps accepting through `EMFILE` and other failed accepts
+ *   (logged once per burst, retried after 5 ms doubling to 1 s).
  *
  * @module
  */

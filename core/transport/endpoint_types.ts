@@ -143,23 +143,6 @@ export interface EndpointOptions {
   peekTimeoutMs?: number;
   /** TLS/QUIC handshake deadline (default: the limiter's `tlsHandshakeTimeoutS`, 10 s). */
   handshakeTimeoutMs?: number;
-  /** QUIC idle timeout (default 60 000 ms). */
-  quicIdleTimeoutMs?: number;
-  /** Connection events (`conn rejected`) are logged here. */
-  logger?: Logger;
-}
-
-/**
- * A running listener.
- *
- * @example
- * ```ts
- * import { type Endpoint, listenEndpoint } from "@alknet/core/transport";
- * const ep: Endpoint = await listenEndpoint("ws://127.0.0.1:0", { handlers: { ssh: (c) => c.close() } });
- * console.log(ep.transport, ep.addr.port > 0); // ws true
- * await ep.close();
- * ```
- */
   /**
    * Per-address cap on unauthenticated connections and the deadlines
    * (`maxUnauthenticatedPerIp`, `tlsHandshakeTimeoutS`,
@@ -179,6 +162,23 @@ export interface EndpointOptions {
   preauthTimeoutMs?: number;
   /** Deadline for the header of the first HTTP request, in milliseconds (default: the limiter's `httpHeaderTimeoutS`, 60 s). */
   httpHeaderTimeoutMs?: number;
+  /** QUIC idle timeout (default 60 000 ms). */
+  quicIdleTimeoutMs?: number;
+  /** Connection events (`conn rejected`) are logged here. */
+  logger?: Logger;
+}
+
+/**
+ * A running listener.
+ *
+ * @example
+ * ```ts
+ * import { type Endpoint, listenEndpoint } from "@alknet/core/transport";
+ * const ep: Endpoint = await listenEndpoint("ws://127.0.0.1:0", { handlers: { ssh: (c) => c.close() } });
+ * console.log(ep.transport, ep.addr.port > 0); // ws true
+ * await ep.close();
+ * ```
+ */
 export interface Endpoint {
   /** The bound address (port resolved when 0 was asked). */
   addr: Deno.NetAddr;

@@ -1,9 +1,11 @@
 /**
  * Connection limits: concurrent connections per source address,
- * failed authentication attempts per connection, a penalty window that
- * refuses an address for a while after repeated failed connections (like
- * OpenSSH's PerSourcePenalties), and sessions per identity. Pure bookkeeping
- * with an injectable clock; the limits can be swapped at runtime.
+ * concurrent unauthenticated connections per source address (counted by the
+ * listeners from accept), failed authentication attempts per connection, a
+ * penalty window that refuses an address for a while after repeated failed
+ * connections (like OpenSSH's PerSourcePenalties), sessions per identity,
+ * and the listeners' deadlines (TLS handshake, HTTP header, pre-auth). Pure
+ * bookkeeping with an injectable clock; the limits can be swapped at runtime.
  *
  * @module
  */
@@ -17,7 +19,7 @@ import { formatIp, parseIp } from "./addr.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_LIMITS, type LimitSettings } from "./limits.ts";
+ * import { DEFAULT_LIMITS, type LimitSettings } from "@alknet/core/transport";
  * const strict: LimitSettings = { ...DEFAULT_LIMITS, maxConnectionsPerIp: 4 };
  * ```
  */
@@ -34,7 +36,46 @@ export interface LimitSettings {
   preauthTimeoutS: number;
   /** Concurrent authenticated sessions per identity (0 = unlimited). */
   maxSessionsPerIdentity: number;
+  /**
+   * Concurrent connections from one source address that have not
+   * authenticated yet, on all listeners together, counted from accept (TLS
+   * handshakes, HTTP, banners; 0 = unlimited). Default
+   * {@link LISTENER_LIMITS}`.maxUnauthenticatedPerIp` (64).
+   */
+  maxUnauthenticatedPerIp?: number;
+  /** Seconds a TLS (and QUIC) handshake may take. Default 10. */
+  tlsHandshakeTimeoutS?: number;
+  /** Seconds a client has to send the header of its first HTTP request (nginx's 60). Default 60. */
+  httpHeaderTimeoutS?: number;
 }
+
+/**
+ * The defaults of the listener limits that {@link LimitSettings} leaves
+ * optional: 64 unauthenticated connections per source address, 10 s for a
+ * TLS handshake, 60 s for an HTTP request header (nginx's
+ * `client_header_timeout`), 75 s of silence on an HTTP connection that has
+ * not authenticated (nginx's `keepalive_timeout`).
+ *
+ * @example
+ * ```ts
+ * import { LISTENER_LIMITS } from "@alknet/core/transport";
+ * console.log(LISTENER_LIMITS.httpHeaderTimeoutS); // 60
+ * ```
+ */
+export const LISTENER_LIMITS: Readonly<{
+  maxUnauthenticatedPerIp: number;
+  tlsHandshakeTimeoutS: number;
+  httpHeaderTimeoutS: number;
+  httpIdleTimeoutS: number;
+}> = Object.freeze({
+  maxUnauthenticatedPerIp: 64,
+  tlsHandshakeTimeoutS: 10,
+  httpHeaderTimeoutS: 60,
+  httpIdleTimeoutS: 75,
+});
+
+/** The settings that must be at least 1 (a deadline of 0 would refuse everyone). */
+const AT_LEAST_ONE = new Set(["preauthTimeoutS", "tlsHandshakeTimeoutS", "httpHeaderTimeoutS"]);
 
 /**
  * Defaults: 32 connections per address, 6 failed attempts per connection
@@ -43,7 +84,7 @@ export interface LimitSettings {
  *
  * @example
  * ```ts
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_LIMITS } from "@alknet/core/transport";
  * console.log(DEFAULT_LIMITS.preauthTimeoutS); // 30
  * ```
  */
@@ -61,7 +102,7 @@ export const DEFAULT_LIMITS: Readonly<LimitSettings> = Object.freeze({
  *
  * @example
  * ```ts
- * import { ConnectionLimiter, LimitSettingsError } from "./limits.ts";
+ * import { ConnectionLimiter, LimitSettingsError } from "@alknet/core/transport";
  * try {
  *   new ConnectionLimiter({ maxConnectionsPerIp: -1 });
  * } catch (e) {
@@ -86,28 +127,54 @@ export class LimitSettingsError extends CoreError {
  * @throws {LimitSettingsError} naming the bad setting.
  * @example
  * ```ts
- * import { normalizeLimits } from "./limits.ts";
+ * import { normalizeLimits } from "@alknet/core/transport";
  * console.log(normalizeLimits({ maxAuthFailures: 3 }).maxAuthFailures); // 3
  * ```
  */
 export function normalizeLimits(limits: Partial<LimitSettings> = {}): LimitSettings {
-  const out = { ...DEFAULT_LIMITS, ...limits };
+  const out: LimitSettings = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(limits)) {
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
   for (const [k, v] of Object.entries(out)) {
     if (!Number.isSafeInteger(v) || (v as number) < 0) throw new LimitSettingsError(k, v);
+    if (v === 0 && AT_LEAST_ONE.has(k)) throw new LimitSettingsError(k, 0);
   }
-  if (out.preauthTimeoutS === 0) throw new LimitSettingsError("preauthTimeoutS", 0);
   return out;
 }
 
 /** Why a connection or session was refused. */
-export type LimitRefusal = "penalty" | "too-many-connections" | "too-many-sessions";
+export type LimitRefusal =
+  | "penalty"
+  | "too-many-connections"
+  | "too-many-sessions"
+  | "too-many-unauthenticated";
+
+/**
+ * One connection's place among its source address's unauthenticated
+ * connections ({@link ConnectionLimiter.admitUnauthenticated}). `release()`
+ * frees it (once it authenticated, or closed); further calls are ignored.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionLimiter } from "@alknet/core/transport";
+ * const slot = new ConnectionLimiter().admitUnauthenticated("192.0.2.1");
+ * if (slot) slot.release();
+ * ```
+ */
+export interface UnauthenticatedSlot {
+  /** Normalized source address. */
+  readonly address: string;
+  /** Frees the slot (idempotent). */
+  release(): void;
+}
 
 /**
  * The answer to {@link ConnectionLimiter.open}.
  *
  * @example
  * ```ts
- * import { ConnectionLimiter } from "./limits.ts";
+ * import { ConnectionLimiter } from "@alknet/core/transport";
  * const a = new ConnectionLimiter().open("127.0.0.1");
  * if (a.ok) a.connection.close();
  * ```
@@ -137,7 +204,7 @@ const MAX_TRACKED = 100_000;
  *
  * @example
  * ```ts
- * import { ConnectionLimiter } from "./limits.ts";
+ * import { ConnectionLimiter } from "@alknet/core/transport";
  * const limiter = new ConnectionLimiter({ maxAuthFailures: 2 });
  * const a = limiter.open("192.0.2.1");
  * if (a.ok) {
@@ -169,7 +236,7 @@ export interface LimitedConnection {
  *
  * @example
  * ```ts
- * import { ConnectionLimiter } from "./limits.ts";
+ * import { ConnectionLimiter } from "@alknet/core/transport";
  * let t = 0;
  * const limiter = new ConnectionLimiter({ penaltyAfterFailures: 1, penaltySeconds: 10 }, { now: () => t });
  * const a = limiter.open("203.0.113.5");
@@ -184,6 +251,7 @@ export class ConnectionLimiter {
   readonly #now: () => number;
   readonly #sources = new Map<string, SourceState>();
   readonly #sessions = new Map<string, number>();
+  readonly #unauthenticated = new Map<string, number>();
 
   /**
    * Creates a limiter with no connections.
@@ -215,6 +283,51 @@ export class ConnectionLimiter {
   /** Number of source addresses being tracked (for tests and metrics). */
   get trackedSources(): number {
     return this.#sources.size;
+  }
+
+  /**
+   * The listener limits in force, defaults filled in
+   * ({@link LISTENER_LIMITS}).
+   */
+  get listenerLimits(): typeof LISTENER_LIMITS {
+    const l = this.#limits;
+    return {
+      maxUnauthenticatedPerIp: l.maxUnauthenticatedPerIp ??
+        LISTENER_LIMITS.maxUnauthenticatedPerIp,
+      tlsHandshakeTimeoutS: l.tlsHandshakeTimeoutS ?? LISTENER_LIMITS.tlsHandshakeTimeoutS,
+      httpHeaderTimeoutS: l.httpHeaderTimeoutS ?? LISTENER_LIMITS.httpHeaderTimeoutS,
+      httpIdleTimeoutS: LISTENER_LIMITS.httpIdleTimeoutS,
+    };
+  }
+
+  /** Unauthenticated connections from `address` that hold a slot. */
+  unauthenticatedConnections(address: string): number {
+    return this.#unauthenticated.get(normalize(address)) ?? 0;
+  }
+
+  /**
+   * Takes a slot among `address`'s unauthenticated connections, or returns
+   * `undefined` when it already holds `maxUnauthenticatedPerIp` of them.
+   * Listeners call this at accept and release the slot once the peer has
+   * authenticated or the connection closed.
+   */
+  admitUnauthenticated(address: string): UnauthenticatedSlot | undefined {
+    const addr = normalize(address);
+    const n = this.#unauthenticated.get(addr) ?? 0;
+    const max = this.listenerLimits.maxUnauthenticatedPerIp;
+    if (max > 0 && n >= max) return undefined;
+    this.#unauthenticated.set(addr, n + 1);
+    let held = true;
+    return {
+      address: addr,
+      release: () => {
+        if (!held) return;
+        held = false;
+        const left = (this.#unauthenticated.get(addr) ?? 1) - 1;
+        if (left <= 0) this.#unauthenticated.delete(addr);
+        else this.#unauthenticated.set(addr, left);
+      },
+    };
   }
 
   /** Open connections from `address`. */

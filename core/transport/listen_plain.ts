@@ -1,17 +1,20 @@
 /**
  * The plain listeners of an endpoint: `tcp://` (each connection peeked: SSH
- * or HTTP) and `ws://` (`Deno.serve` itself; its TCP sockets have NODELAY).
- * Internal to the endpoint (not exported by `@alknet/core/transport`).
+ * or HTTP) and `ws://` (HTTP only, relayed to the HTTP front's `Deno.serve`
+ * like decrypted TLS, so a failed accept cannot stop it). Every socket has
+ * NODELAY. Internal to the endpoint (not exported by
+ * `@alknet/core/transport`).
  *
  * @module
  */
 
 import { closeQuietly } from "./stream.ts";
-import type { ConnInfo, Endpoint, TransportKind } from "./endpoint_types.ts";
+import type { ConnInfo, Endpoint } from "./endpoint_types.ts";
 import type { ListenContext } from "./listen_context.ts";
 import type { TransportUrl } from "./url.ts";
 import { EndpointConfigError } from "./errors.ts";
-import { withTimeout } from "../util/timeout.ts";
+import { startAcceptLoop } from "./accept_loop.ts";
+import { hostPort } from "./hostport.ts";
 
 /** The error `setCertificate` throws where a certificate cannot be swapped. */
 export function noCertificateSwap(transport: string): () => never {
@@ -22,63 +25,55 @@ export function noCertificateSwap(transport: string): () => never {
   };
 }
 
-/** Starts a `tcp://` listener. */
-export function listenTcp(u: TransportUrl, ctx: ListenContext): Endpoint {
+/**
+ * Accepts plain TCP connections for `tcp://` (peeked: SSH or HTTP) or
+ * `ws://` (HTTP only, relayed to the HTTP front), with the per-address cap
+ * on unauthenticated connections and the pre-auth clock from accept.
+ */
+function listenPlain(u: TransportUrl, ctx: ListenContext, transport: "tcp" | "ws"): Endpoint {
   const listener = Deno.listen({ hostname: u.host, port: u.port, transport: "tcp" });
-  const loop = (async () => {
-    try {
-      for await (const raw of listener) {
-        raw.setNoDelay(true);
-        const peer = raw.remoteAddr as Deno.NetAddr;
-        const info: ConnInfo = {
-          remoteAddress: peer.hostname,
-          remotePort: peer.port,
-          transport: "tcp",
-        };
-        ctx.peekThenDispatch(ctx.track(raw), info).catch(() => closeQuietly(raw));
-      }
-    } catch { /* listener closed */ }
-  })();
+  const addr = listener.addr as Deno.NetAddr;
+  const accept = (raw: Deno.TcpConn) => {
+    if (ctx.closing) return closeQuietly(raw);
+    raw.setNoDelay(true);
+    const peer = raw.remoteAddr as Deno.NetAddr;
+    const info: ConnInfo = { remoteAddress: peer.hostname, remotePort: peer.port, transport };
+    const guard = ctx.admit(info, () => closeQuietly(raw));
+    if (!guard) return closeQuietly(raw);
+    const conn = ctx.track(raw, guard.closed);
+    if (transport === "ws") ctx.serveHttp(conn, new Uint8Array(0), info, guard);
+    else ctx.peekThenDispatch(conn, info, guard).catch(() => closeQuietly(conn));
+  };
+  const loop = startAcceptLoop(listener, accept, {
+    logger: ctx.options.logger,
+    transport,
+    addr: hostPort(addr.hostname, addr.port),
+  });
   return {
-    addr: listener.addr as Deno.NetAddr,
-    transport: "tcp",
+    addr,
+    transport,
     alpn: [],
-    setCertificate: noCertificateSwap("tcp"),
+    setCertificate: noCertificateSwap(transport),
     async close() {
       ctx.beginClose();
       closeQuietly(listener);
-      await loop;
+      await loop.stop();
       ctx.closeOpen();
       await ctx.http.close();
     },
   };
 }
 
-/** Starts a `ws://` listener. */
+/** Starts a `tcp://` listener. */
+export function listenTcp(u: TransportUrl, ctx: ListenContext): Endpoint {
+  return listenPlain(u, ctx, "tcp");
+}
+
+/**
+ * Starts a `ws://` listener: our own accept loop (so the caps, deadlines
+ * and accept back-off apply) relaying to the HTTP front, whose `Deno.serve`
+ * answers and upgrades `/alknet/ssh`.
+ */
 export function listenWs(u: TransportUrl, ctx: ListenContext): Endpoint {
-  const ac = new AbortController();
-  const transport: TransportKind = "ws";
-  const server = Deno.serve({
-    hostname: u.host,
-    port: u.port,
-    signal: ac.signal,
-    onListen: () => {},
-    onError: () => new Response(null, { status: 500 }),
-  }, (req, sinfo) => {
-    const addr = sinfo.remoteAddr as Deno.NetAddr;
-    return ctx.http.route(req, { remoteAddress: addr.hostname, remotePort: addr.port, transport });
-  });
-  return {
-    addr: server.addr as Deno.NetAddr,
-    transport,
-    alpn: [],
-    setCertificate: noCertificateSwap(transport),
-    async close() {
-      ctx.beginClose();
-      ctx.closeOpen();
-      ac.abort();
-      await withTimeout(server.finished, 2000);
-      await ctx.http.close();
-    },
-  };
+  return listenPlain(u, ctx, "ws");
 }

@@ -17,6 +17,8 @@ import { noCertificateSwap } from "./listen_plain.ts";
 import type { TransportUrl } from "./url.ts";
 import { EndpointConfigError } from "./errors.ts";
 import { TIMED_OUT, withTimeout } from "../util/timeout.ts";
+import { startAcceptLoop } from "./accept_loop.ts";
+import { hostPort } from "./hostport.ts";
 
 /** How long a server waits for the client to close a finished QUIC SSH connection. */
 export const QUIC_LINGER_MS = 2000;
@@ -43,35 +45,53 @@ export function listenQuic(u: TransportUrl, ctx: ListenContext): Endpoint {
   });
   const conns = new Set<Deno.QuicConn>();
   const handle = async (incoming: Deno.QuicIncoming) => {
-    const accepted = await withTimeout(Promise.resolve(incoming.accept<false>()), ctx.handshakeMs)
+    // The pre-auth clock starts with the first packet. The peer's address
+    // is known only after the handshake (reading an incoming connection's
+    // address makes Deno refuse it), so the cap on unauthenticated
+    // connections per address applies from there; the handshake itself is
+    // bounded, and costs no file descriptor.
+    const acceptedAt = Date.now();
+    const accepting = Promise.resolve(incoming.accept<false>());
+    const accepted = await withTimeout(accepting, Math.min(ctx.handshakeMs, ctx.preauthMs))
       .catch(() => null);
-    if (!accepted || accepted === TIMED_OUT) return;
-    const qc = accepted;
-    conns.add(qc);
-    qc.closed.then(() => conns.delete(qc), () => conns.delete(qc));
-    if (ctx.closing) return closeQuietly(qc);
-    const negotiated = qc.protocol ?? "";
+    if (accepted === TIMED_OUT) {
+      accepting.then((late) => closeQuietly(late), () => {});
+      return;
+    }
+    if (!accepted) return;
+    const conn = accepted;
     const info: ConnInfo = {
-      remoteAddress: qc.remoteAddr.hostname,
-      remotePort: qc.remoteAddr.port,
+      remoteAddress: conn.remoteAddr.hostname,
+      remotePort: conn.remoteAddr.port,
       transport: "quic",
-      alpn: negotiated,
     };
-    const streams = qc.incomingBidirectionalStreams.getReader();
+    // The connection's first stream that authenticates (SSH login, a valid
+    // token) frees the slot.
+    const guard = ctx.admit(info, () => closeQuietly(conn), acceptedAt);
+    if (!guard) return closeQuietly(conn);
+    conns.add(conn);
+    conn.closed.then(() => conns.delete(conn), () => conns.delete(conn))
+      .finally(guard.closed);
+    if (ctx.closing || guard.done) return closeQuietly(conn);
+    const negotiated = conn.protocol ?? "";
+    info.alpn = negotiated;
+    const streams = conn.incomingBidirectionalStreams.getReader();
     const route = alpnRoute(negotiated);
     if (route === "ssh") {
-      const first = await withTimeout(streams.read(), ctx.peekMs).catch(() => null);
+      const first = await withTimeout(streams.read(), Math.min(ctx.peekMs, guard.remainingMs))
+        .catch(() => null);
       if (!first || first === TIMED_OUT || first.done) {
         ctx.reject(info, "no-data");
-        closeQuietly(qc);
+        closeQuietly(conn);
         return;
       }
       // Closing a QUIC connection discards unacknowledged data, so when the
       // SSH stream closes the server waits (bounded) for the client to close.
       const linger = () => {
-        const t = setTimeout(() => closeQuietly(qc), QUIC_LINGER_MS);
-        qc.closed.finally(() => clearTimeout(t)).catch(() => {});
+        const t = setTimeout(() => closeQuietly(conn), QUIC_LINGER_MS);
+        conn.closed.finally(() => clearTimeout(t)).catch(() => {});
       };
+      guard.handOver();
       options.handlers.ssh(ctx.track(quicStreamConn(first.value, linger)), info);
       // Further streams on an SSH connection are refused.
       try {
@@ -91,7 +111,7 @@ export function listenQuic(u: TransportUrl, ctx: ListenContext): Endpoint {
       : undefined;
     if (!handler) {
       ctx.reject(info, "unknown-alpn");
-      closeQuietly(qc);
+      closeQuietly(conn);
       return;
     }
     try {
@@ -102,17 +122,14 @@ export function listenQuic(u: TransportUrl, ctx: ListenContext): Endpoint {
       }
     } catch { /* connection closed */ }
   };
-  const loop = (async () => {
-    try {
-      for await (const incoming of listener) {
-        if (ctx.closing) {
-          incoming.refuse();
-          continue;
-        }
-        handle(incoming).catch(() => {});
-      }
-    } catch { /* stopped */ }
-  })();
+  const loop = startAcceptLoop({ accept: () => listener.incoming() }, (incoming) => {
+    if (ctx.closing) return incoming.refuse();
+    handle(incoming).catch(() => {});
+  }, {
+    logger: options.logger,
+    transport: "quic",
+    addr: hostPort(endpoint.addr.hostname, endpoint.addr.port),
+  });
   return {
     addr: endpoint.addr,
     transport: "quic",
@@ -126,7 +143,7 @@ export function listenQuic(u: TransportUrl, ctx: ListenContext): Endpoint {
         listener.stop();
       } catch { /* stopped */ }
       closeQuietly(endpoint);
-      await withTimeout(loop, 2000);
+      await withTimeout(loop.stop(), 2000);
     },
   };
 }

@@ -20,9 +20,10 @@ import { HTTP_ALPNS, offeredAlpns } from "./alpn.ts";
 import { EndpointConfigError } from "./errors.ts";
 import type { ConnInfo, Endpoint } from "./endpoint_types.ts";
 import type { ListenContext } from "./listen_context.ts";
+import type { PreauthGuard } from "./preauth.ts";
 import type { TransportUrl } from "./url.ts";
-
-const EMPTY = new Uint8Array(0);
+import { startAcceptLoop } from "./accept_loop.ts";
+import { hostPort } from "./hostport.ts";
 
 /** Starts a `tls://` or `wss://` listener (`u.scheme` says which). */
 export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
@@ -44,8 +45,31 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
   const accept = (raw: Deno.TcpConn) => {
     raw.setNoDelay(true);
     const peer = raw.remoteAddr as Deno.NetAddr;
+    const info: ConnInfo = {
+      remoteAddress: peer.hostname,
+      remotePort: peer.port,
+      transport: httpOnly ? "wss" : "tls",
+    };
+    // Unauthenticated connections per address are capped from accept on,
+    // and the pre-auth clock runs through the handshake.
+    let socket: tls.TLSSocket | undefined;
+    const guard = ctx.admit(info, () => socket ? socket.destroy() : closeQuietly(raw));
+    if (!guard) return closeQuietly(raw);
+    try {
+      socket = wrap(raw, peer, info, guard);
+    } catch {
+      guard.closed();
+      closeQuietly(raw);
+    }
+  };
+  const wrap = (
+    raw: Deno.TcpConn,
+    peer: Deno.NetAddr,
+    info: ConnInfo,
+    guard: PreauthGuard,
+  ): tls.TLSSocket => {
     const plain = connToDuplex(raw, { remoteAddress: peer.hostname, remotePort: peer.port });
-    const socket = new tls.TLSSocket(plain as unknown as Duplex, {
+    const s = new tls.TLSSocket(plain as unknown as Duplex, {
       isServer: true,
       secureContext,
       ALPNProtocols: alpn,
@@ -54,42 +78,43 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
     } as tls.TLSSocketOptions);
     // The TLS wrapper resets both to false, which would end our side
     // when the client half-closes.
-    (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
+    (s as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
     (plain as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
-    sockets.add(socket);
-    const timer = setTimeout(() => socket.destroy(), ctx.handshakeMs);
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => {
+    sockets.add(s);
+    const timer = setTimeout(() => {
+      ctx.reject(info, "tls-handshake-timeout");
+      s.destroy();
+    }, Math.min(ctx.handshakeMs, guard.remainingMs));
+    s.on("error", () => s.destroy());
+    s.on("close", () => {
       clearTimeout(timer);
-      sockets.delete(socket);
+      sockets.delete(s);
       plain.destroy();
+      guard.closed();
     });
-    socket.once("secure", () => {
+    s.once("secure", () => {
       clearTimeout(timer);
-      if (ctx.closing) return socket.destroy();
-      const info: ConnInfo = {
-        remoteAddress: peer.hostname,
-        remotePort: peer.port,
-        transport: httpOnly ? "wss" : "tls",
-      };
-      const conn = ctx.track(duplexToConn(socket, plain));
-      const negotiated = socket.alpnProtocol;
+      if (ctx.closing) return s.destroy();
+      const conn = ctx.track(duplexToConn(s, plain), guard.closed);
+      const negotiated = s.alpnProtocol;
       if (typeof negotiated === "string" && negotiated !== "") info.alpn = negotiated;
-      if (httpOnly) void ctx.http.relay(conn, EMPTY, info);
-      else if (info.alpn) ctx.dispatch(info.alpn, conn, info);
-      else ctx.peekThenDispatch(conn, info).catch(() => closeQuietly(conn));
+      if (httpOnly) ctx.serveHttp(conn, new Uint8Array(0), info, guard);
+      else if (info.alpn) ctx.dispatch(info.alpn, conn, info, undefined, guard);
+      else ctx.peekThenDispatch(conn, info, guard).catch(() => closeQuietly(conn));
     });
+    return s;
   };
-  const loop = (async () => {
-    try {
-      for await (const raw of listener) {
-        if (ctx.closing) closeQuietly(raw);
-        else accept(raw);
-      }
-    } catch { /* listener closed */ }
-  })();
+  const addr = listener.addr as Deno.NetAddr;
+  const loop = startAcceptLoop(listener, (raw) => {
+    if (ctx.closing) closeQuietly(raw);
+    else accept(raw);
+  }, {
+    logger: options.logger,
+    transport: httpOnly ? "wss" : "tls",
+    addr: hostPort(addr.hostname, addr.port),
+  });
   return {
-    addr: listener.addr as Deno.NetAddr,
+    addr,
     transport: httpOnly ? "wss" : "tls",
     alpn,
     setCertificate(cert: string, key: string) {
@@ -98,7 +123,7 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
     async close() {
       ctx.beginClose();
       closeQuietly(listener);
-      await loop;
+      await loop.stop();
       ctx.closeOpen();
       for (const s of [...sockets]) s.destroy();
       await ctx.http.close();
