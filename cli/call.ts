@@ -30,6 +30,7 @@ import {
   ConnectError,
   ConnectionClosedError,
   type OperationSummary,
+  type PeerInfo,
 } from "@alknet/call";
 
 const EXIT_OK = 0;
@@ -45,12 +46,15 @@ class UsageError extends Error {
 }
 
 const CALL_USAGE = `usage: alknet call TARGET OP [JSON] [options]
-       alknet ops TARGET [options]
+       alknet call --node TARGET OP [JSON] [options]
+       alknet ops TARGET [options]       (or --node TARGET)
        alknet token --identity KEY
 
 TARGET is ssh://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, quic://HOST:PORT,
 ws://HOST:PORT, wss://HOST:PORT or iroh://NODEID[@HOST:PORT][?relay=off].
-OP is an operation name such as node/ping; JSON is its input (default {}).
+OP is an operation name such as node/ping; JSON is its input (default {}). On a mesh head,
+w1/node/info calls worker w1's node/info and any/node/info any worker offering it;
+alknet ops lists the head's and its workers' operations, then the workers.
 
 options:
   --vault KEYSTORE             use the vault's identity key (m/74'/0'/0'/0') instead of --identity
@@ -98,6 +102,12 @@ interface Flags {
   positionals: string[];
 }
 
+/** `--node URL` stands for the TARGET positional. */
+function withNode(flags: Flags, node: string | undefined): Flags {
+  if (node === undefined) return flags;
+  return { ...flags, positionals: [node, ...flags.positionals] };
+}
+
 function parse(args: string[]): Flags {
   let parsed;
   try {
@@ -117,6 +127,7 @@ function parse(args: string[]): Flags {
         insecure: { type: "boolean", default: false },
         proxy: { type: "string" },
         timeout: { type: "string" },
+        node: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -134,7 +145,7 @@ function parse(args: string[]): Flags {
   if (v.identity !== undefined && v.vault !== undefined) {
     throw new UsageError("--identity and --vault cannot be used together");
   }
-  return {
+  return withNode({
     identity: v.identity,
     vault: v.vault,
     token: v.token,
@@ -148,7 +159,7 @@ function parse(args: string[]): Flags {
     timeout,
     help: v.help ?? false,
     positionals: parsed.positionals,
-  };
+  }, v.node);
 }
 
 /** The identity key: from the vault (`--vault`) or a key file (`--identity`). */
@@ -329,6 +340,24 @@ export async function opsMain(args: string[]): Promise<number> {
       await writeLine(
         `${o.name.padEnd(width)}  ${o.type.padEnd(12)}  ${o.description ?? ""}`.trimEnd(),
       );
+    }
+    // A mesh head also lists its workers (a node that has none prints nothing more).
+    const peers = await conn.call<{ peers: PeerInfo[] }>("services/list-peers", {})
+      .then((r) => r.peers, () => [] as PeerInfo[]);
+    if (peers.length > 0) {
+      const w = Math.max(6, ...peers.map((p) => p.id.length));
+      await writeLine("");
+      await writeLine(
+        `${"WORKER".padEnd(w)}  ${"STATE".padEnd(5)}  OPS  SINCE                     ID`,
+      );
+      for (const p of peers) {
+        const state = p.state ?? (p.open ? "live" : "gone");
+        await writeLine(
+          `${p.id.padEnd(w)}  ${state.padEnd(5)}  ${String(p.operations).padStart(3)}  ${
+            (p.since ?? "").padEnd(24)
+          }  ${p.identity ?? ""}`.trimEnd(),
+        );
+      }
     }
     return EXIT_OK;
   });

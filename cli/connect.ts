@@ -5,10 +5,11 @@
  * @module
  */
 
-import { connect, type ConnectOptions, OptionError } from "@alknet/core";
+import { connect, type ConnectOptions, OptionError, readPrivateKeyFile } from "@alknet/core";
 import { parseSshTarget } from "@alknet/core/ssh";
 import { hostPort, Logger } from "@alknet/core/transport";
 import { vaultKey } from "./vault_keys.ts";
+import { workerCalls } from "./mesh.ts";
 import { CONNECT_USAGE as USAGE } from "./connect_usage.ts";
 import {
   configDir,
@@ -34,6 +35,7 @@ const FLAG_OF: Record<string, string> = {
   insecure: "--insecure",
   proxy: "--proxy",
   dataPath: "--data-path",
+  "worker.name": "--worker",
 };
 
 /** What `alknet connect` was asked: the target, the options, and how to log. */
@@ -48,6 +50,8 @@ export interface ConnectCommand {
   vault?: string;
   /** Log format. */
   logFormat: "text" | "json";
+  /** `--worker NAME`: serve this client's operations to the node under NAME. */
+  worker?: string;
 }
 
 /**
@@ -79,6 +83,7 @@ export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
     insecure: { type: "boolean" },
     proxy: { type: "string" },
     "data-path": { type: "string" },
+    worker: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) return "help";
@@ -107,8 +112,10 @@ export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
     identity,
     vault: v.vault,
     logFormat,
+    worker: v.worker,
     options: {
-      socks: v["no-socks5"] ? undefined : v.socks5 ?? "127.0.0.1:1080",
+      // A worker runs no SOCKS5 proxy unless asked (workers usually share a host).
+      socks: v["no-socks5"] ? undefined : v.socks5 ?? (v.worker ? undefined : "127.0.0.1:1080"),
       localForwards: v.local ?? [],
       remoteForwards: v.remote ?? [],
       knownHosts: v["known-hosts"] ?? `${configDir()}/known_hosts`,
@@ -147,9 +154,20 @@ export function main(args: string[]): Promise<number> {
     }
     const logger = new Logger(cmd.logFormat);
     const identity = cmd.vault ? await vaultKey(cmd.vault, "identity") : cmd.identity!;
-    const tunnel = await connect(cmd.target, { ...cmd.options, identity, logger }).catch((e) => {
-      throw asUsage(e);
-    });
+    // A worker reads its key here: node/info reports its fingerprint.
+    const key = cmd.worker !== undefined && typeof identity === "string"
+      ? await readPrivateKeyFile(identity)
+      : identity;
+    const worker = cmd.worker === undefined ? undefined : {
+      name: cmd.worker,
+      calls: await workerCalls({
+        fingerprint: typeof key === "string" ? undefined : key.fingerprint,
+      }),
+    };
+    const tunnel = await connect(cmd.target, { ...cmd.options, identity: key, logger, worker })
+      .catch((e) => {
+        throw asUsage(e);
+      });
     const show = (a: Deno.NetAddr) => hostPort(a.hostname, a.port);
     if (tunnel.socksAddr) logger.event("socks5 listening", { addr: show(tunnel.socksAddr) });
     for (const a of tunnel.localAddrs) {

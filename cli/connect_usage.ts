@@ -19,6 +19,7 @@ export const CONNECT_USAGE: string =
   `usage: alknet connect TARGET --identity PATH [--socks5 HOST:PORT | --no-socks5]
                       [-L SPEC]... [-R SPEC]... [--known-hosts PATH]
                       [--host-key-fingerprint SHA256:...] [--log-format text|json]
+                      [--worker NAME]
 
   TARGET                    the node: HOST:PORT (SSH over TCP; a name, an IPv4 address or
                             [IPv6]:PORT) or tcp://, tls://, quic://, ws://, wss:// URLs,
@@ -34,6 +35,9 @@ export const CONNECT_USAGE: string =
   --known-hosts PATH        known hosts file (default ${configDir()}/known_hosts)
   --host-key-fingerprint FP accept only this host key (SHA256:...)
   --user NAME               user name sent to the server (default: $USER or alknet)
+  --worker NAME             be a worker of the node (a mesh head): it serves this client's
+                            node/info, node/ping and node/ticks as NAME/node/...; needs the
+                            scope mesh:worker; no SOCKS5 proxy unless --socks5 is given
 
 Transports:
   --tls-ca PEM              trust this CA (tls://, quic://, wss://)

@@ -6,10 +6,23 @@
  * @module
  */
 
-import { Logger, parseHostPort, serve, type ServeTlsOptions } from "@alknet/core";
+import {
+  Logger,
+  parseHostPort,
+  serve,
+  type ServeOptions,
+  type ServeTlsOptions,
+} from "@alknet/core";
 import { ConfigError, ConfigReloader } from "@alknet/core/config";
-import { OperationRegistry } from "@alknet/call";
-import { dataDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
+import { headCalls } from "./mesh.ts";
+import {
+  configDir,
+  dataDir,
+  parseFlags,
+  runCommand,
+  UsageError,
+  waitForShutdownSignal,
+} from "./args.ts";
 import { vaultKey } from "./vault_keys.ts";
 import { VERSION } from "./version.ts";
 import { SERVE_USAGE as USAGE } from "./serve_usage.ts";
@@ -26,7 +39,13 @@ const OPTION_FLAGS: Record<string, string> = {
   "tls.acme.domains": "--acme-domain",
   dataDir: "--data-dir",
   decoyDir: "--decoy-dir",
+  decoyUpstream: "--decoy-upstream",
   egressProxy: "--egress-proxy",
+  workerOf: "--worker-of",
+  "workerOf.url": "--worker-of",
+  "workerOf.name": "--worker-name",
+  "workerOf.worker.name": "--worker-name",
+  "workerOf.hostKeyFingerprint": "--worker-host-key-fingerprint",
 };
 
 const FLAGS = {
@@ -43,12 +62,16 @@ const FLAGS = {
   "data-dir": { type: "string" },
   stealth: { type: "boolean" },
   "decoy-dir": { type: "string" },
+  "decoy-upstream": { type: "string" },
   "egress-proxy": { type: "string" },
   "acme-domain": { type: "string", multiple: true },
   "acme-email": { type: "string" },
   "acme-directory": { type: "string" },
   "acme-http01": { type: "string" },
   "acme-ca": { type: "string" },
+  "worker-of": { type: "string" },
+  "worker-name": { type: "string" },
+  "worker-host-key-fingerprint": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -85,6 +108,23 @@ async function tlsOptions(v: Values): Promise<ServeTlsOptions | undefined> {
   };
 }
 
+/** `--worker-of URL --worker-name NAME`: be a worker of that head. */
+function workerOfOptions(v: Values): ServeOptions["workerOf"] {
+  const url = v["worker-of"];
+  const name = v["worker-name"];
+  if (url === undefined) {
+    if (name !== undefined || v["worker-host-key-fingerprint"] !== undefined) {
+      throw new UsageError("--worker-name and --worker-host-key-fingerprint need --worker-of");
+    }
+    return undefined;
+  }
+  if (name === undefined) throw new UsageError("--worker-of needs --worker-name NAME");
+  const pin = v["worker-host-key-fingerprint"];
+  return pin !== undefined
+    ? { url, name, hostKeyFingerprint: pin }
+    : { url, name, knownHosts: `${configDir()}/known_hosts` };
+}
+
 /**
  * Runs `alknet serve` until SIGINT/SIGTERM; then drains for 2 s and exits 0.
  *
@@ -110,6 +150,7 @@ export function main(args: string[]): Promise<number> {
       throw new UsageError("--host-key and --vault cannot be used together");
     }
     const tls = await tlsOptions(v);
+    const workerOf = workerOfOptions(v);
     // Warnings (bad authorized_keys lines, ...) are collected until the logger exists.
     const early: string[] = [];
     let warn: (m: string) => void = (m) => void early.push(m);
@@ -150,8 +191,10 @@ export function main(args: string[]): Promise<number> {
       dataDir: v["data-dir"] ?? dataDir(),
       stealth: v.stealth,
       decoyDir: v["decoy-dir"],
+      decoyUpstream: v["decoy-upstream"],
       egressProxy: v["egress-proxy"],
-      calls: new OperationRegistry(),
+      calls: headCalls(logger),
+      workerOf,
       nodeOperations: { version: VERSION },
       logger,
       reloadOptions: async () => {

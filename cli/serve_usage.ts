@@ -43,8 +43,17 @@ Transports (--listen takes URLs: HOST:PORT or tcp://, tls://, quic://, ws://, ws
   --acme-ca PEM             trust this CA for the ACME server itself (test CAs)
   --stealth                 answer everything that is not alknet like an ordinary web server
   --decoy-dir DIR           serve the stealth site from DIR instead of the built-in one
+  --decoy-upstream URL      with --stealth, pass unproven clients to this web server
+                            (http://HOST:PORT), bytes unchanged
   --egress-proxy URL        send outbound tunnel traffic through socks5://[user:pass@]H:P or
                             http://H:P (host names are passed on unresolved)
+Mesh (this node is a head: keys with alknet-scopes="mesh:worker" may register as workers,
+  whose operations it serves as NAME/<op> and any/<op>):
+  --worker-of URL           also be a worker of the head at URL (HOST:PORT or tls://, quic://,
+                            ws://, wss://, iroh:// URLs), logging in with the host key
+  --worker-name NAME        the worker name to register as (with --worker-of)
+  --worker-host-key-fingerprint FP   pin the head's host key (default: trust on first use
+                            in ~/.config/alknet/known_hosts)
 On tls:// and quic:// the ALPN picks the protocol: alknet/ssh, alknet/call (the call
 protocol; token in the first request), alknet/tcp (native data path), h2/http/1.1
 (the /alknet/call and /alknet/ssh WebSockets, else the decoy site). The call protocol is

@@ -97,6 +97,46 @@ export interface NodeOperationDefinition {
 }
 
 /**
+ * How a worker serves its operations to a mesh head on a stream it dialled
+ * (`connect(target, { worker })`): the name it registers as, and who the
+ * head is.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerLinkOptions } from "@alknet/core";
+ * const o: WorkerLinkOptions = { name: "w1", head: { id: "SHA256:head", scopes: ["*"], resources: {} } };
+ * console.log(o.name); // "w1"
+ * ```
+ */
+export interface WorkerLinkOptions {
+  /** The name to register as at the head. */
+  name: string;
+  /** Calls from the head run as this identity. */
+  head: Identity;
+}
+
+/**
+ * A worker's registered call connection to its head.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerLinkSession } from "@alknet/core";
+ * const link: WorkerLinkSession = {
+ *   registered: Promise.resolve({ name: "w1" }), closed: new Promise(() => {}), close: () => {},
+ * };
+ * console.log(await link.registered); // { name: "w1" }
+ * ```
+ */
+export interface WorkerLinkSession extends CallSession {
+  /**
+   * Resolves once the head accepted the name; rejects (and the connection
+   * closes) when it refused, with an error whose `code` says why
+   * (`FORBIDDEN`, `NAME_TAKEN`, `NAME_REFUSED`).
+   */
+  readonly registered: Promise<unknown>;
+}
+
+/**
  * The call protocol server side, structurally. `OperationRegistry` from
  * `@alknet/call` implements it.
  *
@@ -133,4 +173,9 @@ export interface CallService {
   unregister?(name: string): unknown;
   /** The spec of a registered operation, or undefined; names already taken are left alone. */
   spec?(name: string): unknown;
+  /**
+   * Serves these operations as a mesh worker on a stream this node dialled
+   * to a head, and registers there (`connect(target, { worker })`).
+   */
+  serveWorker?(conn: ByteConn, options: WorkerLinkOptions): WorkerLinkSession;
 }

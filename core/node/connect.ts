@@ -15,7 +15,7 @@ import type { ByteConn } from "../transport/stream.ts";
 import { duplexToConn } from "../transport/conn.ts";
 import { hostPort } from "../transport/hostport.ts";
 import { connectSsh, resolveIdentity } from "../ssh/client.ts";
-import { sshDialer } from "../ssh/target.ts";
+import { sshDialer, tokenMinter } from "../ssh/target.ts";
 import { type DirectDataPath, directDataPath } from "../ssh/direct_path.ts";
 import { dialOptionsOf } from "../ssh/target.ts";
 import { ALPN_TCP } from "../transport/alpn.ts";
@@ -28,8 +28,16 @@ import {
 } from "./connect_options.ts";
 import { SessionKeeper } from "./connect_session.ts";
 import { type Route, startLocalListeners } from "./connect_local.ts";
+import { WorkerKeeper, type WorkerStatus } from "./connect_worker.ts";
 
-export type { ConnectOptions, ConnectState, ConnectStateEvent } from "./connect_options.ts";
+export type {
+  ConnectOptions,
+  ConnectState,
+  ConnectStateEvent,
+  ConnectWorkerOptions,
+} from "./connect_options.ts";
+export type { WorkerStatus } from "./connect_worker.ts";
+export type { WorkerLinkOptions, WorkerLinkSession } from "./call_service.ts";
 export { RECONNECT_BACKOFF_S } from "./connect_session.ts";
 
 /**
@@ -55,6 +63,8 @@ export interface Tunnel {
   readonly socksUrl?: string;
   /** Bound addresses of the `-L` listeners, in `localForwards` order. */
   readonly localAddrs: Deno.NetAddr[];
+  /** With the `worker` option: its name and whether the head has it registered now. */
+  readonly worker?: WorkerStatus;
   /** Ports the node bound for the `-R` forwards of the current session, in order. */
   remotePorts(): number[];
   /** Resolves the next time a session is up (at once when one is, or when closed). */
@@ -108,8 +118,12 @@ export async function connect(
 ): Promise<Tunnel> {
   const r = resolveConnectOptions(target, options);
   const logger: Logger = toLogger(options.logger);
-  const dial = sshDialer(r.target, options);
   const identity = await resolveIdentity(options.identity);
+  // Open as a stealth client (a token in the first bytes) whenever the key can sign one.
+  const dial = sshDialer(r.target, {
+    ...options,
+    token: options.token ?? (identity.seed ? tokenMinter(identity.seed) : undefined),
+  });
   if (r.dataPath === "direct" && !identity.seed) {
     throw new OptionError(
       "dataPath",
@@ -122,7 +136,16 @@ export async function connect(
     onTrusted: (message: string) => logger.notice(message),
   };
   const events = new StateFanout(options.onState);
-  const keeper = await SessionKeeper.start({
+  const worker = r.worker
+    ? new WorkerKeeper({
+      worker: r.worker,
+      headId: r.hostKey.pinnedFingerprint ?? `head:${server}`,
+      server,
+      logger,
+    })
+    : undefined;
+  let keeperUp = false;
+  const keeper: SessionKeeper = await SessionKeeper.start({
     open: () =>
       connectSsh({
         host: r.target.host,
@@ -139,8 +162,24 @@ export async function connect(
     logger,
     server,
     fingerprint: identity.fingerprint,
-    onState: (e) => events.emit(e),
+    onState: (e) => {
+      events.emit(e);
+      // Sessions after the first: register the worker again.
+      if (keeperUp && e.state === "connected" && keeper.session) {
+        worker?.attach(keeper.session).catch(() => {});
+      }
+    },
   });
+  keeperUp = true;
+  if (worker && keeper.session) {
+    try {
+      await worker.attach(keeper.session);
+    } catch (e) {
+      worker.close();
+      await keeper.close();
+      throw e;
+    }
+  }
 
   let direct: DirectDataPath | undefined;
   if (r.dataPath !== "ssh" && identity.seed && r.target.scheme !== "tcp") {
@@ -193,6 +232,7 @@ export async function connect(
   const close = () =>
     closing ??= (async () => {
       local.close();
+      worker?.close();
       await keeper.close();
       direct?.close();
     })();
@@ -211,6 +251,9 @@ export async function connect(
     socksAddr,
     socksUrl: socksAddr ? `socks5h://${hostPort(socksAddr.hostname, socksAddr.port)}` : undefined,
     localAddrs: local.localAddrs,
+    get worker() {
+      return worker?.status;
+    },
     remotePorts: () => keeper.remotePorts(),
     whenConnected: () => keeper.whenConnected(),
     states: () => events.subscribe(keeper.state === "closed"),

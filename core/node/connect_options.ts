@@ -17,6 +17,7 @@ import type { HostKeyPolicy } from "../ssh/known_hosts.ts";
 import type { DataPathMode } from "../ssh/direct_path.ts";
 import { isReservedDestination } from "../ssh/reserved.ts";
 import type { LoggerOption } from "./serve_log.ts";
+import type { CallService } from "./call_service.ts";
 
 /**
  * What the connection is doing: `connected` (a session is up),
@@ -110,6 +111,38 @@ export interface ConnectOptions extends SshTransportOptions {
   onState?: (event: ConnectStateEvent) => void;
   /** How long a new stream waits for a session while reconnecting (default 10 000 ms). */
   sessionWaitMs?: number;
+  /**
+   * Be a worker of the node (a mesh head): serve `worker.calls` on this
+   * connection and register as `worker.name`, again after each reconnect.
+   * The first refusal rejects `connect()` with a `CoreError` `worker`.
+   */
+  worker?: ConnectWorkerOptions;
+}
+
+/**
+ * The `worker` option of `connect()`: this client serves its operations to
+ * the node it connects to, which routes `NAME/<op>` to it.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectWorkerOptions } from "@alknet/core";
+ * import { OperationRegistry, registerNodeOperations } from "@alknet/call";
+ * const calls = new OperationRegistry();
+ * registerNodeOperations(calls, { version: "0.1.0" });
+ * const worker: ConnectWorkerOptions = { name: "w1", calls };
+ * console.log(worker.name); // "w1"
+ * ```
+ */
+export interface ConnectWorkerOptions {
+  /** The name to register as (1-64 letters, digits, `.`, `_`, `-`). */
+  name: string;
+  /** The operations to offer (an `OperationRegistry` from `@alknet/call`). */
+  calls: CallService;
+  /**
+   * Scopes calls from the head run with (default `["*"]`: the head checks
+   * each caller against the operation's access before forwarding).
+   */
+  headScopes?: string[];
 }
 
 /** {@link ConnectOptions} checked and parsed. */
@@ -126,6 +159,26 @@ export interface ResolvedConnectOptions {
   remoteForwards: ForwardSpec[];
   /** The data path mode (`ssh` when the target has no native path). */
   dataPath: DataPathMode;
+  /** The worker to register as, checked. */
+  worker?: ConnectWorkerOptions;
+}
+
+/** Throws `OptionError` for a bad `worker` option. */
+function checkWorker(worker: ConnectWorkerOptions | undefined): ConnectWorkerOptions | undefined {
+  if (worker === undefined) return undefined;
+  if (typeof worker.name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(worker.name)) {
+    throw new OptionError("worker.name", "worker names are 1-64 letters, digits, '.', '_' or '-'");
+  }
+  if (typeof worker.calls?.serveWorker !== "function") {
+    throw new OptionError(
+      "worker.calls",
+      "needs operations that can serve a head (an OperationRegistry from @alknet/call)",
+    );
+  }
+  if (worker.headScopes !== undefined && !Array.isArray(worker.headScopes)) {
+    throw new OptionError("worker.headScopes", "must be a list of scopes");
+  }
+  return worker;
 }
 
 function parseForwards(
@@ -206,5 +259,6 @@ export function resolveConnectOptions(
     localForwards,
     remoteForwards,
     dataPath: native ? mode : "ssh",
+    worker: checkWorker(options.worker),
   };
 }

@@ -27,6 +27,7 @@ import { NodeAuth } from "./serve_auth.ts";
 import { prepareTls, type TlsMaterial } from "./serve_tls.ts";
 import { bindListeners, type BoundListeners, type Listening } from "./serve_listeners.ts";
 import { callCarriers } from "./serve_calls.ts";
+import { checkWorkerOf, startWorkerOf } from "./serve_mesh.ts";
 import {
   checkServeOptions,
   listenList,
@@ -48,6 +49,7 @@ export {
 } from "./serve_options.ts";
 export type { LogFunction, LoggerOption, LogRecord } from "./serve_log.ts";
 export type { Listening } from "./serve_listeners.ts";
+export type { ServeWorkerOfOptions } from "./serve_mesh.ts";
 export {
   CALL_WEBSOCKET_PATH,
   type CallPeer,
@@ -151,6 +153,7 @@ function dialerOf(options: ServeOptions): Dialer | undefined {
  */
 export async function serve(options: ServeOptions): Promise<NodeServer> {
   checkServeOptions(options);
+  checkWorkerOf(options.workerOf, options.calls);
   const listen = listenList(options.listen);
   const logger = toLogger(options.logger);
   const hostKeys: PrivateKey[] = await resolveHostKeys(options);
@@ -250,6 +253,9 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     throw e;
   }
   const listeners = bound;
+  const workerOf = options.workerOf && options.calls
+    ? startWorkerOf(options.workerOf, { calls: options.calls, hostKey: hostKeys[0], logger })
+    : undefined;
   for (const l of listeners.listening) {
     addresses.push(l.address);
     logger.event("listening", {
@@ -293,6 +299,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       shut ??= (async () => {
         tls?.acme?.close();
         await listeners.stopAccepting();
+        await workerOf?.close();
         await ssh.shutdown(drainMs);
         await listeners.closeEndpoints();
         removeOperations();

@@ -21,6 +21,7 @@ import type { NativeTcpOptions } from "../ssh/native_server.ts";
 import { sshBannerIdent } from "../ssh/server_ext_info.ts";
 import { OptionError } from "../util/errors.ts";
 import type { CallService } from "./call_service.ts";
+import type { ServeWorkerOfOptions } from "./serve_mesh.ts";
 import type { LoggerOption } from "./serve_log.ts";
 
 /**
@@ -229,6 +230,11 @@ export interface ServeOptions extends ServeReloadOptions {
   iroh?: { secretKey?: Uint8Array };
   /** How long `shutdown()` lets sessions drain (default 2000 ms). */
   drainMs?: number;
+  /**
+   * Also be a worker of a mesh head: dial `workerOf.url` and serve `calls`
+   * there as `workerOf.name` (reconnecting; see `connect()`'s `worker`).
+   */
+  workerOf?: ServeWorkerOfOptions;
   /**
    * SSH server settings. `banner`: the identification line after
    * `SSH-2.0-` (software version, optionally a space and comments; default

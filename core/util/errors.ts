@@ -37,6 +37,7 @@
  * - `options`: options passed to `serve()` or `connect()` are invalid
  * - `closed`: the node, connection or stream is closed
  * - `websocket-upgrade`: a WebSocket upgrade was answered with an HTTP status
+ * - `worker`: a mesh head refused this node as a worker (scope, name taken or not granted)
  */
 export type CoreErrorCode =
   | "dial"
@@ -65,7 +66,8 @@ export type CoreErrorCode =
   | "config"
   | "options"
   | "closed"
-  | "websocket-upgrade";
+  | "websocket-upgrade"
+  | "worker";
 
 /**
  * Base class of every error `@alknet/core` throws.

@@ -1,0 +1,88 @@
+/**
+ * The mesh pieces of the CLI: the operations `alknet connect --worker`
+ * offers its head ({@link workerCalls}), the head `alknet serve` runs
+ * ({@link headCalls}, logging worker events), and the hook through which
+ * other parts of the CLI add operations to a worker (storage, when the
+ * node has a store).
+ *
+ * @module
+ */
+
+import type { Logger } from "@alknet/core";
+import { MeshHead, OperationRegistry, registerNodeOperations } from "@alknet/call";
+import { VERSION } from "./version.ts";
+
+/**
+ * Adds operations to a worker's registry (the storage operations, when
+ * the node has a store, register through this).
+ *
+ * @example
+ * ```ts
+ * import type { WorkerExtension } from "./mesh.ts";
+ * const extra: WorkerExtension = (r) => void r.register({ name: "demo/x", type: "query", handler: () => 1 });
+ * console.log(typeof extra);
+ * ```
+ */
+export type WorkerExtension = (registry: OperationRegistry) => void | Promise<void>;
+
+const extensions: WorkerExtension[] = [];
+
+/**
+ * Registers a {@link WorkerExtension} for every worker registry the CLI
+ * builds from now on.
+ *
+ * @example
+ * ```ts
+ * import { addWorkerExtension, workerCalls } from "./mesh.ts";
+ * addWorkerExtension((r) => void r.register({ name: "demo/hello", type: "query", handler: () => "hi" }));
+ * console.log((await workerCalls({})).spec("demo/hello")?.name); // "demo/hello"
+ * ```
+ */
+export function addWorkerExtension(extension: WorkerExtension): void {
+  extensions.push(extension);
+}
+
+/**
+ * The operations `alknet connect --worker NAME` serves to its head: the
+ * node built-ins (`node/info`, `node/ping`, `node/ticks`) and whatever the
+ * registered extensions add.
+ *
+ * @example
+ * ```ts
+ * import { workerCalls } from "./mesh.ts";
+ * const calls = await workerCalls({ fingerprint: "SHA256:me" });
+ * console.log(calls.spec("node/info")?.type); // "query"
+ * ```
+ */
+export async function workerCalls(
+  options: { fingerprint?: string },
+): Promise<OperationRegistry> {
+  const registry = new OperationRegistry();
+  registerNodeOperations(registry, { version: VERSION, fingerprint: options.fingerprint });
+  for (const extend of extensions) await extend(registry);
+  return registry;
+}
+
+/**
+ * The registry `alknet serve` serves: a mesh head (workers with the scope
+ * `mesh:worker` may register), logging `worker registered|refused|gone`.
+ *
+ * @example
+ * ```ts
+ * import { headCalls } from "./mesh.ts";
+ * import { Logger } from "@alknet/core";
+ * const head = headCalls(new Logger("text", () => {}));
+ * console.log(head.workers()); // []
+ * ```
+ */
+export function headCalls(logger: Logger): MeshHead {
+  return new MeshHead({
+    onWorker: (e) =>
+      logger.event(`worker ${e.type}`, {
+        name: e.name,
+        fp: e.identity,
+        operations: e.operations,
+        reason: e.reason,
+      }),
+  });
+}
