@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { serve } from "../node/serve.ts";
+import { serve } from "./serve.ts";
 import { Logger } from "../util/log.ts";
 import { generateEd25519Key, parsePrivateKey } from "../auth/ssh_keys.ts";
 import { AuthorizedKeysAuthenticator } from "../auth/mod.ts";
 import { writeAll } from "../transport/stream.ts";
 import { OptionError } from "../util/errors.ts";
-import { ChannelOpenError, openSshSession, SshConnectError } from "./client.ts";
-import { HostKeyError } from "./known_hosts.ts";
+import { ChannelOpenError, openSshSession, SshConnectError } from "../ssh/client.ts";
+import { HostKeyError } from "../ssh/known_hosts.ts";
 
 function echoListener() {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
