@@ -12,7 +12,7 @@ import type { ChangeHub } from "./changes.ts";
 import type { Driver } from "./driver/types.ts";
 import { StorageError } from "./errors.ts";
 import { storeInternals } from "./internals.ts";
-import { loadPeers, type Peer } from "./peers.ts";
+import { groupPeers, loadPeers, type Peer, PEER_COLUMNS, type PeerRow } from "./peers.ts";
 import { ed25519RawKey } from "./ssh_key.ts";
 import { tokenKeyIdOf, verifySignedToken } from "./token.ts";
 
@@ -150,8 +150,6 @@ function changeOf(before: Entry | undefined, after: Entry | undefined): PeerChan
     revokedTokenKeyIds: [...(was?.tokenKeys.keys() ?? [])].filter((k) => !now?.tokenKeys.has(k)),
   };
 }
-
-const IN_CHUNK = 500;
 
 /**
  * The identity provider of a store's peers, for `serve({ identityProvider })`.
@@ -304,41 +302,37 @@ export class StoreIdentityProvider {
 
   async #sync(): Promise<void> {
     const db = this.#driver;
-    // One round trip: the counter, and the changes after what the index has.
+    // One statement (one snapshot, one round trip): the counter, the changes
+    // after what the index has, and the changed peers with their keys.
     const rows = await db.query<
-      { current: number; version: number | null; peer_id: string | null }
+      PeerRow & { current: number; change_version: number | null; change_peer: string | null }
     >(
-      "SELECT c.value AS current, pc.version, pc.peer_id FROM counters c " +
-        "LEFT JOIN peer_changes pc ON pc.version > ? WHERE c.name = 'peers' ORDER BY pc.version",
+      "SELECT c.value AS current, pc.version AS change_version, pc.peer_id AS change_peer, " +
+        PEER_COLUMNS + " FROM counters c " +
+        "LEFT JOIN peer_changes pc ON pc.version > ? " +
+        "LEFT JOIN peers p ON p.peer_id = pc.peer_id " +
+        "LEFT JOIN peer_keys k ON k.peer_id = p.peer_id " +
+        "WHERE c.name = 'peers' ORDER BY pc.version, k.created_at, k.fingerprint",
       [Math.max(this.#version, 0)],
     );
     const current = Number(rows[0]?.current ?? 0);
-    if (current === this.#version) return;
-    let changed: string[] | null = null;
-    let top = current;
-    const log = rows.filter((r) => r.version !== null);
-    if (
-      this.#version >= 0 && current > this.#version && log.length > 0 &&
-      Number(log[0].version) === this.#version + 1
-    ) {
-      changed = [...new Set(log.map((r) => r.peer_id!))];
-      top = Math.max(current, Number(log[log.length - 1].version));
+    if (current === this.#version || this.#closed) return;
+    const log = rows.filter((r) => r.change_version !== null);
+    const incremental = this.#version >= 0 && current > this.#version && log.length > 0 &&
+      Number(log[0].change_version) === this.#version + 1;
+    if (incremental) {
+      this.#apply(new Set(log.map((r) => r.change_peer!)), groupPeers(log));
+      this.#version = Math.max(current, Number(log[log.length - 1].change_version));
+      return;
     }
+    // First load, a gap in the kept log, or a counter that went backwards.
+    const [{ value }] = await db.query<{ value: number }>(
+      "SELECT value FROM counters WHERE name = 'peers'",
+    );
+    const all = await loadPeers(db);
     if (this.#closed) return;
-    if (changed === null) {
-      const all = await loadPeers(db);
-      this.#apply(new Set([...this.#peers.keys(), ...all.map((p) => p.peerId)]), all);
-    } else {
-      const loaded: Peer[] = [];
-      for (let i = 0; i < changed.length; i += IN_CHUNK) {
-        const ids = changed.slice(i, i + IN_CHUNK);
-        loaded.push(
-          ...await loadPeers(db, `p.peer_id IN (${ids.map(() => "?").join(", ")})`, ids),
-        );
-      }
-      this.#apply(new Set(changed), loaded);
-    }
-    this.#version = Math.max(this.#version, top);
+    this.#apply(new Set([...this.#peers.keys(), ...all.map((p) => p.peerId)]), all);
+    this.#version = Number(value);
   }
 
   /** Replaces the entries of `ids` with `peers` in one synchronous step, then tells listeners. */

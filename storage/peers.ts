@@ -147,7 +147,8 @@ export interface PeerUpdate {
   resources?: Record<string, string[]>;
 }
 
-interface PeerRow {
+/** A row of peers joined with their keys. */
+export interface PeerRow {
   peer_id: string;
   display_name: string;
   enabled: number;
@@ -177,10 +178,24 @@ export async function loadPeers(
     SELECT_PEERS + (where ? ` WHERE ${where}` : "") + ORDER_PEERS,
     params,
   );
-  const out: Peer[] = [];
-  let cur: Peer | null = null;
+  return groupPeers(rows);
+}
+
+/** The columns {@link groupPeers} reads, for queries that join peers and keys their own way. */
+export const PEER_COLUMNS = "p.peer_id, p.display_name, p.enabled, p.scopes, p.resources, " +
+  "p.created_at, p.updated_at, k.fingerprint, k.key_type, k.public_key, k.token_key_id, k.comment";
+
+/**
+ * Peers from rows of peers joined with their keys (see {@link PEER_COLUMNS}),
+ * in order of first appearance; rows without a peer are skipped and repeated
+ * keys counted once.
+ */
+export function groupPeers(rows: readonly PeerRow[]): Peer[] {
+  const byId = new Map<string, Peer>();
   for (const r of rows) {
-    if (!cur || cur.peerId !== r.peer_id) {
+    if (r.peer_id === null) continue;
+    let cur = byId.get(r.peer_id);
+    if (!cur) {
       cur = {
         peerId: r.peer_id,
         displayName: r.display_name,
@@ -193,9 +208,9 @@ export async function loadPeers(
         createdAt: Number(r.created_at),
         updatedAt: Number(r.updated_at),
       };
-      out.push(cur);
+      byId.set(r.peer_id, cur);
     }
-    if (r.fingerprint !== null) {
+    if (r.fingerprint !== null && !cur.fingerprints.includes(r.fingerprint)) {
       cur.keys.push({
         fingerprint: r.fingerprint,
         type: r.key_type,
@@ -207,7 +222,7 @@ export async function loadPeers(
       if (r.token_key_id) cur.tokenKeyIds.push(r.token_key_id);
     }
   }
-  return out;
+  return [...byId.values()];
 }
 
 async function loadOne(db: Driver, peerId: string): Promise<Peer> {

@@ -207,3 +207,31 @@ backendTest(
     assert.equal(again.size, 3);
   },
 );
+
+backendTest(
+  "identity provider: a key moving between peers in one catch-up ends with its new owner",
+  async ({ open }) => {
+    const store = await open();
+    const provider = await store.identityProvider();
+    const k = testKey();
+    await store.peers.add({ peerId: "x" });
+    await store.peers.add({ peerId: "y" });
+    await provider.refresh();
+    const changes: PeerChange[] = [];
+    provider.onChange((c) => changes.push(c));
+    // Several writes before the index catches up (refresh only afterwards).
+    await store.transaction(async (tx) => {
+      await tx.peers.addKey("x", k.line);
+      await tx.peers.update("x", { scopes: ["a"] });
+      const fp = (await tx.peers.get("x"))!.fingerprints[0];
+      await tx.peers.removeKey("x", fp);
+      await tx.peers.addKey("y", k.line);
+    });
+    await provider.refresh();
+    const fp = (await store.peers.get("y"))!.fingerprints[0];
+    assert.equal(provider.resolveFingerprint(fp)?.id, "y");
+    assert.equal(provider.resolveToken(signToken(k))?.id, "y");
+    assert.deepEqual(changes.map((c) => c.peerId).sort(), ["x", "y"]);
+    assert.deepEqual(provider.resolveFingerprint(fp)?.scopes, ["relay:connect"]);
+  },
+);
