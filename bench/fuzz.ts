@@ -100,6 +100,7 @@ for (const dir of ["core/", "call/", "vault/"]) {
       );
       if (details.failed) {
         const report = fc.defaultReportMessage(details) ?? "failed";
+        console.log(report.split("\n").map((l) => `     ${l.slice(0, 2000)}`).join("\n"));
         failures.push(
           `${decoder}: ${c.name}\n  replay: deno run -A bench/fuzz.ts --seed ${details.seed} --path ${
             JSON.stringify(details.counterexamplePath)
