@@ -101,7 +101,7 @@ for (const format of ["text", "json"] as const) {
 
 Deno.test("fail2ban filter: shipped sample log", async () => {
   const got = await fail2banRegex(SAMPLE);
-  assert.equal(got.length, 7);
+  assert.equal(got.length, 8);
   assert.ok(got.every((l) => !l.includes("result=accept") && !l.includes("not-ssh")));
 });
 

@@ -176,7 +176,7 @@ export class ListenContext {
     const wait = guard ? Math.min(this.peekMs, guard.remainingMs) : this.peekMs;
     const peeked = await peekProtocol(conn, wait);
     if (peeked.timedOut || peeked.protocol === "silent") {
-      this.reject(info, "no-data");
+      if (!guard || guard.claim()) this.reject(info, "no-data");
       closeQuietly(conn);
       return;
     }

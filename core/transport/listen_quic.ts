@@ -81,7 +81,7 @@ export function listenQuic(u: TransportUrl, ctx: ListenContext): Endpoint {
       const first = await withTimeout(streams.read(), Math.min(ctx.peekMs, guard.remainingMs))
         .catch(() => null);
       if (!first || first === TIMED_OUT || first.done) {
-        ctx.reject(info, "no-data");
+        if (guard.claim()) ctx.reject(info, "no-data");
         closeQuietly(conn);
         return;
       }

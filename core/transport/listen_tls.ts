@@ -82,7 +82,7 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
     (plain as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
     sockets.add(s);
     const timer = setTimeout(() => {
-      ctx.reject(info, "tls-handshake-timeout");
+      if (guard.claim()) ctx.reject(info, "tls-handshake-timeout");
       s.destroy();
     }, Math.min(ctx.handshakeMs, guard.remainingMs));
     s.on("error", () => s.destroy());

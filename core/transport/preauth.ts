@@ -49,7 +49,7 @@ export class PreauthGuard {
     this.deadlineMs = deadlineMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#done) onTimeout();
+      if (this.claim()) onTimeout();
     }, this.remainingMs);
   }
 
@@ -75,6 +75,17 @@ export class PreauthGuard {
   closed = (): void => {
     this.#finish();
   };
+
+  /**
+   * Claims the end of the connection for one deadline: true for the first
+   * caller only (who then logs why and closes it), so two deadlines that
+   * fire together never both report. Frees the slot and stops the clock.
+   */
+  claim(): boolean {
+    if (this.#done) return false;
+    this.#finish();
+    return true;
+  }
 
   /** Stops the clock but keeps the slot (another deadline owns the connection now). */
   handOver(): void {
