@@ -17,23 +17,36 @@ import { KeystoreCorrupt, KeystoreError, WrongPassphrase } from "./errors.ts";
 import { createKeystore, MnemonicSecret, openKeystore } from "./keystore.ts";
 import { entropyToMnemonic } from "./mnemonic.ts";
 
-const CHEAP = { logN: 1, r: 1, p: 1 };
 const PASS = "correct horse";
 
 const mnemonic = fc.constantFrom(16, 20, 24, 28, 32).chain((n) =>
   fc.uint8Array({ minLength: n, maxLength: n }).map(entropyToMnemonic)
 );
 
-// A pool of real keystores to mutate.
-const POOL = await Promise.all(
-  fc.sample(fc.tuple(mnemonic, fc.string({ maxLength: 8 })), { numRuns: 6, seed: 7 }).map(
-    async ([m, bip39Pass]) => ({
-      mnemonic: m,
-      bip39Pass,
-      text: await createKeystore(new MnemonicSecret(m, bip39Pass), PASS, CHEAP),
-    }),
-  ),
-);
+// Real keystores to mutate, written out (createKeystore picks random salt and
+// iv) so a seed replays the same cases in any process. Passphrase: PASS.
+const POOL: { mnemonic: string; bip39Pass: string; text: string }[] = [
+  {
+    mnemonic: "absurd amount doctor acoustic avoid letter advice cage absurd amount doctor adjust",
+    bip39Pass: "",
+    text:
+      '{\n  "alknet_keystore": 1,\n  "kdf": {\n    "name": "scrypt",\n    "log_n": 1,\n    "r": 1,\n    "p": 1,\n    "salt": "6zQOO+4vTYIZ1qFReqSHpuvWQ6qa8Xm621IQ4S2KOCY="\n  },\n  "cipher": {\n    "name": "aes-256-gcm",\n    "iv": "I920mt/CR61yxvlv"\n  },\n  "check": "75Q/T0Iq2vPMs/TuN4qLYFM3Cfk9g2flIPRtvTaU1lg=",\n  "data": "gZMwohjpq2VbqVajZM42oSgAw7uu6YBuPld3yFqPjtX+jd3ZurQ2hH8dj2XvXZLJmDbl+ymJ7AMgXYXYj8gQRv/0f8H+CaO/C6drdZ23WcCohFgMVhouhlswk4JcR14mWknOzq55RHMhR7pQ95e2uMfpeKwtWpEM0G0u/OoconbP"\n}\n',
+  },
+  {
+    mnemonic:
+      "acoustic avoid letter advice cage absurd amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic balance",
+    bip39Pass: "bip39 pässphrase",
+    text:
+      '{\n  "alknet_keystore": 1,\n  "kdf": {\n    "name": "scrypt",\n    "log_n": 1,\n    "r": 1,\n    "p": 1,\n    "salt": "A+ztKNIbykYT8Njk+eaduvhal6WqICk/dYQ3+Gy37CY="\n  },\n  "cipher": {\n    "name": "aes-256-gcm",\n    "iv": "upWFJKx3nMVUxjrT"\n  },\n  "check": "AqY29yC5i/SSI9QIZpDx59qpBGk0WyY90pxwDeSGKXs=",\n  "data": "wA/Wczqmvkd7gVaK18K+/TLQUsewJ0lhvb2BJNGon0mT1MzQiasmJCf+s51iqboaAI8l8I4XU+r6AMRlbSHRwcAIJMU3TWBom462CBscil/SKRQyLDxp+3Oh84cJ4YoUUEZvCrhiqNx8m7n2KhDfdRc+vvx+JynI3x6ascRsRohanIq9fxMnFHm6ccppOEBLteprnH3iXt6QZtM4I/jVJj6xCHmXXHvqPvHvwk6h756SHJScB2aV39b1Ht8C9w=="\n}\n',
+  },
+  {
+    mnemonic:
+      "adapt blossom school alcohol coral light army gather adapt blossom school alcohol coral light army gather adapt blossom school alcohol coral light army hold",
+    bip39Pass: "x",
+    text:
+      '{\n  "alknet_keystore": 1,\n  "kdf": {\n    "name": "scrypt",\n    "log_n": 1,\n    "r": 1,\n    "p": 1,\n    "salt": "1bcp6nHtSiwnjQLbR72vziRFpcF/RKpqeQ/shZSCJdo="\n  },\n  "cipher": {\n    "name": "aes-256-gcm",\n    "iv": "ERVN1n9b+Cty9KGi"\n  },\n  "check": "O3a2fs/z20HHEtUCgKJbCDOwMf/5cSCdgZYfZVQhGQE=",\n  "data": "C7w5PI16cKVamlPEOumgHfjztfCmgVR8z5gswnmS5YM1VrgsezSW1e6QufIdOqMQvhxrBnLEWwBjFU7GwGdeLxO2NALz5VbLXdNqCv+v9wRbHTyWVJ0+XH6YDVI6RRuWwh/xaCCCqJ/5jKkekxwBIRTbkwn1xxQXcMUj35dVaQNHnF+OnA97FeC/KejqWZdD0cBniWZ5CqVrd4MFs9dDDCCzfwOAQP7cAfCR2no/Q/7bLRupSYn1T16flcTKh1cKrVGy7YUkWXePg55R"\n}\n',
+  },
+];
 
 /** scrypt work (N·r·p) of a keystore text, or 0 when it is not JSON with numeric parameters. */
 function cost(text: string): number {

@@ -2,8 +2,6 @@
 // base64 body, openssh-key-v1 binary), `.pub` lines, and their round trips.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-// @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
 import {
   fc,
   type FuzzCase,
@@ -13,7 +11,7 @@ import {
   outcome,
   rawText,
 } from "../../tests/fuzz_util.ts";
-import { KEYS, lyingBlobs } from "./fuzz_fixtures_test.ts";
+import { fixedEd25519File, KEYS, lyingBlobs, OPENSSH_OTHER_FILES } from "./fuzz_fixtures_test.ts";
 import {
   encodeOpenSshPrivateKey,
   fingerprint,
@@ -72,14 +70,9 @@ function unarmor(text: string): Uint8Array {
 
 const comment = fc.string({ unit: "binary", maxLength: 40 });
 
-// Files made once: an Ed25519 key per seed below, and RSA/ECDSA keys from ssh2.
-const ED_FILES = [1, 2, 3].map((n) =>
-  encodeOpenSshPrivateKey(new Uint8Array(32).fill(n), `key ${n}`)
-);
-const OTHER_FILES = [
-  ssh2.utils.generateKeyPairSync("ecdsa", { bits: 256, comment: "ec" }).private,
-  ssh2.utils.generateKeyPairSync("rsa", { bits: 2048, comment: "rsa" }).private,
-];
+// Fixed files: an Ed25519 key per seed (fixed check bytes), and the fixture RSA/ECDSA files.
+const ED_FILES = [1, 2, 3].map((n) => fixedEd25519File(new Uint8Array(32).fill(n), `key ${n}`));
+const OTHER_FILES = OPENSSH_OTHER_FILES;
 const FILES = [...ED_FILES, ...OTHER_FILES];
 const file = fc.constantFrom(...FILES);
 

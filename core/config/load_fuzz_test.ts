@@ -12,7 +12,7 @@ import {
   outcome,
   rawText,
 } from "../../tests/fuzz_util.ts";
-import { generateApiKey } from "../auth/api_keys.ts";
+import { type ApiKeyRecord, hashApiKey } from "../auth/api_keys.ts";
 import { RulePolicy } from "../auth/policy.ts";
 import { parseConfigFile } from "./load.ts";
 import { REDACTED, renderConfig } from "./render.ts";
@@ -116,8 +116,15 @@ const config = fc.record({
     fc.nat({ max: 1e3 }),
   ),
 }).map((g) => {
-  const keys = g.apiKeys.map((k) => {
-    const { record } = generateApiKey({ scopes: k.scopes, expiresAt: k.expiresAt });
+  const keys = g.apiKeys.map((k, i) => {
+    // Fixed, distinct keys (the same seed gives the same document in any process).
+    const prefix = `alk_${String(i).padStart(8, "0")}`;
+    const record: ApiKeyRecord = {
+      prefix,
+      hash: hashApiKey(`${prefix}_${"s".repeat(43)}`),
+      scopes: k.scopes,
+    };
+    if (k.expiresAt !== undefined) record.expiresAt = k.expiresAt;
     return record;
   });
   const c: AlknetConfig = {
