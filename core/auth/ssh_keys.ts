@@ -281,7 +281,13 @@ function parseKeyFile(bytes: Uint8Array, b64: string, source: string): PrivateKe
       comment,
     };
   }
-  const parsed = ssh2.utils.parseKey(Buffer.from(normalizedPem));
+  let parsed: ReturnType<typeof ssh2.utils.parseKey>;
+  try {
+    parsed = ssh2.utils.parseKey(Buffer.from(normalizedPem));
+  } catch {
+    // ssh2 asserts (AssertionError) on some corrupt key bodies instead of returning an Error.
+    throw new KeyError("malformed", source, `${type} key data is corrupt`);
+  }
   if (parsed instanceof Error) {
     throw new KeyError("unsupported", source, `cannot use ${type} key: ${parsed.message}`);
   }
