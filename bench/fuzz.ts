@@ -8,11 +8,13 @@
  *   deno run -A bench/fuzz.ts --seed <seed> --path <path> --only <name>
  *
  * Usage: deno run -A bench/fuzz.ts [--runs 200000] [--seed N] [--only TEXT] [--path P]
+ *        [--max-seconds S]
  *
  * `--runs` is the number of cases per decoder (per fuzz file), shared among
  * its properties in proportion to their CI run counts. `--only` keeps the
  * decoders and properties whose file or name contains TEXT; `--path` (with
- * the seed of a failure) replays just its counterexample.
+ * the seed of a failure) replays from its counterexample. `--max-seconds` caps the
+ * time per decoder (shared like the runs); the cases actually run are printed.
  *
  * @module
  */
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     only: { type: "string" },
     path: { type: "string" },
+    "max-seconds": { type: "string" },
   },
 });
 const RUNS = Number(values.runs);
@@ -36,6 +39,11 @@ const SEED = values.seed !== undefined
   ? Number(values.seed)
   : (Date.now() ^ (Math.random() * 2 ** 31)) | 0;
 if (!Number.isInteger(SEED)) throw new Error(`--seed ${values.seed}: not an integer`);
+
+const MAX_MS = values["max-seconds"] !== undefined
+  ? Number(values["max-seconds"]) * 1000
+  : undefined;
+if (MAX_MS !== undefined && !(MAX_MS > 0)) throw new Error("--max-seconds: not a positive number");
 
 const root = new URL("../", import.meta.url);
 
@@ -63,7 +71,11 @@ interface Row {
 
 const rows: Row[] = [];
 const failures: string[] = [];
-console.log(`fuzz campaign: seed ${SEED}, ${RUNS} cases per decoder`);
+console.log(
+  `fuzz campaign: seed ${SEED}, ${RUNS} cases per decoder${
+    MAX_MS !== undefined ? `, at most ${MAX_MS / 1000} s each` : ""
+  }`,
+);
 
 for (const dir of ["core/", "call/", "vault/"]) {
   for await (const file of fuzzFiles(new URL(dir, root))) {
@@ -81,6 +93,9 @@ for (const dir of ["core/", "call/", "vault/"]) {
         numRuns,
         endOnFailure: false,
         ...(values.path !== undefined ? { path: values.path } : {}),
+        ...(MAX_MS !== undefined
+          ? { interruptAfterTimeLimit: Math.max(1000, MAX_MS * c.runs / weight) }
+          : {}),
       });
       const ms = performance.now() - t0;
       const row: Row = {
@@ -92,7 +107,7 @@ for (const dir of ["core/", "call/", "vault/"]) {
         failed: details.failed,
       };
       rows.push(row);
-      const mark = details.failed ? "FAIL" : "ok  ";
+      const mark = details.failed ? "FAIL" : details.interrupted ? "time" : "ok  ";
       console.log(
         `${mark} ${decoder.padEnd(28)} ${String(details.numRuns).padStart(8)} cases ${
           (ms / 1000).toFixed(1).padStart(7)
