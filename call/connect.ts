@@ -187,7 +187,7 @@ export async function connectCall(
   const ws = target.scheme === "ws" || target.scheme === "wss";
   const transport = await openCarrier(target, {
     dial,
-    token: ws ? token?.() : undefined,
+    token: ws || target.scheme === "tls" ? token?.() : undefined,
     ssh: target.scheme === "ssh"
       ? {
         identity: key!,

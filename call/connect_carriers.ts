@@ -20,9 +20,11 @@ import {
   dialTls,
   openWebSocket,
   OptionError,
+  PREAMBLE_CALL_HOST,
+  STEALTH_CLIENT_ALPNS,
   WebSocketUpgradeError,
 } from "@alknet/core/transport";
-import { HostKeyError, openSshSession, SshConnectError } from "@alknet/core/ssh";
+import { HostKeyError, openNativeTcp, openSshSession, SshConnectError } from "@alknet/core/ssh";
 import { duplexFromConn } from "./byte_duplex.ts";
 import type { CallTarget } from "./connect_target.ts";
 import { ConnectError, type ConnectErrorCode } from "./errors.ts";
@@ -62,7 +64,11 @@ export interface IdentityKey {
 export interface CarrierOptions {
   /** TLS trust, proxy and deadline for tcp, tls, quic, ws and wss. */
   dial: DialOptions;
-  /** The bearer token or API key (sent in the WebSocket upgrade). */
+  /**
+   * The bearer token or API key (sent in the WebSocket upgrade, and on
+   * `tls://` in the first bytes, so that a node in stealth mode lets the
+   * connection through).
+   */
   token?: string;
   /** SSH login. */
   ssh?: {
@@ -143,8 +149,20 @@ async function open(target: CallTarget, options: CarrierOptions): Promise<Envelo
   switch (target.scheme) {
     case "tcp":
       return framedTransport(duplexFromConn(await dialTcpVia(host, port, dial)));
-    case "tls":
-      return framedTransport(duplexFromConn(await dialTls(host, port, dial)));
+    case "tls": {
+      if (options.token === undefined) {
+        return framedTransport(duplexFromConn(await dialTls(host, port, dial)));
+      }
+      // As a stealth client: h2/http/1.1, then the preamble naming alknet-control.
+      const conn = await openNativeTcp(
+        () => dialTls(host, port, { ...dial, alpn: [...STEALTH_CLIENT_ALPNS] }),
+        options.token,
+        PREAMBLE_CALL_HOST,
+        80,
+        dial.timeoutMs,
+      );
+      return framedTransport(duplexFromConn(conn));
+    }
     case "quic": {
       const session = await dialQuic(host, port, dial);
       const stream = await session.openStream().catch((e) => {

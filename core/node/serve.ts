@@ -241,6 +241,9 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       tls: tls?.cert,
       stealth: options.stealth,
       decoyDir: options.decoyDir,
+      decoyUpstream: options.decoyUpstream,
+      acceptToken: (token, info) =>
+        auth.authenticate(token, info.remoteAddress).then(() => true, () => false),
       peekTimeoutMs: options.peekTimeoutMs ?? 5000,
       irohSecretKey: async () =>
         options.iroh?.secretKey ??

@@ -16,7 +16,12 @@ import { type IrohListener, listenIroh } from "../transport/iroh_listen.ts";
 import { closeQuietly, connToDuplex } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
 import { type AcceptLoop, startAcceptLoop } from "../transport/accept_loop.ts";
-import { type Endpoint, type EndpointHandlers, listenEndpoint } from "../transport/endpoint.ts";
+import {
+  type ConnInfo,
+  type Endpoint,
+  type EndpointHandlers,
+  listenEndpoint,
+} from "../transport/endpoint.ts";
 import type { Logger } from "../util/log.ts";
 import { isIrohUrl, parseListenAddress } from "./serve_options.ts";
 
@@ -65,6 +70,10 @@ export interface ListenerSetup {
   stealth?: boolean;
   /** Decoy site directory. */
   decoyDir?: string;
+  /** Stealth: relay unproven clients to this web server instead. */
+  decoyUpstream?: string;
+  /** Stealth: checks the token a client proves itself with in its first bytes. */
+  acceptToken?: (token: string, info: ConnInfo) => boolean | Promise<boolean>;
   /** First-bytes deadline. */
   peekTimeoutMs: number;
   /** The iroh endpoint's secret key. */
@@ -162,6 +171,8 @@ export async function bindListeners(
         key: setup.tls?.key,
         stealth: setup.stealth,
         decoyDir: setup.decoyDir,
+        decoyUpstream: setup.decoyUpstream,
+        acceptToken: setup.acceptToken,
         peekTimeoutMs: setup.peekTimeoutMs,
         logger: setup.logger,
         limiter: setup.ssh.limiter,

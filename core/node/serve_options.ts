@@ -201,6 +201,11 @@ export interface ServeOptions extends ServeReloadOptions {
   /** Serve the stealth site from this directory (needs `stealth`). */
   decoyDir?: string;
   /**
+   * Stealth: relay connections that do not prove themselves to this web
+   * server (`http://HOST:PORT`), bytes unchanged (needs `stealth`).
+   */
+  decoyUpstream?: string;
+  /**
    * Offer the native data path (ALPN `alknet/tcp`) on `tls://`, `quic://`
    * and `iroh://` (default true); tokens resolve like the call carriers'.
    */
@@ -430,6 +435,12 @@ export function checkServeOptions(options: ServeOptions): void {
   if (options.ssh?.banner !== undefined) sshBannerIdent(options.ssh.banner, "ssh.banner");
   if (options.decoyDir !== undefined && !options.stealth) {
     throw new OptionError("decoyDir", "needs stealth");
+  }
+  if (options.decoyUpstream !== undefined && !options.stealth) {
+    throw new OptionError("decoyUpstream", "needs stealth");
+  }
+  if (options.decoyDir !== undefined && options.decoyUpstream !== undefined) {
+    throw new OptionError("decoyUpstream", "choose decoyDir or decoyUpstream");
   }
   const tls = options.tls;
   if (tls) {

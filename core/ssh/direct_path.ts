@@ -14,7 +14,8 @@ import {
   type NativeStreamOpener,
   nativeTcpOverIroh,
   nativeTcpOverQuic,
-  nativeTcpOverTls,
+  nativeTcpOverStealthTls,
+  NotNativeServiceError,
   openNativeTcp,
 } from "./native_client.ts";
 import type { Logger } from "../util/log.ts";
@@ -93,7 +94,8 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
     dialNode = q.open;
     closeOpener = () => q.close();
   } else {
-    dialNode = nativeTcpOverTls(options.host, options.port, options.dial);
+    // As a stealth client (h2/http/1.1, the header first): works in stealth mode and out.
+    dialNode = nativeTcpOverStealthTls(options.host, options.port, options.dial);
   }
   // Failing to get a stream to the node's alknet/tcp service at all (not
   // offered, handshake refused, unreachable) is told apart from the
@@ -112,7 +114,8 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
       try {
         return await openNativeTcp(opener, tokenNow(), host, port);
       } catch (e) {
-        const notOffered = e instanceof ServiceNotReached || !(e instanceof NativeTcpError);
+        const notOffered = e instanceof ServiceNotReached || e instanceof NotNativeServiceError ||
+          !(e instanceof NativeTcpError);
         if (options.mode === "auto" && notOffered) {
           unavailable = true;
           options.logger?.event("data-path fallback", {

@@ -13,8 +13,10 @@ import {
   encodeNativeTcpHeader,
   NATIVE_TCP_ALPN,
   NativeTcpError,
+  NativeTcpStatus,
   nativeTcpStatusName,
 } from "../transport/native_header.ts";
+import { STEALTH_CLIENT_ALPNS } from "../transport/stealth_preamble.ts";
 import type { DialOptions } from "../transport/dial_options.ts";
 import { dialTls } from "../transport/dial_tls.ts";
 import { dialQuic } from "../transport/dial_quic.ts";
@@ -34,6 +36,30 @@ import { Deadline, TIMED_OUT } from "../util/timeout.ts";
  * ```
  */
 export type NativeStreamOpener = () => Promise<ByteConn>;
+
+/**
+ * The node answered the header with something that is not a status byte
+ * (a web page): it has no such service there, or, in stealth mode, it did
+ * not accept the token. `status` is `unreachable`.
+ *
+ * @example
+ * ```ts
+ * import { NotNativeServiceError } from "@alknet/core/ssh";
+ * import { NativeTcpError } from "@alknet/core/transport";
+ * const e = new NotNativeServiceError();
+ * console.log(e instanceof NativeTcpError, e.status); // true unreachable
+ * ```
+ */
+export class NotNativeServiceError extends NativeTcpError {
+  /** Creates the error. */
+  constructor() {
+    super(
+      "unreachable",
+      "the node answered as a web server: no such service there, or the token was not accepted",
+    );
+    this.name = "NotNativeServiceError";
+  }
+}
 
 /**
  * Opens a stream with `open`, sends the header and waits (up to
@@ -66,6 +92,7 @@ export async function openNativeTcp(
     while (n === 0) n = await deadline.race(conn.read(one));
     if (n === TIMED_OUT) throw new NativeTcpError("timeout", "no status from the server");
     if (n === null) throw new NativeTcpError("unreachable", "server closed the stream");
+    if (one[0] > NativeTcpStatus.TIMEOUT) throw new NotNativeServiceError();
     const refused = nativeTcpStatusName(one[0]);
     if (refused) throw new NativeTcpError(refused);
     return conn;
@@ -101,6 +128,27 @@ export function nativeTcpOverTls(
     }
     return conn;
   };
+}
+
+/**
+ * A {@link NativeStreamOpener} that opens one TLS connection per forward
+ * the way a stealth client does: offering only `h2`/`http/1.1`, the header
+ * then being the connection's first bytes. Works with nodes in stealth mode
+ * and without.
+ *
+ * @example
+ * ```ts
+ * import { nativeTcpOverStealthTls } from "@alknet/core/ssh";
+ * const open = nativeTcpOverStealthTls("127.0.0.1", 443, { insecure: true });
+ * console.log(typeof open); // "function"
+ * ```
+ */
+export function nativeTcpOverStealthTls(
+  host: string,
+  port: number,
+  options: DialOptions = {},
+): NativeStreamOpener {
+  return () => dialTls(host, port, { ...options, alpn: [...STEALTH_CLIENT_ALPNS] });
 }
 
 /**

@@ -17,10 +17,16 @@ import {
 import { type DialOptions, transportDialer } from "../transport/dial.ts";
 import { TransportUrlError } from "../transport/errors.ts";
 import { OptionError } from "../util/errors.ts";
+import { mintToken } from "../auth/token.ts";
 import { ALPN_SSH } from "../transport/alpn.ts";
 import type { ByteConn } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
 import { dialIroh } from "../transport/iroh_dial.ts";
+import { dialTls } from "../transport/dial_tls.ts";
+import { dialWebSocket } from "../transport/dial_ws.ts";
+import { WS_SSH_PATH } from "../transport/url.ts";
+import { PREAMBLE_SSH_HOST, STEALTH_CLIENT_ALPNS } from "../transport/stealth_preamble.ts";
+import { openNativeTcp } from "./native_client.ts";
 import { type IrohUrl, parseIrohUrl } from "../transport/iroh_url.ts";
 
 /**
@@ -102,6 +108,15 @@ export interface SshTransportOptions {
   proxy?: string | ProxyUrl;
   /** Deadline for connecting, proxy and TLS handshake (default 10 000 ms). */
   timeoutMs?: number;
+  /**
+   * A signed token or API key to open with, so that a node in stealth mode
+   * lets the connection through (harmless otherwise): over `tls://` the
+   * client offers only `h2`/`http/1.1` and sends the preamble (the native
+   * header naming `alknet-ssh`) before SSH; over `ws://`/`wss://` it goes
+   * in the upgrade as `Authorization: Bearer`. A function is asked at every
+   * dial (tokens live 300 s). `connect()` mints one from its Ed25519 key.
+   */
+  token?: string | (() => string);
 }
 
 /**
@@ -221,8 +236,53 @@ export function sshDialer(target: SshTarget, options: SshTransportOptions = {}):
     const iroh = target.iroh!;
     return () => dialIroh(iroh, { alpn: ALPN_SSH, timeoutMs: options.timeoutMs ?? 10_000 });
   }
+  const token = options.token;
+  if (token !== undefined) {
+    const tokenNow = typeof token === "function" ? token : () => token;
+    if (target.scheme === "tls") {
+      const dial = dialOptionsOf(options, [...STEALTH_CLIENT_ALPNS]);
+      return (host, port) =>
+        openNativeTcp(
+          () => dialTls(host, port, dial),
+          tokenNow(),
+          PREAMBLE_SSH_HOST,
+          22,
+          options.timeoutMs,
+        );
+    }
+    if (target.scheme === "ws" || target.scheme === "wss") {
+      const scheme = target.scheme;
+      return (host, port) =>
+        dialWebSocket({ scheme, host, port, path: target.path ?? WS_SSH_PATH }, {
+          ...dialOptionsOf(options, [ALPN_SSH]),
+          wsPath: target.path,
+          headers: { authorization: `Bearer ${tokenNow()}` },
+        });
+    }
+  }
   return transportDialer(target.scheme, {
     ...dialOptionsOf(options, [ALPN_SSH]),
     wsPath: target.path,
   });
+}
+
+/**
+ * A token source for {@link SshTransportOptions.token}: mints signed tokens
+ * with an Ed25519 seed (a copy is kept), reusing each for 60 s.
+ *
+ * @example
+ * ```ts
+ * import { tokenMinter } from "@alknet/core/ssh";
+ * const next = tokenMinter(new Uint8Array(32));
+ * console.log(next().length, next() === next()); // 139 true
+ * ```
+ */
+export function tokenMinter(seed: Uint8Array): () => string {
+  const key = seed.slice();
+  let last: { text: string; at: number } | undefined;
+  return () => {
+    const now = Math.floor(Date.now() / 1000);
+    if (!last || now - last.at > 60) last = { text: mintToken(key, now), at: now };
+    return last.text;
+  };
 }

@@ -1,32 +1,32 @@
 /**
- * The stealth-mode web site: answers like an ordinary nginx serving a small
- * static site (built in, or the files of a directory), with `Server: nginx`,
- * Date, Content-Length, Content-Type, Last-Modified, ETag, Accept-Ranges,
- * conditional GETs (304), HEAD, nginx-style 404/405 pages and nothing that
- * mentions alknet.
+ * The stealth-mode web site: a small static site (built in, or the files of
+ * a directory) served the way nginx serves one, with `Server: nginx`, Date,
+ * Content-Length, Content-Type, Last-Modified, ETag, Accept-Ranges,
+ * conditional GETs (304), ranges, HEAD, nginx's error pages and nothing
+ * that mentions alknet. {@link decoyFiles} is the site as the decoy's
+ * HTTP/1.x server reads it (`serveDecoyConn`); {@link decoySite} answers
+ * `Request`s with the same statuses, for the HTTP server of authenticated
+ * connections.
  *
  * @module
  */
 
-async function drainBody(req: Request, max: number): Promise<void> {
-  if (!req.body) return;
-  const reader = req.body.getReader();
-  try {
-    for (let seen = 0; seen <= max;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-    }
-    await reader.cancel();
-  } catch { /* the client went away */ }
-}
+import { normalizeDecoyPath } from "./decoy_http.ts";
+import {
+  type DecoyEntry,
+  decoyError,
+  type DecoyFile,
+  decoyStaticResponse,
+  serializeDecoyHead,
+} from "./decoy_response.ts";
+import type { DecoySite } from "./decoy_server.ts";
 
 /**
- * Options of {@link decoySite}.
+ * Options of {@link decoySite} and {@link decoyFiles}.
  *
  * @example
  * ```ts
- * import { type DecoyOptions, decoySite } from "./decoy.ts";
+ * import { type DecoyOptions, decoySite } from "@alknet/core/transport";
  * const o: DecoyOptions = { title: "Home" };
  * const site = decoySite(o);
  * console.log((await site(new Request("http://x/"))).status); // 200
@@ -44,22 +44,27 @@ export interface DecoyOptions {
  *
  * @example
  * ```ts
- * import { type DecoyHandler, decoySite } from "./decoy.ts";
+ * import { type DecoyHandler, decoySite } from "@alknet/core/transport";
  * const h: DecoyHandler = decoySite();
  * console.log((await h(new Request("http://x/missing"))).status); // 404
  * ```
  */
 export type DecoyHandler = (req: Request) => Promise<Response>;
 
-interface StaticFile {
-  body: Uint8Array;
-  type: string;
-  mtime: Date;
-}
-
 const enc = new TextEncoder();
 
-const TYPES: Record<string, string> = {
+/**
+ * File extensions and their `Content-Type`, as the decoy (and an nginx
+ * configured to look the same) sends them; anything else is
+ * `application/octet-stream`.
+ *
+ * @example
+ * ```ts
+ * import { DECOY_MIME_TYPES } from "@alknet/core/transport";
+ * console.log(DECOY_MIME_TYPES.html); // "text/html"
+ * ```
+ */
+export const DECOY_MIME_TYPES: Readonly<Record<string, string>> = {
   html: "text/html",
   htm: "text/html",
   txt: "text/plain",
@@ -79,8 +84,10 @@ const TYPES: Record<string, string> = {
 };
 
 function contentType(path: string): string {
-  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
-  return TYPES[ext] ?? "application/octet-stream";
+  const slash = path.lastIndexOf("/");
+  const dot = path.lastIndexOf(".");
+  if (dot <= slash) return "application/octet-stream";
+  return DECOY_MIME_TYPES[path.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
 }
 
 /** A 16×16 32-bit ICO: a plain dark square with a lighter border. */
@@ -119,7 +126,21 @@ function favicon(): Uint8Array {
   return out;
 }
 
-function builtinSite(title: string, mtime: Date): Map<string, StaticFile> {
+/**
+ * The files of the built-in site (`/index.html`, `/robots.txt`,
+ * `/favicon.ico`), with a modification time a few weeks back (midnight UTC,
+ * stable for the process): what to put in a real web server's root to
+ * compare it with the decoy.
+ *
+ * @example
+ * ```ts
+ * import { builtinDecoyFiles } from "@alknet/core/transport";
+ * const files = builtinDecoyFiles();
+ * console.log([...files.keys()]); // [ "/index.html", "/robots.txt", "/favicon.ico" ]
+ * ```
+ */
+export function builtinDecoyFiles(title = "Welcome"): Map<string, DecoyFile> {
+  const mtime = BUILTIN_MTIME;
   const index = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -140,131 +161,141 @@ footer { margin-top: 3em; font-size: 0.85em; color: #888; }
 </body>
 </html>
 `;
-  return new Map<string, StaticFile>([
+  return new Map<string, DecoyFile>([
     ["/index.html", { body: enc.encode(index), type: "text/html", mtime }],
-    ["/robots.txt", {
-      body: enc.encode("User-agent: *\nDisallow:\n"),
-      type: "text/plain",
-      mtime,
-    }],
+    ["/robots.txt", { body: enc.encode("User-agent: *\nDisallow:\n"), type: "text/plain", mtime }],
     ["/favicon.ico", { body: favicon(), type: "image/x-icon", mtime }],
   ]);
 }
 
-function errorPage(status: number, reason: string): Uint8Array {
-  return enc.encode(
-    `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n` +
-      `<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n` +
-      `</body>\r\n</html>\r\n`,
-  );
-}
-
-function etagOf(f: StaticFile): string {
-  return `"${Math.floor(f.mtime.getTime() / 1000).toString(16)}-${f.body.length.toString(16)}"`;
-}
-
-function respond(
-  req: Request,
-  status: number,
-  body: Uint8Array,
-  headers: Record<string, string>,
-): Response {
-  const h = new Headers({
-    server: "nginx",
-    "content-length": String(body.length),
-    ...headers,
-  });
-  if (!h.has("date")) h.set("date", new Date().toUTCString());
-  const withBody = req.method !== "HEAD" && status !== 304;
-  return new Response(withBody ? body as Uint8Array<ArrayBuffer> : null, { status, headers: h });
-}
+// A fixed modification time a few weeks back, stable for the process.
+const BUILTIN_MTIME = new Date(
+  Math.floor((Date.now() - 23 * 86400_000) / 86400_000) * 86400_000,
+);
 
 /**
- * Builds the decoy site's request handler.
+ * The decoy site as its HTTP server reads it: the built-in files, or those
+ * of `options.dir` (symbolic links that lead out of the directory are not
+ * followed; nginx would follow them).
  *
  * @example
  * ```ts
- * import { decoySite } from "./decoy.ts";
+ * import { decoyFiles } from "@alknet/core/transport";
+ * const site = decoyFiles();
+ * console.log((await site.lookup("/"))?.kind, await site.lookup("/nope")); // file null
+ * ```
+ */
+export function decoyFiles(options: DecoyOptions = {}): DecoySite {
+  const root = options.dir;
+  if (!root) {
+    const files = builtinDecoyFiles(options.title);
+    return {
+      lookup(path) {
+        const file = files.get(path === "/" ? "/index.html" : path);
+        return Promise.resolve(
+          file ? { kind: "file", file } : path === "/" ? { kind: "dir" } : null,
+        );
+      },
+    };
+  }
+  let rootReal: string | undefined;
+  const stat = async (rel: string): Promise<{ real: string; info: Deno.FileInfo } | null> => {
+    rootReal ??= await Deno.realPath(root);
+    try {
+      const real = await Deno.realPath(`${rootReal}${rel}`);
+      if (real !== rootReal && !real.startsWith(rootReal + "/")) return null;
+      return { real, info: await Deno.stat(real) };
+    } catch {
+      return null;
+    }
+  };
+  const fileOf = async (real: string, info: Deno.FileInfo): Promise<DecoyEntry> => ({
+    kind: "file",
+    file: {
+      body: await Deno.readFile(real),
+      type: contentType(real),
+      mtime: info.mtime ?? new Date(0),
+    },
+  });
+  return {
+    async lookup(path) {
+      if (path.endsWith("/")) {
+        const dir = await stat(path.slice(0, -1) || "/");
+        if (!dir?.info.isDirectory) return null;
+        const index = await stat(`${path}index.html`);
+        if (index?.info.isFile) return await fileOf(index.real, index.info);
+        return { kind: "dir" };
+      }
+      const s = await stat(path);
+      if (!s) return null;
+      if (s.info.isDirectory) return { kind: "dir" };
+      return s.info.isFile ? await fileOf(s.real, s.info) : null;
+    },
+  };
+}
+
+async function drainBody(req: Request, max: number): Promise<void> {
+  if (!req.body) return;
+  const reader = req.body.getReader();
+  try {
+    for (let seen = 0; seen <= max;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch { /* the client went away */ }
+}
+
+/**
+ * Builds the decoy site's request handler: the statuses and headers of the
+ * decoy's HTTP server (through `Response`, so header case and order are
+ * the HTTP server's).
+ *
+ * @example
+ * ```ts
+ * import { decoySite } from "@alknet/core/transport";
  * const site = decoySite();
  * const res = await site(new Request("http://example.com/robots.txt"));
  * console.log(res.status, res.headers.get("server")); // 200 nginx
  * ```
  */
 export function decoySite(options: DecoyOptions = {}): DecoyHandler {
-  // A fixed modification time a few weeks back, stable for the process.
-  const mtime = new Date(Math.floor((Date.now() - 23 * 86400_000) / 86400_000) * 86400_000);
-  const builtin = builtinSite(options.title ?? "Welcome", mtime);
-  const root = options.dir;
-  let rootReal: string | undefined;
-
-  const lookup = async (path: string): Promise<StaticFile | null> => {
-    if (!root) return builtin.get(path === "/" ? "/index.html" : path) ?? null;
-    rootReal ??= await Deno.realPath(root);
-    let rel = path;
-    if (rel.endsWith("/")) rel += "index.html";
-    const full = `${rootReal}${rel}`;
-    try {
-      let real = await Deno.realPath(full);
-      if (real !== rootReal && !real.startsWith(rootReal + "/")) return null;
-      let st = await Deno.stat(real);
-      if (st.isDirectory) {
-        real = `${real}/index.html`;
-        st = await Deno.stat(real);
-      }
-      if (!st.isFile) return null;
-      return {
-        body: await Deno.readFile(real),
-        type: contentType(real),
-        mtime: st.mtime ?? mtime,
-      };
-    } catch {
-      return null;
-    }
-  };
-
+  const site = decoyFiles(options);
   return async (req) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      // Read and discard the request body first (up to 1 MiB), as nginx does:
-      // answering while the client is still sending resets its HTTP/2 stream.
-      await drainBody(req, 1 << 20);
-      return respond(req, 405, errorPage(405, "Not Allowed"), { "content-type": "text/html" });
-    }
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url).pathname);
-    } catch {
-      return respond(req, 400, errorPage(400, "Bad Request"), { "content-type": "text/html" });
-    }
-    if (path.includes("\0") || path.split("/").some((seg) => seg === "..")) {
-      return respond(req, 400, errorPage(400, "Bad Request"), { "content-type": "text/html" });
-    }
-    const file = await lookup(path);
-    if (!file) {
-      return respond(req, 404, errorPage(404, "Not Found"), { "content-type": "text/html" });
-    }
-    const etag = etagOf(file);
-    const lastModified = file.mtime.toUTCString();
-    const headers: Record<string, string> = {
-      "content-type": file.type,
-      "last-modified": lastModified,
-      etag,
-      "accept-ranges": "bytes",
+    const url = new URL(req.url);
+    // Read and discard the request body first (up to 1 MiB), as nginx does:
+    // answering while the client is still sending resets its HTTP/2 stream.
+    await drainBody(req, 1 << 20);
+    const path = normalizeDecoyPath(url.pathname);
+    const headers = new Map<string, string[]>();
+    req.headers.forEach((v, k) => headers.set(k, [v]));
+    const request = {
+      method: req.method,
+      version: 1001,
+      path: path ?? "/",
+      args: url.search.slice(1),
+      headers,
+      contentLength: -1,
+      chunked: false,
     };
-    const inm = req.headers.get("if-none-match");
-    const ims = req.headers.get("if-modified-since");
-    const notModified = inm !== null
-      ? inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")
-      : ims !== null && !Number.isNaN(Date.parse(ims)) &&
-        Math.floor(file.mtime.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
-    if (notModified) {
-      const h = new Headers({
-        server: "nginx",
-        date: new Date().toUTCString(),
-        "last-modified": lastModified,
-        etag,
+    const r = path === null
+      ? decoyError(400)
+      : decoyStaticResponse(request, await site.lookup(path), {
+        scheme: url.protocol === "https:" ? "https" : "http",
+        port: Number(url.port) || (url.protocol === "https:" ? 443 : 80),
+        localAddress: url.hostname,
       });
-      return new Response(null, { status: 304, headers: h });
+    const status = r.status === 494 || r.status === 497 ? 400 : r.status;
+    const h = new Headers();
+    for (const line of serializeDecoyHead(r, true, new Date()).split("\r\n").slice(1)) {
+      const i = line.indexOf(":");
+      if (i <= 0) continue;
+      const name = line.slice(0, i);
+      if (name === "Connection" || (name === "Content-Length" && r.noLength)) continue;
+      h.set(name, line.slice(i + 2));
     }
-    return respond(req, 200, file.body, headers);
+    const body = req.method === "HEAD" || status === 304 ? null : r.body;
+    return new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers: h });
   };
 }

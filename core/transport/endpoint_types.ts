@@ -135,10 +135,27 @@ export interface EndpointOptions {
    * an error at start.
    */
   alpn?: string[];
-  /** Answer every non-alknet HTTP request like an ordinary web server. */
+  /**
+   * Stealth mode (`tls://`, `wss://`): only `http/1.1`, `http/1.0` and
+   * `http/0.9` are offered (`alpn` is ignored), and only a client that
+   * proves itself in its first bytes (`acceptToken`) reaches alknet;
+   * everything else is answered as nginx answers it (or by
+   * `decoyUpstream`).
+   */
   stealth?: boolean;
   /** Serve the decoy site from this directory (stealth mode). */
   decoyDir?: string;
+  /**
+   * Stealth mode: relay unauthenticated connections to this web server
+   * (`http://HOST:PORT`), bytes passed through unchanged.
+   */
+  decoyUpstream?: string;
+  /**
+   * Checks a token a client presents in its first bytes (the preamble, or
+   * `Authorization: Bearer` on its first HTTP request). Without it no
+   * preamble is accepted.
+   */
+  acceptToken?: (token: string, info: ConnInfo) => boolean | Promise<boolean>;
   /** How long to wait for a client's first bytes before dropping it (default 5000 ms). */
   peekTimeoutMs?: number;
   /** TLS/QUIC handshake deadline (default: the limiter's `tlsHandshakeTimeoutS`, 10 s). */

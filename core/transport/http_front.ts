@@ -13,6 +13,7 @@ import type { ByteConn } from "./stream.ts";
 import { closeQuietly, relayConns, writeAll } from "./stream.ts";
 import { webSocketConn } from "./conn.ts";
 import { decoySite } from "./decoy.ts";
+import { StealthFront } from "./stealth_front.ts";
 import { WS_SSH_PATH } from "./url.ts";
 import type { ConnInfo, EndpointOptions, TransportKind } from "./endpoint_types.ts";
 import { withTimeout } from "../util/timeout.ts";
@@ -27,12 +28,28 @@ export class HttpFront {
   #decoy?: (req: Request) => Promise<Response>;
   #internal?: { server: Deno.HttpServer<Deno.NetAddr>; ac: AbortController; port: number };
   #peers = new Map<number, ConnInfo>();
+  /** Stealth mode's state (decoy site, upstream, TLS policy), when stealth. */
+  readonly stealth?: StealthFront;
 
   /** Creates the front; `track` registers every connection it opens for shutdown. */
   constructor(options: EndpointOptions, track: (c: ByteConn) => ByteConn) {
     this.#options = options;
     this.#track = track;
-    if (options.stealth) this.#decoy = decoySite({ dir: options.decoyDir });
+    if (options.stealth) {
+      this.#decoy = decoySite({ dir: options.decoyDir });
+      this.stealth = new StealthFront(options);
+    }
+  }
+
+  /** Stealth mode: does this request carry `Authorization: Bearer` with a token the node accepts? */
+  async #bearerAccepted(req: Request, info: ConnInfo): Promise<boolean> {
+    const m = /^Bearer +([^ ]+)$/i.exec(req.headers.get("authorization") ?? "");
+    if (!m || !this.#options.acceptToken) return false;
+    try {
+      return await this.#options.acceptToken(m[1], info);
+    } catch {
+      return false;
+    }
   }
 
   /** Answers one request: the SSH WebSocket, the `http` handler, the decoy, or 404. */
@@ -40,7 +57,8 @@ export class HttpFront {
     const url = new URL(req.url);
     if (
       url.pathname === WS_SSH_PATH &&
-      (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket"
+      (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket" &&
+      (!this.stealth || await this.#bearerAccepted(req, info))
     ) {
       const { socket, response } = Deno.upgradeWebSocket(req);
       const transport: TransportKind = info.transport === "tls" || info.transport === "wss"

@@ -16,7 +16,7 @@ import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { closeQuietly, connToDuplex } from "./stream.ts";
 import { duplexToConn } from "./conn.ts";
-import { HTTP_ALPNS, offeredAlpns } from "./alpn.ts";
+import { alpnRoute, HTTP_ALPNS, offeredAlpns } from "./alpn.ts";
 import { EndpointConfigError } from "./errors.ts";
 import type { ConnInfo, Endpoint } from "./endpoint_types.ts";
 import type { ListenContext } from "./listen_context.ts";
@@ -24,6 +24,8 @@ import type { PreauthGuard } from "./preauth.ts";
 import type { TransportUrl } from "./url.ts";
 import { startAcceptLoop } from "./accept_loop.ts";
 import { hostPort } from "./hostport.ts";
+import { STEALTH_ALPNS } from "./stealth_preamble.ts";
+import { type FirstBytesConn, openFirstBytes, stealthFirstBytes } from "./stealth_gate.ts";
 
 /** Starts a `tls://` or `wss://` listener (`u.scheme` says which). */
 export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
@@ -32,7 +34,7 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
   if (typeof options.handlers?.ssh !== "function") {
     throw new EndpointConfigError("handlers.ssh is required");
   }
-  const alpn = httpOnly ? [...HTTP_ALPNS] : offeredAlpns(
+  const alpn = options.stealth ? [...STEALTH_ALPNS] : httpOnly ? [...HTTP_ALPNS] : offeredAlpns(
     {
       call: typeof options.handlers.call === "function",
       tcp: typeof options.handlers.tcp === "function",
@@ -55,20 +57,35 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
     let socket: tls.TLSSocket | undefined;
     const guard = ctx.admit(info, () => socket ? socket.destroy() : closeQuietly(raw));
     if (!guard) return closeQuietly(raw);
-    try {
-      socket = wrap(raw, peer, info, guard);
-    } catch {
-      guard.closed();
-      closeQuietly(raw);
-    }
+    const start = (prefix?: Uint8Array) => {
+      try {
+        socket = wrap(raw, peer, info, guard, prefix);
+      } catch {
+        guard.closed();
+        closeQuietly(raw);
+      }
+    };
+    // Stealth: what nginx answers before TLS (plain HTTP, refused hellos).
+    const stealth = ctx.http.stealth;
+    if (stealth) {
+      stealth.screen(ctx.httpHeaderMs, raw, options.key, guard).then((p) => p && start(p), () => {
+        guard.closed();
+        closeQuietly(raw);
+      });
+    } else start();
   };
   const wrap = (
     raw: Deno.TcpConn,
     peer: Deno.NetAddr,
     info: ConnInfo,
     guard: PreauthGuard,
+    prefix?: Uint8Array,
   ): tls.TLSSocket => {
-    const plain = connToDuplex(raw, { remoteAddress: peer.hostname, remotePort: peer.port });
+    const plain = connToDuplex(raw, {
+      remoteAddress: peer.hostname,
+      remotePort: peer.port,
+      prefix,
+    });
     const s = new tls.TLSSocket(plain as unknown as Duplex, {
       isServer: true,
       secureContext,
@@ -98,9 +115,18 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
       const conn = ctx.track(duplexToConn(s, plain), guard.closed);
       const negotiated = s.alpnProtocol;
       if (typeof negotiated === "string" && negotiated !== "") info.alpn = negotiated;
-      if (httpOnly) ctx.serveHttp(conn, new Uint8Array(0), info, guard);
-      else if (info.alpn) ctx.dispatch(info.alpn, conn, info, undefined, guard);
-      else ctx.peekThenDispatch(conn, info, guard).catch(() => closeQuietly(conn));
+      const first: FirstBytesConn = {
+        conn,
+        info,
+        guard,
+        abort: () => plain.destroy(),
+        local: addr,
+      };
+      if (ctx.http.stealth) stealthFirstBytes(ctx, first).catch(() => closeQuietly(conn));
+      else if (httpOnly) ctx.serveHttp(conn, new Uint8Array(0), info, guard);
+      else if (info.alpn && alpnRoute(info.alpn) !== "http") {
+        ctx.dispatch(info.alpn, conn, info, undefined, guard);
+      } else openFirstBytes(ctx, first).catch(() => closeQuietly(conn));
     });
     return s;
   };
