@@ -8,8 +8,9 @@
  * @module
  */
 
-import type { Logger } from "@alknet/core";
+import type { Logger, ServeOptions } from "@alknet/core";
 import { MeshHead, OperationRegistry, registerNodeOperations } from "@alknet/call";
+import { configDir, UsageError } from "./args.ts";
 import { VERSION } from "./version.ts";
 
 /**
@@ -85,4 +86,66 @@ export function headCalls(logger: Logger): MeshHead {
         reason: e.reason,
       }),
   });
+}
+
+/**
+ * The `alknet serve` flags of a worker ({@link workerOfOptions}).
+ *
+ * @example
+ * ```ts
+ * import { WORKER_OF_FLAGS } from "./mesh.ts";
+ * console.log(Object.keys(WORKER_OF_FLAGS)); // [ "worker-of", "worker-name", "worker-host-key-fingerprint" ]
+ * ```
+ */
+export const WORKER_OF_FLAGS = {
+  "worker-of": { type: "string" },
+  "worker-name": { type: "string" },
+  "worker-host-key-fingerprint": { type: "string" },
+} as const;
+
+/**
+ * The flag of each `serve({ workerOf })` option, for error messages.
+ *
+ * @example
+ * ```ts
+ * import { WORKER_OF_OPTION_FLAGS } from "./mesh.ts";
+ * console.log(WORKER_OF_OPTION_FLAGS["workerOf.name"]); // "--worker-name"
+ * ```
+ */
+export const WORKER_OF_OPTION_FLAGS: Record<string, string> = {
+  workerOf: "--worker-of",
+  "workerOf.url": "--worker-of",
+  "workerOf.name": "--worker-name",
+  "workerOf.worker.name": "--worker-name",
+  "workerOf.hostKeyFingerprint": "--worker-host-key-fingerprint",
+};
+
+/**
+ * `alknet serve --worker-of URL --worker-name NAME
+ * [--worker-host-key-fingerprint FP]`: be a worker of that head.
+ *
+ * @example
+ * ```ts
+ * import { workerOfOptions } from "./mesh.ts";
+ * console.log(workerOfOptions({})); // undefined
+ * ```
+ */
+export function workerOfOptions(v: {
+  "worker-of"?: string;
+  "worker-name"?: string;
+  "worker-host-key-fingerprint"?: string;
+}): ServeOptions["workerOf"] {
+  const url = v["worker-of"];
+  const name = v["worker-name"];
+  if (url === undefined) {
+    if (name !== undefined || v["worker-host-key-fingerprint"] !== undefined) {
+      throw new UsageError("--worker-name and --worker-host-key-fingerprint need --worker-of");
+    }
+    return undefined;
+  }
+  if (name === undefined) throw new UsageError("--worker-of needs --worker-name NAME");
+  const pin = v["worker-host-key-fingerprint"];
+  return pin !== undefined
+    ? { url, name, hostKeyFingerprint: pin }
+    : { url, name, knownHosts: `${configDir()}/known_hosts` };
 }

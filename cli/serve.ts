@@ -6,26 +6,14 @@
  * @module
  */
 
-import {
-  Logger,
-  parseHostPort,
-  serve,
-  type ServeOptions,
-  type ServeTlsOptions,
-} from "@alknet/core";
+import { Logger, serve } from "@alknet/core";
 import { ConfigError, ConfigReloader } from "@alknet/core/config";
-import { headCalls } from "./mesh.ts";
-import {
-  configDir,
-  dataDir,
-  parseFlags,
-  runCommand,
-  UsageError,
-  waitForShutdownSignal,
-} from "./args.ts";
+import { headCalls, WORKER_OF_FLAGS, WORKER_OF_OPTION_FLAGS, workerOfOptions } from "./mesh.ts";
+import { dataDir, parseFlags, runCommand, UsageError, waitForShutdownSignal } from "./args.ts";
 import { vaultKey } from "./vault_keys.ts";
 import { VERSION } from "./version.ts";
 import { SERVE_USAGE as USAGE } from "./serve_usage.ts";
+import { TLS_FLAGS, tlsOptions } from "./serve_tls_flags.ts";
 
 /** The flag of each `serve()` option, for error messages. */
 const OPTION_FLAGS: Record<string, string> = {
@@ -41,11 +29,7 @@ const OPTION_FLAGS: Record<string, string> = {
   decoyDir: "--decoy-dir",
   decoyUpstream: "--decoy-upstream",
   egressProxy: "--egress-proxy",
-  workerOf: "--worker-of",
-  "workerOf.url": "--worker-of",
-  "workerOf.name": "--worker-name",
-  "workerOf.worker.name": "--worker-name",
-  "workerOf.hostKeyFingerprint": "--worker-host-key-fingerprint",
+  ...WORKER_OF_OPTION_FLAGS,
 };
 
 const FLAGS = {
@@ -56,74 +40,15 @@ const FLAGS = {
   config: { type: "string" },
   "log-format": { type: "string" },
   "allow-remote-bind": { type: "boolean" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "tls-self-signed": { type: "boolean" },
+  ...TLS_FLAGS,
   "data-dir": { type: "string" },
   stealth: { type: "boolean" },
   "decoy-dir": { type: "string" },
   "decoy-upstream": { type: "string" },
   "egress-proxy": { type: "string" },
-  "acme-domain": { type: "string", multiple: true },
-  "acme-email": { type: "string" },
-  "acme-directory": { type: "string" },
-  "acme-http01": { type: "string" },
-  "acme-ca": { type: "string" },
-  "worker-of": { type: "string" },
-  "worker-name": { type: "string" },
-  "worker-host-key-fingerprint": { type: "string" },
+  ...WORKER_OF_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
-
-type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
-
-async function tlsOptions(v: Values): Promise<ServeTlsOptions | undefined> {
-  if (v["tls-cert"] !== undefined || v["tls-key"] !== undefined) {
-    return { cert: v["tls-cert"], key: v["tls-key"] };
-  }
-  if (v["tls-self-signed"]) return { selfSigned: true };
-  const domains = v["acme-domain"] ?? [];
-  const stray = (["acme-email", "acme-directory", "acme-http01", "acme-ca"] as const)
-    .find((f) => v[f] !== undefined);
-  if (domains.length === 0) {
-    if (stray) throw new UsageError(`--${stray} needs --acme-domain`);
-    return undefined;
-  }
-  let http01: { hostname: string; port: number } | undefined;
-  try {
-    const hp = v["acme-http01"] ? parseHostPort(v["acme-http01"]) : undefined;
-    http01 = hp && { hostname: hp.host, port: hp.port };
-  } catch (e) {
-    throw new UsageError(`--acme-http01: ${(e as Error).message}`);
-  }
-  const ca = v["acme-ca"];
-  return {
-    acme: {
-      domains,
-      email: v["acme-email"],
-      directoryUrl: v["acme-directory"],
-      http01,
-      caCerts: ca ? [await Deno.readTextFile(ca)] : undefined,
-    },
-  };
-}
-
-/** `--worker-of URL --worker-name NAME`: be a worker of that head. */
-function workerOfOptions(v: Values): ServeOptions["workerOf"] {
-  const url = v["worker-of"];
-  const name = v["worker-name"];
-  if (url === undefined) {
-    if (name !== undefined || v["worker-host-key-fingerprint"] !== undefined) {
-      throw new UsageError("--worker-name and --worker-host-key-fingerprint need --worker-of");
-    }
-    return undefined;
-  }
-  if (name === undefined) throw new UsageError("--worker-of needs --worker-name NAME");
-  const pin = v["worker-host-key-fingerprint"];
-  return pin !== undefined
-    ? { url, name, hostKeyFingerprint: pin }
-    : { url, name, knownHosts: `${configDir()}/known_hosts` };
-}
 
 /**
  * Runs `alknet serve` until SIGINT/SIGTERM; then drains for 2 s and exits 0.
