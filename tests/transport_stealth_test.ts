@@ -1,31 +1,33 @@
 import assert from "node:assert/strict";
 import {
   AuthorizedKeysAuthenticator,
+  connect,
   connectSsh,
   connToDuplex,
   generateEd25519Key,
   Logger,
+  mintToken,
+  parseAuthorizedKeys,
   parsePrivateKey,
+  serve,
   SshServer,
 } from "@alknet/core";
 import {
   decoySite,
-  type DialOptions,
+  dialTls,
+  dialWebSocket,
   listenEndpoint,
   transportDialer,
-  type TransportScheme,
+  WebSocketUpgradeError,
 } from "../core/transport/mod.ts";
-import { requireTool, runCmd, testCert } from "./transport_util.ts";
-
-function headersOf(out: string): Map<string, string> {
-  const m = new Map<string, string>();
-  const head = out.split(/\r?\n\r?\n/)[0];
-  for (const line of head.split(/\r?\n/).slice(1)) {
-    const i = line.indexOf(":");
-    if (i > 0) m.set(line.slice(0, i).toLowerCase(), line.slice(i + 1).trim());
-  }
-  return m;
-}
+import {
+  NotNativeServiceError,
+  openNativeTcp,
+  parseSshTarget,
+  sshDialer,
+} from "../core/ssh/mod.ts";
+import { echoServer } from "./helpers.ts";
+import { readAll, requireTool, runCmd, testCert } from "./transport_util.ts";
 
 Deno.test("decoy site: HEAD, conditional GET, 404/405, files from a directory, no traversal", async () => {
   const site = decoySite();
@@ -61,61 +63,75 @@ Deno.test("decoy site: HEAD, conditional GET, 404/405, files from a directory, n
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("stealth TLS endpoint: curl (HTTP/1.1, HTTP/2), openssl s_client see an nginx site; SSH works on the same port", async () => {
+Deno.test("stealth TLS endpoint: curl, openssl s_client and raw probes see an nginx site; SSH only with a token in the first bytes", async () => {
   await requireTool("curl");
   await requireTool("openssl");
   const { ck } = await testCert();
   const host = generateEd25519Key("host");
   const client = generateEd25519Key("client");
+  const key = parsePrivateKey(client.privateText, "client");
   const lines: string[] = [];
+  const keys = AuthorizedKeysAuthenticator.fromText(client.publicLine, "inline");
   const server = new SshServer({
     hostKeys: [parsePrivateKey(host.privateText, "host")],
-    authenticator: AuthorizedKeysAuthenticator.fromText(client.publicLine, "inline"),
+    authenticator: keys,
     policy: { evaluate: () => "allow" },
     logger: new Logger("text", (l) => lines.push(l)),
   });
-  const ep = await listenEndpoint("tls://127.0.0.1:0", {
-    ...ck,
-    stealth: true,
-    handlers: {
-      ssh: (conn, info) =>
-        server.handle(
-          connToDuplex(conn, { remoteAddress: info.remoteAddress, remotePort: info.remotePort }),
-          info,
-        ),
-      // What the call carrier answers without a token: must never leak in stealth mode.
-      http: (req) =>
-        new URL(req.url).pathname === "/alknet/call"
-          ? new Response("401 Unauthorized\n", {
-            status: 401,
-            headers: { "www-authenticate": 'Bearer realm="alknet"' },
-          })
-          : null,
-    },
-  });
+  const ssh = (
+    conn: Parameters<typeof connToDuplex>[0],
+    info: { remoteAddress: string; remotePort: number; transport: string },
+  ) =>
+    server.handle(
+      connToDuplex(conn, { remoteAddress: info.remoteAddress, remotePort: info.remotePort }),
+      info,
+    );
+  const eps = await Promise.all(
+    ["tls", "wss"].map((scheme) =>
+      listenEndpoint(`${scheme}://127.0.0.1:0`, {
+        ...ck,
+        stealth: true,
+        acceptToken: (token) => keys.authorizeToken(token).ok,
+        handlers: {
+          ssh,
+          // What the call carrier answers without a token: must never leak in stealth mode.
+          http: (req) =>
+            new URL(req.url).pathname === "/alknet/call"
+              ? new Response("401 Unauthorized\n", {
+                status: 401,
+                headers: { "www-authenticate": 'Bearer realm="alknet"' },
+              })
+              : null,
+        },
+      })
+    ),
+  );
+  const [ep, wssEp] = eps;
   const base = `https://127.0.0.1:${ep.addr.port}`;
   const seen: string[] = [];
   try {
+    assert.deepEqual(ep.alpn, ["http/1.1", "http/1.0", "http/0.9"]);
     const get = await runCmd("curl", ["-sk", "-i", "--http1.1", `${base}/`]);
     seen.push(get.stdout);
-    assert.match(get.stdout, /^HTTP\/1\.1 200 OK\r\n/);
-    const h = headersOf(get.stdout);
-    assert.equal(h.get("server"), "nginx");
-    assert.equal(h.get("content-type"), "text/html");
-    assert.ok(h.has("date") && h.has("last-modified") && h.has("etag"), get.stdout);
+    assert.match(get.stdout, /^HTTP\/1\.1 200 OK\r\nServer: nginx\r\nDate: /);
+    assert.match(
+      get.stdout,
+      /\r\nConnection: keep-alive\r\nETag: "[0-9a-f]+-[0-9a-f]+"\r\nAccept-Ranges: bytes\r\n\r\n/,
+    );
     const body = get.stdout.split("\r\n\r\n")[1];
-    assert.equal(Number(h.get("content-length")), new TextEncoder().encode(body).length);
+    const length = /Content-Length: (\d+)/.exec(get.stdout)?.[1];
+    assert.equal(Number(length), new TextEncoder().encode(body).length);
 
     const head = await runCmd("curl", ["-sk", "-I", "--http1.1", `${base}/robots.txt`]);
     seen.push(head.stdout);
     assert.match(head.stdout, /^HTTP\/1\.1 200 OK/);
-    assert.equal(headersOf(head.stdout).get("content-length"), "24");
+    assert.match(head.stdout, /Content-Length: 24\r\n/);
 
+    // No h2 (as an nginx without http2): curl falls back to HTTP/1.1.
     const h2 = await runCmd("curl", ["-sk", "-i", "--http2", `${base}/missing`]);
     seen.push(h2.stdout);
-    assert.match(h2.stdout, /^HTTP\/2 404/);
-    assert.equal(headersOf(h2.stdout).get("server"), "nginx");
-    assert.match(h2.stdout, /<center>nginx<\/center>/);
+    assert.match(h2.stdout, /^HTTP\/1\.1 404 Not Found/);
+    assert.match(h2.stdout, /<hr><center>nginx<\/center>/);
 
     for (const path of ["/alknet/call", "/alknet/ssh"]) {
       const r = await runCmd("curl", ["-sk", "-i", "--http1.1", `${base}${path}`]);
@@ -126,7 +142,7 @@ Deno.test("stealth TLS endpoint: curl (HTTP/1.1, HTTP/2), openssl s_client see a
     seen.push(post.stdout);
     assert.match(
       post.stdout,
-      /^HTTP\/2 405|^HTTP\/1\.1 405/,
+      /^HTTP\/1\.1 405 Not Allowed/,
       `curl exit ${post.code}: ${post.stderr}`,
     );
 
@@ -137,44 +153,154 @@ Deno.test("stealth TLS endpoint: curl (HTTP/1.1, HTTP/2), openssl s_client see a
       "HEAD / HTTP/1.0\r\n\r\n",
     );
     seen.push(s.stdout, s.stderr);
-    assert.match(s.stdout, /HTTP\/1\.0 200 OK|HTTP\/1\.1 200 OK/);
+    assert.match(s.stdout, /HTTP\/1\.1 200 OK/);
     assert.match(s.stdout, /No ALPN negotiated/);
-    const h2probe = await runCmd(
+    const browser = await runCmd(
       "openssl",
       ["s_client", "-connect", `127.0.0.1:${ep.addr.port}`, "-alpn", "h2,http/1.1"],
       15_000,
       "",
     );
-    seen.push(h2probe.stdout);
-    assert.match(h2probe.stdout, /ALPN protocol: h2/);
+    seen.push(browser.stdout);
+    assert.match(browser.stdout, /ALPN protocol: http\/1\.1/);
+    for (const port of [ep.addr.port, wssEp.addr.port]) {
+      const own = await runCmd(
+        "openssl",
+        ["s_client", "-connect", `127.0.0.1:${port}`, "-alpn", "alknet/ssh"],
+        15_000,
+        "",
+      );
+      assert.match(own.stdout + own.stderr, /alert number 120/);
+    }
+
+    // Plain HTTP on the TLS port, and SSH without a token (no ALPN): nginx's answers.
+    const plain = await Deno.connect({ hostname: "127.0.0.1", port: ep.addr.port });
+    await plain.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const plainAnswer = new TextDecoder().decode(await readAll(plain, 10_000));
+    plain.close();
+    seen.push(plainAnswer);
+    assert.match(
+      plainAnswer,
+      /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*The plain HTTP request was sent to HTTPS port/,
+    );
+    const noAlpn = await dialTls("127.0.0.1", ep.addr.port, {
+      caCerts: [ck.cert],
+      serverName: "localhost",
+      alpn: [],
+    });
+    await noAlpn.write(new TextEncoder().encode("SSH-2.0-OpenSSH_9.6\r\n"));
+    const sshAnswer = new TextDecoder().decode(await readAll(noAlpn, 10_000));
+    noAlpn.close();
+    seen.push(sshAnswer);
+    assert.match(sshAnswer, /^HTTP\/1\.1 400 Bad Request\r\nServer: nginx\r\n/);
 
     const all = seen.join("\n");
     assert.ok(!/alknet/i.test(all), "a probe saw something alknet-specific");
 
-    // SSH on the same port: by ALPN, by peek (no ALPN), and as a WebSocket.
-    const cases: [TransportScheme, DialOptions][] = [
-      ["tls", { caCerts: [ck.cert], serverName: "localhost" }],
-      ["tls", { caCerts: [ck.cert], serverName: "localhost", alpn: [] }],
-      ["wss", { caCerts: [ck.cert], serverName: "localhost" }],
-    ];
-    for (const [scheme, opts] of cases) {
+    // A WebSocket upgrade to /alknet/ssh without a token is an ordinary 404.
+    const refused = await dialWebSocket(`wss://127.0.0.1:${wssEp.addr.port}/alknet/ssh`, {
+      caCerts: [ck.cert],
+      serverName: "localhost",
+    }).then(() => null, (e) => e);
+    assert.ok(refused instanceof WebSocketUpgradeError, String(refused));
+    assert.equal(refused.status, 404);
+    // A preamble with a token the node does not accept is answered by the web site.
+    const stranger = parsePrivateKey(generateEd25519Key("stranger").privateText, "stranger");
+    const wrong = await openNativeTcp(
+      () =>
+        dialTls("127.0.0.1", ep.addr.port, {
+          caCerts: [ck.cert],
+          serverName: "localhost",
+          alpn: ["h2", "http/1.1"],
+        }),
+      mintToken(stranger.seed!),
+      "alknet-ssh",
+      22,
+    ).then(() => null, (e) => e);
+    assert.ok(wrong instanceof NotNativeServiceError, String(wrong));
+
+    // SSH with a token: the preamble over tls://, a bearer token over wss://.
+    const token = () => mintToken(key.seed!);
+    for (const e of eps) {
+      const scheme = e === ep ? "tls" : "wss";
       const session = await connectSsh({
         host: "127.0.0.1",
-        port: ep.addr.port,
-        identity: parsePrivateKey(client.privateText, "client"),
+        port: e.addr.port,
+        identity: key,
         hostKey: { pinnedFingerprint: host.fingerprint },
-        dial: transportDialer(scheme, opts),
+        dial: sshDialer(parseSshTarget(`${scheme}://127.0.0.1:${e.addr.port}`), {
+          tlsCaCerts: [ck.cert],
+          tlsServerName: "localhost",
+          token,
+        }),
       });
       session.close();
       await session.closed;
     }
+    // The old way (ALPN alknet/ssh) no longer reaches SSH in stealth mode.
+    const oldWay = await transportDialer("tls", { caCerts: [ck.cert], serverName: "localhost" })(
+      "127.0.0.1",
+      ep.addr.port,
+    ).then((c) => c.close(), (e) => e);
+    assert.ok(oldWay instanceof Error);
     const opened = lines.filter((l) => l.includes("conn opened")).map((l) =>
       /transport=(\S+)/.exec(l)?.[1]
     );
-    assert.deepEqual(opened, ["tls", "tls", "wss"]);
-    assert.ok(lines.every((l) => !l.includes("remote=127.0.0.1:0")));
+    assert.deepEqual(opened, ["tls", "wss"]);
   } finally {
-    await ep.close();
+    await Promise.all(eps.map((e) => e.close()));
     await server.shutdown(0);
+  }
+});
+
+Deno.test("stealth serve(): connect() gets through over tls:// (native and SSH data paths) and wss://", async () => {
+  const { ck } = await testCert();
+  const host = generateEd25519Key("host");
+  const client = generateEd25519Key("client");
+  const echo = echoServer();
+  const node = await serve({
+    listen: ["tls://127.0.0.1:0", "wss://127.0.0.1:0"],
+    hostKey: host.privateText,
+    authorizedKeys: parseAuthorizedKeys(client.publicLine, "inline"),
+    tls: { cert: ck.cert, key: ck.key },
+    stealth: true,
+    logger: false,
+  });
+  try {
+    const identity = parsePrivateKey(client.privateText, "client");
+    let carried = 0;
+    for (const url of node.addresses) {
+      for (const dataPath of url.startsWith("tls") ? ["auto", "ssh"] as const : ["auto"] as const) {
+        const events: string[] = [];
+        const tunnel = await connect(url, {
+          identity,
+          hostKeyFingerprint: host.fingerprint,
+          tlsCaCerts: [ck.cert],
+          tlsServerName: "localhost",
+          reconnect: false,
+          dataPath,
+          logger: (r) => events.push(r.event),
+        });
+        try {
+          const stream = await tunnel.openStream("127.0.0.1", echo.port);
+          await stream.write(new TextEncoder().encode("through the disguise"));
+          await stream.closeWrite?.();
+          assert.equal(
+            new TextDecoder().decode(await readAll(stream, 10_000)),
+            "through the disguise",
+          );
+          stream.close();
+          carried++;
+          // On tls:// the auto data path stays native (no fallback to SSH channels).
+          assert.ok(!events.includes("data-path fallback"), `${url} ${dataPath}: ${events}`);
+        } finally {
+          await tunnel.close();
+        }
+      }
+    }
+    assert.equal(carried, 3);
+  } finally {
+    await node.shutdown(0);
+    await echo.close();
   }
 });
