@@ -1,11 +1,13 @@
 /**
  * The accept loop every listener runs: it keeps accepting until its owner
  * stops it. A failed accept (`EMFILE`/`ENFILE` when the process is out of
- * file descriptors, `ECONNABORTED`, `ENOBUFS`, ...) is logged once per burst
- * and retried after a pause that starts at 5 ms and doubles up to 1 s (Go's
- * net/http does the same); the first success after a burst logs how many
- * accepts failed. Only `stop()` (or a listener that no longer exists) ends
- * the loop.
+ * file descriptors, `ECONNABORTED`, `ENOBUFS`, ...) is retried after a pause
+ * that starts at 5 ms and doubles up to 1 s (Go's net/http does the same).
+ * It is logged once per burst: `accept failed` at the first failure, and
+ * `accept resumed failures=N` at the first success after a second without
+ * failures (under sustained pressure accepts fail and succeed in turn; that
+ * is one burst, not hundreds of log lines). Only `stop()` (or a listener
+ * that no longer exists) ends the loop.
  *
  * @module
  */
@@ -39,6 +41,10 @@ export interface AcceptLoopOptions {
   minDelayMs?: number;
   /** Longest pause, in milliseconds (default 1000). */
   maxDelayMs?: number;
+  /** A burst ends after this long without a failed accept, in milliseconds (default 1000). */
+  quietMs?: number;
+  /** Called with each pause before it is taken (to observe the back-off). */
+  onPause?: (ms: number) => void;
 }
 
 /**
@@ -94,6 +100,7 @@ export function startAcceptLoop<T>(
 ): AcceptLoop {
   const minDelay = options.minDelayMs ?? 5;
   const maxDelay = options.maxDelayMs ?? 1000;
+  const quiet = options.quietMs ?? 1000;
   let stopped = false;
   let wake: (() => void) | undefined;
   let total = 0;
@@ -112,6 +119,7 @@ export function startAcceptLoop<T>(
   const done = (async () => {
     let burst = 0;
     let delay = 0;
+    let lastFailure = 0;
     while (!stopped) {
       let conn: T;
       try {
@@ -129,6 +137,7 @@ export function startAcceptLoop<T>(
         }
         total++;
         burst++;
+        lastFailure = Date.now();
         delay = delay === 0 ? minDelay : Math.min(delay * 2, maxDelay);
         if (burst === 1) {
           options.logger?.event("accept failed", {
@@ -137,6 +146,7 @@ export function startAcceptLoop<T>(
             error: errorCode(e),
           });
         }
+        options.onPause?.(delay);
         await pause(delay);
         continue;
       }
@@ -146,7 +156,7 @@ export function startAcceptLoop<T>(
         } catch { /* closed */ }
         break;
       }
-      if (burst > 0) {
+      if (burst > 0 && Date.now() - lastFailure >= quiet) {
         options.logger?.event("accept resumed", {
           addr: options.addr,
           transport: options.transport,
