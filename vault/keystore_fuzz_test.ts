@@ -89,7 +89,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "keystore: mutated keystores open to the original secret or fail typed, never to another secret",
-    runs: 3000,
+    runs: 2000,
     property: fc.asyncProperty(
       fc.constantFrom(...POOL).chain((k) =>
         mutatedText(fc.constant(k.text)).map((t) => ({ k, t }))
@@ -131,7 +131,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "keystore: create -> open round trip; another passphrase (after NFKC) is WrongPassphrase",
-    runs: 600,
+    runs: 400,
     property: fc.asyncProperty(
       mnemonic,
       fc.string({ unit: "binary", maxLength: 12 }),

@@ -119,7 +119,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "api keys: validateApiKeyRecord and the store accept or throw ApiKeyError(bad-record) naming a field",
-    runs: 4000,
+    runs: 2500,
     property: fc.property(fc.array(recordish, { maxLength: 3 }), (records) => {
       for (const rec of records) {
         const r = outcome(() => validateApiKeyRecord(rec as ApiKeyRecord), [ApiKeyError]);

@@ -217,7 +217,7 @@ function parse(text: string) {
 export const cases: FuzzCase[] = [
   {
     name: "authorized_keys: generated lines with options parse to exactly the options they state",
-    runs: 1500,
+    runs: 1200,
     property: fc.property(
       fc.array(goodLine, { minLength: 1, maxLength: 4 }),
       fc.boolean(),
@@ -238,7 +238,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "authorized_keys: mutated lines and raw text give one entry or one warning per line, never an unexpected error",
-    runs: 2000,
+    runs: 1500,
     property: fc.property(
       fc.array(
         fc.oneof(mutatedText(goodLine.map((l) => l.text)), rawText, goodLine.map((l) => l.text)),

@@ -282,7 +282,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "certificate: mutated and length-lying certificates parse or fail typed, and never pass the check once altered",
-    runs: 2000,
+    runs: 1200,
     property: fc.property(mutatedCert, check, ({ p, blob }, c) => {
       const cert = checkParsed(blob);
       if (cert instanceof Error) return;
@@ -297,7 +297,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "certificate: build -> parse round trip, and checkCertificate decides as the spec says",
-    runs: 400,
+    runs: 250,
     property: fc.property(certSpec, check, (s, c) => {
       const { blob } = buildCert(s);
       const cert = checkParsed(blob);

@@ -86,7 +86,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key blob: round trip (blob, type, fingerprint) and real signatures verify",
-    runs: 150,
+    runs: 100,
     property: fc.property(
       fc.integer({ min: 0, max: KEYS.length - 1 }),
       fc.uint8Array({ maxLength: 64 }),

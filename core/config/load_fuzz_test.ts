@@ -252,12 +252,12 @@ export const cases: FuzzCase[] = [
   {
     name:
       "config file: raw text and parser-stressing TOML give a layer or a ConfigError naming file, line and key",
-    runs: 2000,
+    runs: 1500,
     property: fc.property(fc.oneof(rawText, nasty), (t) => void check(t)),
   },
   {
     name: "config file: well-formed TOML with wrong types, unknown keys and edits",
-    runs: 1500,
+    runs: 1000,
     property: fc.property(
       fc.oneof(wrongish, mutatedText(wrongish), mutatedText(config.map(renderWithHashes))),
       (t) => void check(t),

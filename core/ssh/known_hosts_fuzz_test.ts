@@ -183,7 +183,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "known_hosts: trust on first use through a file, then the same key passes and another is refused",
-    runs: 150,
+    runs: 80,
     property: fc.asyncProperty(
       host,
       port,

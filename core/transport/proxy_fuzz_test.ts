@@ -159,7 +159,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "http proxy client: hostile responses in chunks give a connection exactly on 2xx (target bytes kept) or ProxyError",
-    runs: 200,
+    runs: 120,
     property: fc.asyncProperty(
       fc.oneof(response, mutatedBytes(response), rawBytes),
       cutPoints,
@@ -171,7 +171,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "http proxy client: a target host with CR, LF, space or control characters is refused before sending",
-    runs: 50,
+    runs: 30,
     property: fc.asyncProperty(
       hostile,
       response,
