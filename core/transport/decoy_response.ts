@@ -72,6 +72,8 @@ export interface DecoyResponse {
   noLength?: boolean;
   /** This answer ends the connection (nginx clears keep-alive for it). */
   close?: boolean;
+  /** The head says keep-alive, yet nginx closes the connection after it (412). */
+  closeAfter?: boolean;
 }
 
 const REASONS: Record<number, string> = {
@@ -354,10 +356,12 @@ export function decoyStaticResponse(
   const lastModified = new Date(mtime * 1000);
   const h = (name: string) => req.headers.get(name);
   const ius = h("if-unmodified-since")?.[0];
-  if (ius !== undefined && !(parseDecoyDate(ius) >= mtime)) return decoyError(412, msie);
+  if (ius !== undefined && !(parseDecoyDate(ius) >= mtime)) {
+    return { ...decoyError(412, msie), closeAfter: true };
+  }
   const ifMatch = h("if-match")?.[0];
   if (ifMatch !== undefined && !etagListMatches(ifMatch, etag, false)) {
-    return decoyError(412, msie);
+    return { ...decoyError(412, msie), closeAfter: true };
   }
   const ims = h("if-modified-since")?.[0];
   const inm = h("if-none-match")?.[0];

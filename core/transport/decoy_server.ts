@@ -146,10 +146,15 @@ async function serveLoop(
   const lingerTotalMs = o.lingeringTimeMs ?? 30_000;
   const input = new Input(first);
   const chunk = new Uint8Array(16 * 1024);
+  // Once the client has ended its side, nginx never sends a close_notify.
+  let peerEnded = false;
   const readInto = async (deadline: Deadline): Promise<ReadResult> => {
     const n = await deadline.race(conn.read(chunk).catch(() => null));
     if (n === TIMED_OUT) return "timeout";
-    if (n === null) return "eof";
+    if (n === null) {
+      peerEnded = true;
+      return "eof";
+    }
     input.push(chunk.subarray(0, n));
     return "data";
   };
@@ -157,6 +162,7 @@ async function serveLoop(
   // client still sends until it stops (nginx's lingering close), so unread
   // bytes never turn the close into a reset.
   const closeClean = async () => {
+    if (peerEnded) return o.abort();
     await conn.closeWrite?.().catch(() => {});
     const until = Date.now() + lingerTotalMs;
     for (;;) {
@@ -175,6 +181,7 @@ async function serveLoop(
       const idle = new Deadline(keepaliveMs);
       const r = await readInto(idle);
       idle.clear();
+      if (r === "eof") return o.abort();
       if (r !== "data") return await closeClean();
       headerStart = Date.now();
     }
@@ -184,7 +191,7 @@ async function serveLoop(
       while (head.kind === "more") {
         const r = await readInto(deadline);
         if (r === "timeout") return o.abort();
-        if (r === "eof") return input.len === 0 && requests > 0 ? await closeClean() : o.abort();
+        if (r === "eof") return o.abort();
         head = parseDecoyHead(input.buf, Math.min(input.len, DECOY_HEAD_MAX + 1));
       }
     } finally {
@@ -213,7 +220,7 @@ async function serveLoop(
       const discarded = await discardBody(req, input, readInto, lingerMs, lingerTotalMs);
       if (discarded !== "done") return o.abort();
     }
-    if (!keepAlive) return await closeClean();
+    if (!keepAlive || res.closeAfter) return await closeClean();
     headerStart = Date.now();
   }
 }

@@ -164,7 +164,12 @@ async function dispatchPreamble(
 export async function stealthFirstBytes(ctx: GateHost, c: FirstBytesConn): Promise<void> {
   const start = Date.now();
   const first = await readFirst(c.conn, ctx.httpHeaderMs);
-  if (first === "timeout") return c.abort();
+  if (first === "timeout") {
+    // nginx closes a connection that never sent a byte with a close_notify
+    // (only a request cut off mid-header is dropped without one).
+    await c.conn.closeWrite?.().catch(() => {});
+    return closeQuietly(c.conn);
+  }
   if (first === "eof") return closeQuietly(c.conn);
   const pre = preambleOf(first);
   if (pre && await tokenAccepted(ctx, pre.header.token, c.info)) {

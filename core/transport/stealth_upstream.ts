@@ -101,13 +101,18 @@ export async function relayToUpstream(
   const web = await Deno.connect({ hostname: upstream.host, port: upstream.port });
   web.setNoDelay(true);
   let answered = false;
+  // A client that ended its side first gets no close_notify (nginx's rule).
+  let clientEnded = false;
   const toWeb = (async () => {
     try {
       if (first.length > 0) await writeAll(web, first);
       const buf = new Uint8Array(64 * 1024);
       for (;;) {
         const n = await conn.read(buf);
-        if (n === null) break;
+        if (n === null) {
+          clientEnded = true;
+          break;
+        }
         await writeAll(web, buf.subarray(0, n));
       }
       await web.closeWrite().catch(() => {});
@@ -124,7 +129,7 @@ export async function relayToUpstream(
         answered = true;
         await writeAll(conn, buf.subarray(0, n));
       }
-      if (answered) await conn.closeWrite?.().catch(() => {});
+      if (answered && !clientEnded) await conn.closeWrite?.().catch(() => {});
       else abort();
     } catch {
       abort();
