@@ -50,6 +50,27 @@ backendTest(
 );
 
 backendTest(
+  "processes: stores opened and closed beside a running one leave it following other processes",
+  async ({ open, location }) => {
+    // The store never opens the database file itself once SQLite holds it:
+    // closing any descriptor of a file drops this process's POSIX locks on it.
+    const first = await open();
+    const provider = await first.identityProvider();
+    for (const peer of ["p1", "p2", "p3"]) {
+      await runFixture("peer_writer.ts", [location, "add", peer]);
+      const second = await open();
+      await second.peers.list();
+      await second.close();
+    }
+    await eventually(() => provider.size === 3, "the other process's peers never all arrived");
+    const rows = await first.sql.query<{ value: number }>(
+      "SELECT value FROM counters WHERE name = 'peers'",
+    );
+    assert.equal(Number(rows[0].value), 3);
+  },
+);
+
+backendTest(
   "processes: another process's append wakes a subscription",
   async ({ open, location }) => {
     const store = await open();

@@ -441,29 +441,30 @@ const cores = new Map<string, SqliteCore>();
  * ```
  */
 export function openSqlite(path: string, options: SqliteOptions = {}): Driver {
-  if (path !== ":memory:") {
+  if (path === ":memory:") return new SqliteHandle(new SqliteCore(path, path, options), null);
+  // Never open and close the database file ourselves once SQLite may hold it:
+  // closing any descriptor of a file drops every POSIX lock this process has
+  // on it, SQLite's included, and another process would then think it is
+  // alone (and delete the WAL under our feet). Only a file that does not
+  // exist yet is created here.
+  let key = realPath(path);
+  if (key === null) {
     const slash = path.lastIndexOf("/");
     const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
     try {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const f = Deno.openSync(path, { create: true, write: true, mode: 0o600 });
-      f.close();
+      Deno.openSync(path, { createNew: true, write: true, mode: 0o600 }).close();
     } catch (e) {
-      throw new StorageError(
-        "unavailable",
-        `cannot create SQLite database ${path}: ${(e as Error)?.message ?? e}`,
-        { cause: e },
-      );
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        throw new StorageError(
+          "unavailable",
+          `cannot create SQLite database ${path}: ${(e as Error)?.message ?? e}`,
+          { cause: e },
+        );
+      }
     }
-  }
-  if (path === ":memory:") return new SqliteHandle(new SqliteCore(path, path, options), null);
-  let key: string;
-  try {
-    key = Deno.realPathSync(path);
-  } catch (e) {
-    throw new StorageError("unavailable", `cannot resolve ${path}: ${(e as Error)?.message}`, {
-      cause: e,
-    });
+    key = realPath(path);
+    if (key === null) throw new StorageError("unavailable", `cannot resolve ${path}`);
   }
   const shared = cores.get(key);
   if (shared && !shared.closed) {
@@ -473,4 +474,12 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Driver {
   const core = new SqliteCore(path, key, options);
   cores.set(key, core);
   return new SqliteHandle(core, null);
+}
+
+function realPath(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null;
+  }
 }
