@@ -47,6 +47,7 @@ export function probeList(ims: string, etag: string): Probe[] {
     { name: "unknown method FOO", kind: "http", send: "FOO / HTTP/1.1\r\nHost: x\r\n\r\n" },
     { name: "lower-case method", kind: "http", send: "get / HTTP/1.1\r\nHost: x\r\n\r\n" },
     { name: "GARBAGE", kind: "http", send: "GARBAGE\r\n\r\n" },
+    { name: "bad request line, no CRLF yet", kind: "http", send: "GET /a b" },
     { name: "HTTP/1.1 without Host", kind: "http", send: "GET / HTTP/1.1\r\n\r\n" },
     { name: "HTTP/1.0", kind: "http", send: "GET / HTTP/1.0\r\n\r\n" },
     {
@@ -168,6 +169,7 @@ export function probeList(ims: string, etag: string): Probe[] {
     { name: "TLS record, version 9.9", kind: "tcp", send: hex("16090900050100000103") },
     { name: "ClientHello TLS 1.0, no extensions", kind: "tcp", send: hello12("0301") },
     { name: "ClientHello SSL 3.0", kind: "tcp", send: hello12("0300", "0300") },
+    { name: "ClientHello version 2.0", kind: "tcp", send: hello12("0200") },
     { name: "ClientHello TLS 1.2, no extensions", kind: "tcp", send: hello12("0303") },
     { name: "one byte 0x16, then silence", kind: "tcp", send: hex("16") },
   ];

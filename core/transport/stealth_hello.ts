@@ -270,7 +270,9 @@ export function judgeClientHello(
     version = h.versions.includes(0x0304) ? 0x0304 : h.versions.includes(0x0303) ? 0x0303 : 0;
   } else version = h.legacyVersion >= 0x0303 ? 0x0303 : 0;
   if (version === 0) {
-    if (h.legacyVersion <= 0x0300) return fail(40, Math.min(h.legacyVersion, 0x0300));
+    // OpenSSL's answers: SSL 3.0 gets handshake_failure, anything older or
+    // TLS 1.0/1.1 protocol_version, in a record of the client's version.
+    if (h.legacyVersion === 0x0300) return fail(40, 0x0300);
     return fail(70, Math.min(h.legacyVersion, 0x0303));
   }
   const tls13 = version === 0x0304;
