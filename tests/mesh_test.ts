@@ -1,10 +1,11 @@
 // End-to-end: the mesh with real processes. A head (`alknet serve`), two
-// workers that only dial out (`alknet connect --worker w1`, and the library
-// program tests/mesh_worker.ts as w2), a worker that is also a node
+// workers that only dial out (`alknet connect --worker w1` over SSH, and the
+// library program tests/mesh_worker.ts as w2 over the call protocol on the
+// head's WebSocket, with `joinMesh`), a worker that is also a node
 // (`alknet serve --worker-of`), and this test process as the client calling
 // through the head (plus `alknet call --node` and `alknet ops --node`).
 import assert from "node:assert/strict";
-import { CallConnection, CallError, connectCall } from "@alknet/call";
+import { type CallConnection, CallError, connectCall } from "@alknet/call";
 import { type KeyFiles, makeKey, Proc, ROOT } from "./helpers.ts";
 
 const START_MS = 90_000; // a deno process starting on a loaded 2-core machine
@@ -101,7 +102,7 @@ Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss an
       "--host-key-fingerprint",
       pin,
     ], env));
-    let prog2 = track(workerProgram(headAddr, w2, pin, "w2", env));
+    let prog2 = track(workerProgram(`ws://127.0.0.1:${wsPort}`, w2, pin, "w2", env));
     await cli1.waitFor(/worker registered name=w1/, START_MS);
     await prog2.waitFor(/worker registered name=w2/, START_MS);
     await lines(head, /worker registered name=w[12] /, 2);
@@ -255,7 +256,7 @@ Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss an
     );
 
     await t.step("the worker restarted comes back without touching the head", async () => {
-      prog2 = track(workerProgram(headAddr, w2, pin, "w2", env));
+      prog2 = track(workerProgram(`ws://127.0.0.1:${wsPort}`, w2, pin, "w2", env));
       await prog2.waitFor(/worker registered name=w2/, START_MS);
       await lines(head, /worker registered name=w2 /, 2);
       assert.equal((await c.call<Info>("w2/node/info", {})).fingerprint, w2.fingerprint);

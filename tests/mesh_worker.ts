@@ -1,17 +1,26 @@
 // A mesh worker as a small library program, for tests/mesh_test.ts and
 // bench/mesh.ts: `deno run -A tests/mesh_worker.ts HEAD KEY HOST_FP NAME`
-// connects to HEAD with KEY (pinning the head's host key HOST_FP) and
-// serves the node built-ins plus test/slow (waits until aborted, printing
-// `slow started` and `slow aborted`) as worker NAME; it also serves them
-// directly on ws://127.0.0.1:0 (printed as `direct url=...`, for the
-// benchmark's direct path). Runs until SIGTERM.
+// registers as worker NAME of HEAD, logging in with KEY: over SSH
+// `alknet-control` with `connect(HEAD, { worker })` when HEAD is HOST:PORT
+// (pinning the head's host key HOST_FP), or over the call protocol with
+// `joinMesh` when HEAD is a ws://, wss://, tls:// or quic:// URL (a token
+// minted from KEY; HOST_FP then pins the TLS certificate). It serves
+// the node built-ins plus test/slow (waits until aborted, printing
+// `slow started` and `slow aborted`), and the same operations directly on
+// ws://127.0.0.1:0 (printed as `direct url=...`, the benchmark's direct
+// path). Runs until SIGTERM.
 import { connect, Logger, readPrivateKeyFile } from "@alknet/core";
-import { OperationRegistry, registerNodeOperations, serveCallWebSocket } from "@alknet/call";
+import {
+  joinMesh,
+  OperationRegistry,
+  registerNodeOperations,
+  serveCallWebSocket,
+} from "@alknet/call";
 
 const [head, keyPath, hostFp, name] = Deno.args;
 const key = await readPrivateKeyFile(keyPath);
 const logger = new Logger("text");
-const calls = new OperationRegistry({ validateOutput: "error" });
+const calls = new OperationRegistry();
 registerNodeOperations(calls, { version: "test", fingerprint: key.fingerprint });
 calls.register({
   name: "test/slow",
@@ -28,15 +37,30 @@ calls.register({
 });
 const direct = await serveCallWebSocket({ registry: calls });
 logger.event("direct", { url: direct.url });
-const tunnel = await connect(head, {
-  identity: key,
-  hostKeyFingerprint: hostFp,
-  worker: { name, calls },
-  logger,
-});
+let leave: () => Promise<void>;
+if (/^(wss?|tls|quic):\/\//.test(head)) {
+  const tls = /^(wss|tls|quic):/.test(head);
+  const member = await joinMesh(head, {
+    name,
+    registry: calls,
+    identity: key,
+    tlsFingerprint: tls ? hostFp : undefined,
+    onEvent: (e) =>
+      logger.event(`worker ${e.type}`, { name, server: head, reason: e.error?.message }),
+  });
+  leave = () => member.close();
+} else {
+  const tunnel = await connect(head, {
+    identity: key,
+    hostKeyFingerprint: hostFp,
+    worker: { name, calls },
+    logger,
+  });
+  leave = () => tunnel.close();
+}
 await new Promise<void>((resolve) => {
   Deno.addSignalListener("SIGTERM", resolve);
   Deno.addSignalListener("SIGINT", resolve);
 });
-await tunnel.close();
+await leave();
 await direct.close();
