@@ -228,6 +228,24 @@ export interface CallDrawingOptions {
   now?: number;
   /** Default `LR`. */
   direction?: "LR" | "TB";
+  /**
+   * Draw at most this many calls (default all): the live ones first (the
+   * newest if they alone exceed it), then the newest finished ones; kept in
+   * request order.
+   */
+  maxCalls?: number;
+}
+
+/** The calls to draw: all, or the live ones and then the newest finished ones. */
+function chosenCalls(graph: CallGraph, max: number | undefined): CallRecord[] {
+  const all = graph.calls();
+  if (max === undefined || all.length <= max) return all;
+  const keep = new Set<CallRecord>();
+  for (let i = all.length - 1; i >= 0 && keep.size < max; i--) {
+    if (all[i].endedAt === undefined) keep.add(all[i]);
+  }
+  for (let i = all.length - 1; i >= 0 && keep.size < max; i--) keep.add(all[i]);
+  return all.filter((c) => keep.has(c));
 }
 
 /**
@@ -243,15 +261,22 @@ export interface CallDrawingOptions {
  * g.apply({ type: "completed", id: "c1", operation: "node/ping", at: 12 });
  * console.log(callDrawing(g).nodes[0].lines); // ["node/ping", "completed · 12 ms"]
  * console.log(toMermaid(callDrawing(g)).includes("classDef completed")); // true
+ * g.apply({ type: "requested", id: "c2", operation: "node/info", at: 20 });
+ * console.log(callDrawing(g, { maxCalls: 1 }).nodes[0].lines[0]); // "node/info" (live first)
  * ```
  */
 export function callDrawing(graph: CallGraph, options: CallDrawingOptions = {}): Drawing {
   const now = options.now ?? Date.now();
   const nodes: DrawingNode[] = [];
   const edges: DrawingEdge[] = [];
-  for (const c of graph.calls()) {
+  const calls = chosenCalls(graph, options.maxCalls);
+  const drawn = calls.length === graph.size ? undefined : new Set(calls.map((c) => c.id));
+  for (const c of calls) {
     nodes.push(callNode(c, now));
-    if (c.parentId !== undefined && graph.has(c.parentId)) {
+    if (
+      c.parentId !== undefined && graph.has(c.parentId) &&
+      (drawn === undefined || drawn.has(c.parentId))
+    ) {
       edges.push({ from: c.parentId, to: c.id, color: "#424242" });
     }
   }

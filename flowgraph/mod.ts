@@ -14,6 +14,9 @@
  *   abort cascade; bounded, with listeners and snapshots.
  * - Pictures: {@link toDot}, {@link toMermaid} and {@link renderSvg}
  *   (WebAssembly Graphviz, loaded on first use).
+ * - On a node ({@link flowOperations}): `flow/operations`, `flow/calls` and
+ *   `flow/calls-snapshot` as operation definitions an `@alknet/call`
+ *   registry takes; {@link operationGraphFromJSON} reads the first back.
  *
  * @example
  * ```ts
@@ -44,6 +47,24 @@
  * recorder.observer({ type: "requested", id: "c", parentId: "p", operation: "users/get", at: 2 });
  * console.log(recorder.graph.cascade("p")); // ["c"]
  * console.log(toMermaid(callDrawing(recorder.graph)).split("\n")[3]); // "flowchart LR"
+ * ```
+ *
+ * @example A node that records its calls and serves flow/operations, flow/calls
+ * ```ts
+ * import { CallRecorder, flowOperations } from "@alknet/flowgraph";
+ * import { type CallContext, OperationRegistry } from "@alknet/call";
+ * import { generateEd25519Key, serve } from "@alknet/core";
+ *
+ * const recorder = new CallRecorder({ maxCalls: 10_000, maxAgeMs: 10 * 60_000 });
+ * const calls = new OperationRegistry({ observer: recorder.observer });
+ * const listed = (_ctx: CallContext) => calls.list().map((e) => e.spec).filter((s) => s.visibility === "external");
+ * for (const op of flowOperations(recorder, listed)) calls.register(op);
+ * const node = await serve({
+ *   listen: "127.0.0.1:0", hostKey: generateEd25519Key().privateText, authorizedKeys: [], calls, logger: false,
+ * });
+ * await calls.invoke("node/ping", { x: 1 });
+ * console.log(recorder.snapshot().calls.map((c) => `${c.operation} ${c.status}`)); // ["node/ping completed"]
+ * await node.shutdown(0);
  * ```
  *
  * @module
@@ -106,6 +127,14 @@ export {
 export { toDot } from "./dot.ts";
 export { toMermaid } from "./mermaid.ts";
 export { renderSvg, type SvgOptions } from "./svg.ts";
+export {
+  type FlowContext,
+  type FlowOperation,
+  flowOperations,
+  type FlowOperationsOptions,
+  operationGraphFromJSON,
+  type SpecLister,
+} from "./node_ops.ts";
 export {
   CALL_EVENT_SCHEMA,
   CALL_GRAPH_SNAPSHOT_SCHEMA,
