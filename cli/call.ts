@@ -20,30 +20,20 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { PrivateKey } from "@alknet/core/auth";
+import { CallError, type OperationSummary, type PeerInfo } from "@alknet/call";
 import {
-  type CallConnection,
-  CallError,
-  connectCall,
-  type ConnectCallOptions,
-  ConnectError,
-  ConnectionClosedError,
-  type OperationSummary,
-  type PeerInfo,
-} from "@alknet/call";
-
-const EXIT_OK = 0;
-const EXIT_USAGE = 2;
-const EXIT_CALL_ERROR = 3;
-const EXIT_CONNECT = 4;
-
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+  CONNECT_HELP,
+  type ConnectFlags as Flags,
+  EXIT_OK,
+  EXIT_USAGE,
+  identityKey,
+  parseConnectFlags,
+  reportError,
+  UsageError,
+  withConnection as connected,
+  writeLine,
+} from "./call_flags.ts";
 
 const CALL_USAGE = `usage: alknet call TARGET OP [JSON] [options]
        alknet call --node TARGET OP [JSON] [options]
@@ -57,204 +47,25 @@ w1/node/info calls worker w1's node/info and any/node/info any worker offering i
 alknet ops lists the head's and its workers' operations, then the workers.
 
 options:
-  --vault KEYSTORE             use the vault's identity key (m/74'/0'/0'/0') instead of --identity
-  --identity KEY               OpenSSH private key: logs in on ssh://, mints a token elsewhere
-                               (Ed25519 keys)
-  --token TOKEN                a token or API key to send instead of minting one (not ssh://)
-  --host-key-fingerprint FP    ssh://: pin the host key (SHA256:...)
-  --known-hosts PATH           ssh://: known hosts file (default ~/.config/alknet/known_hosts)
-  --user NAME                  ssh://: user name (OpenSSH servers need a real one)
-  --tls-fingerprint FP         tls://, quic://, wss://: pin the certificate (SHA256:<hex>)
-  --ca FILE                    tls://, quic://, wss://: trust this CA certificate (PEM)
-  --insecure                   do not verify TLS certificates (testing only)
-  --proxy URL                  reach the node through socks5://HOST:PORT or http://HOST:PORT
-  --timeout MS                 call deadline in milliseconds (default 30000; none for subscriptions)
+${CONNECT_HELP}
 
 exit codes: 0 ok, 2 usage, 3 the call answered an error, 4 connection or authentication failure`;
 
-/** The flag for each `connectCall` option, to name in messages. */
-const FLAG_OF: Record<string, string> = {
-  identity: "--identity",
-  token: "--token",
-  apiKey: "--token",
-  hostKeyFingerprint: "--host-key-fingerprint",
-  knownHosts: "--known-hosts",
-  user: "--user",
-  tlsFingerprint: "--tls-fingerprint",
-  tlsCa: "--ca",
-  insecure: "--insecure",
-  proxy: "--proxy",
-};
-
-interface Flags {
-  identity?: string;
-  vault?: string;
-  token?: string;
-  hostKeyFingerprint?: string;
-  knownHosts?: string;
-  user?: string;
-  tlsFingerprint?: string;
-  ca?: string;
-  insecure: boolean;
-  proxy?: string;
-  timeout?: number;
-  help: boolean;
-  positionals: string[];
-}
-
-/** `--node URL` stands for the TARGET positional. */
-function withNode(flags: Flags, node: string | undefined): Flags {
-  if (node === undefined) return flags;
-  return { ...flags, positionals: [node, ...flags.positionals] };
-}
-
 function parse(args: string[]): Flags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        identity: { type: "string", short: "i" },
-        vault: { type: "string" },
-        token: { type: "string" },
-        "host-key-fingerprint": { type: "string" },
-        "known-hosts": { type: "string" },
-        user: { type: "string" },
-        "tls-fingerprint": { type: "string" },
-        ca: { type: "string" },
-        insecure: { type: "boolean", default: false },
-        proxy: { type: "string" },
-        timeout: { type: "string" },
-        node: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
-  let timeout: number | undefined;
-  if (v.timeout !== undefined) {
-    timeout = Number(v.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) {
-      throw new UsageError(`--timeout must be a positive integer`);
-    }
-  }
-  if (v.identity !== undefined && v.vault !== undefined) {
-    throw new UsageError("--identity and --vault cannot be used together");
-  }
-  return withNode({
-    identity: v.identity,
-    vault: v.vault,
-    token: v.token,
-    hostKeyFingerprint: v["host-key-fingerprint"],
-    knownHosts: v["known-hosts"],
-    user: v.user,
-    tlsFingerprint: v["tls-fingerprint"],
-    ca: v.ca,
-    insecure: v.insecure ?? false,
-    proxy: v.proxy,
-    timeout,
-    help: v.help ?? false,
-    positionals: parsed.positionals,
-  }, v.node);
-}
-
-/** The identity key: from the vault (`--vault`) or a key file (`--identity`). */
-async function identityKey(flags: Flags): Promise<PrivateKey | string | undefined> {
-  if (flags.vault !== undefined) {
-    const { vaultKey } = await import("./vault_keys.ts");
-    return await vaultKey(flags.vault, "identity");
-  }
-  return flags.identity;
-}
-
-function configDir(): string {
-  const xdg = Deno.env.get("XDG_CONFIG_HOME");
-  return `${xdg ?? `${Deno.env.get("HOME") ?? "."}/.config`}/alknet`;
-}
-
-/** `connectCall` options for the flags and the target's scheme. */
-async function connectOptions(target: string, flags: Flags): Promise<ConnectCallOptions> {
-  const ssh = /^ssh:\/\//i.test(target);
-  const options: ConnectCallOptions = {
-    identity: await identityKey(flags),
-    token: flags.token,
-    tlsFingerprint: flags.tlsFingerprint,
-    tlsCa: flags.ca,
-    insecure: flags.insecure || undefined,
-    proxy: flags.proxy,
-    hostKeyFingerprint: flags.hostKeyFingerprint,
-    knownHosts: flags.knownHosts,
-    user: flags.user,
-  };
-  if (ssh && flags.hostKeyFingerprint === undefined && flags.knownHosts === undefined) {
-    options.knownHosts = `${configDir()}/known_hosts`;
-    options.onHostKeyTrusted = (message) => console.error(`alknet: ${message}`);
-  }
-  if (ssh && options.identity === undefined) {
-    throw new UsageError("ssh:// targets need --identity KEY or --vault KEYSTORE");
-  }
-  return options;
-}
-
-/** True for failures to reach or authenticate to the node (exit 4). */
-function isConnectionFailure(e: unknown): boolean {
-  if (e instanceof ConnectError || e instanceof ConnectionClosedError) return true;
-  if (e instanceof CallError && e.code === "FORBIDDEN") {
-    const d = e.details as { authentication?: string } | undefined;
-    return d?.authentication === "failed";
-  }
-  return false;
+  return parseConnectFlags(args).flags;
 }
 
 function report(e: unknown, command: string): number {
-  if (e instanceof UsageError) {
-    console.error(`alknet ${command}: ${e.message}\n\n${CALL_USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (e instanceof ConnectError && (e.code === "invalid-target" || e.code === "options")) {
-    const what = e.option === undefined
-      ? e.reason
-      : `${FLAG_OF[e.option] ?? e.option}: ${e.reason}`;
-    console.error(`alknet ${command}: ${e.target}: ${what}\n\n${CALL_USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (isConnectionFailure(e)) {
-    console.error(`alknet ${command}: ${(e as Error).message}`);
-    return EXIT_CONNECT;
-  }
-  if (e instanceof CallError) {
-    console.error(JSON.stringify(e.toPayload()));
-    return EXIT_CALL_ERROR;
-  }
-  console.error(`alknet ${command}: ${e instanceof Error ? e.message : String(e)}`);
-  return EXIT_CONNECT;
+  return reportError(e, command, CALL_USAGE);
 }
 
-async function withConnection(
+function withConnection(
   command: string,
   target: string,
   flags: Flags,
-  run: (conn: CallConnection) => Promise<number>,
+  run: Parameters<typeof connected>[4],
 ): Promise<number> {
-  let conn: CallConnection | undefined;
-  try {
-    conn = await connectCall(target, await connectOptions(target, flags));
-    return await run(conn);
-  } catch (e) {
-    return report(e, command);
-  } finally {
-    await conn?.close();
-  }
-}
-
-async function writeLine(text: string): Promise<void> {
-  const data = new TextEncoder().encode(text + "\n");
-  let off = 0;
-  while (off < data.length) off += await Deno.stdout.write(data.subarray(off));
+  return connected(command, CALL_USAGE, target, flags, run);
 }
 
 /**
