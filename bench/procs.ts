@@ -64,3 +64,45 @@ export async function waitLine(
   }
   throw new Error(`timed out waiting for ${re}; got:\n${text}`);
 }
+
+/** Clock ticks per second of `/proc/PID/stat` times (`getconf CLK_TCK`; 100 on Linux). */
+const CLK_TCK = 100;
+
+/** `[ppid, utime + stime in ticks]` of one process, or null when it is gone. */
+function statOf(pid: number): [number, number] | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  // Fields after "(comm)": state ppid ... utime(14) stime(15) counted from 1.
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return [Number(f[1]), Number(f[11]) + Number(f[12])];
+}
+
+/**
+ * CPU seconds (user + system) used so far by `pid` and every live
+ * descendant (sshd forks a process per session; count them all).
+ */
+export function treeCpuSeconds(pid: number): number {
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const e of Deno.readDirSync("/proc")) {
+    const p = Number(e.name);
+    if (!Number.isInteger(p) || p <= 0) continue;
+    const s = statOf(p);
+    if (!s) continue;
+    ticks.set(p, s[1]);
+    const list = children.get(s[0]) ?? [];
+    list.push(p);
+    children.set(s[0], list);
+  }
+  let total = 0;
+  const todo = [pid];
+  for (let i = 0; i < todo.length && i < 10_000; i++) {
+    total += ticks.get(todo[i]) ?? 0;
+    todo.push(...(children.get(todo[i]) ?? []));
+  }
+  return total / CLK_TCK;
+}

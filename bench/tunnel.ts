@@ -1,17 +1,29 @@
 /**
- * Tunnel benchmark: bulk download and 1 kB request latency through
- * `alknet connect`'s SOCKS5 proxy (to `alknet serve`: SSH over TCP, and the
- * native `alknet/tcp` data path over TLS) and, in the same run, through
- * OpenSSH `ssh -N -D` (to OpenSSH `sshd`). Everything runs on 127.0.0.1 as
- * real processes.
+ * Tunnel benchmark: bulk download, 1 kB round trips on an open tunnel and
+ * new connections (SOCKS handshake + 1 kB round trip) through a SOCKS5
+ * proxy, for every alknet path beside OpenSSH, all in one run:
  *
- * Usage: deno run -A bench/tunnel.ts [--mb 256] [--requests 2000] [--connections 200]
+ * - OpenSSH `ssh -N -D` to OpenSSH `sshd` (the reference);
+ * - `alknet connect` to `alknet serve`, SSH over TCP;
+ * - the native `alknet/tcp` data path over TLS (`--data-path direct`);
+ * - the native data path over QUIC.
+ *
+ * For each it reports MB/s, round-trip p50/p99, new-connection p50/p99 and
+ * the CPU seconds per GB moved of the server and of the client process
+ * (user + system from `/proc/PID/stat`, the process and its descendants:
+ * sshd forks per session), then the ratio of every alknet path to OpenSSH
+ * measured in the same run, as min–max over the runs. Everything runs on
+ * 127.0.0.1 as real processes; the paths are measured in turn, in a
+ * rotating order.
+ *
+ * Usage: deno run -A bench/tunnel.ts [--mb 256] [--requests 1000] [--connections 100]
+ *          [--runs 3] [--only ssh,tcp,tls,quic]
  *
  * @module
  */
 
 import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
-import { Children, waitLine } from "./procs.ts";
+import { Children, treeCpuSeconds, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { generateEd25519Key, socks5ClientConnect } from "@alknet/core";
 
@@ -19,13 +31,17 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     mb: { type: "string", default: "256" },
-    requests: { type: "string", default: "2000" },
-    connections: { type: "string", default: "200" },
+    requests: { type: "string", default: "1000" },
+    connections: { type: "string", default: "100" },
+    runs: { type: "string", default: "3" },
+    only: { type: "string", default: "ssh,tcp,tls,quic" },
   },
 });
 const MB = Number(values.mb);
 const REQUESTS = Number(values.requests);
 const CONNECTIONS = Number(values.connections);
+const RUNS = Number(values.runs);
+const ONLY = new Set(values.only.split(","));
 
 function listen(): Deno.TcpListener {
   return Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -85,28 +101,57 @@ async function socks(proxy: number, port: number): Promise<Deno.TcpConn> {
   return conn;
 }
 
-interface Result {
-  mbps: number;
-  rttMs: { mean: number; p50: number; p99: number };
-  connMs: { mean: number; p50: number; p99: number };
+interface Stats {
+  p50: number;
+  p99: number;
 }
 
-function stats(xs: number[]) {
+interface Result {
+  mbps: number;
+  rttMs: Stats;
+  connMs: Stats;
+  /** CPU seconds per GB downloaded: the server side, the client side. */
+  serverCpu: number;
+  clientCpu: number;
+}
+
+interface Path {
+  key: string;
+  name: string;
+  proxy: number;
+  server: number;
+  client: number;
+}
+
+function stats(xs: number[]): Stats {
   const s = [...xs].sort((a, b) => a - b);
   return {
-    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
     p50: s[Math.floor(s.length * 0.5)],
     p99: s[Math.min(s.length - 1, Math.floor(s.length * 0.99))],
   };
 }
 
-async function measure(proxy: number): Promise<Result> {
+async function roundTrip(c: Deno.Conn, req: Uint8Array, buf: Uint8Array): Promise<void> {
+  await c.write(req);
+  let have = 0;
+  while (have < req.length) {
+    const n = await c.read(buf);
+    if (n === null) throw new Error("echo closed");
+    have += n;
+  }
+}
+
+async function measure(path: Path): Promise<Result> {
   // Warm up.
-  (await socks(proxy, echo.port)).close();
+  const w = await socks(path.proxy, echo.port);
+  await roundTrip(w, new Uint8Array(1024), new Uint8Array(4096));
+  w.close();
   // Bulk download.
-  const conn = await socks(proxy, portOf(source));
+  const conn = await socks(path.proxy, portOf(source));
   const buf = new Uint8Array(256 * 1024);
   let got = 0;
+  const s0 = treeCpuSeconds(path.server);
+  const c0 = treeCpuSeconds(path.client);
   const t0 = performance.now();
   while (true) {
     const n = await conn.read(buf);
@@ -114,40 +159,57 @@ async function measure(proxy: number): Promise<Result> {
     got += n;
   }
   const secs = (performance.now() - t0) / 1000;
+  const s1 = treeCpuSeconds(path.server);
+  const c1 = treeCpuSeconds(path.client);
   conn.close();
-  if (got !== MB * 1024 * 1024) throw new Error(`short download: ${got} bytes`);
+  if (got !== MB * 1024 * 1024) throw new Error(`${path.name}: short download: ${got} bytes`);
   // 1 kB request/response on an open tunnel.
   const req = new Uint8Array(1024).fill(120);
-  const e = await socks(proxy, echo.port);
+  const e = await socks(path.proxy, echo.port);
   const rtts: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const t = performance.now();
-    await e.write(req);
-    let have = 0;
-    while (have < req.length) {
-      const n = await e.read(buf);
-      if (n === null) throw new Error("echo closed");
-      have += n;
-    }
+    await roundTrip(e, req, buf);
     rtts.push(performance.now() - t);
   }
   e.close();
-  // 1 kB request on a new tunnel connection each time (SOCKS handshake + channel open).
+  // 1 kB request on a new tunnel connection each time (SOCKS handshake + channel/stream open).
   const conns: number[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const t = performance.now();
-    const c = await socks(proxy, echo.port);
-    await c.write(req);
-    let have = 0;
-    while (have < req.length) {
-      const n = await c.read(buf);
-      if (n === null) throw new Error("echo closed");
-      have += n;
-    }
+    const c = await socks(path.proxy, echo.port);
+    await roundTrip(c, req, buf);
     conns.push(performance.now() - t);
     c.close();
   }
-  return { mbps: got / 1e6 / secs, rttMs: stats(rtts), connMs: stats(conns) };
+  const gb = got / 1e9;
+  return {
+    mbps: got / 1e6 / secs,
+    rttMs: stats(rtts),
+    connMs: stats(conns),
+    serverCpu: (s1 - s0) / gb,
+    clientCpu: (c1 - c0) / gb,
+  };
+}
+
+const f = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
+
+function row(name: string, r: Result): string {
+  return `${name.padEnd(26)}${f(r.mbps, 0, 6)}${f(r.rttMs.p50, 3, 9)}${f(r.rttMs.p99, 3, 8)}${
+    f(r.connMs.p50, 2, 9)
+  }${f(r.connMs.p99, 2, 8)}${f(r.serverCpu, 2, 10)}${f(r.clientCpu, 2, 10)}`;
+}
+
+const HEADER = `${"path".padEnd(26)}${"MB/s".padStart(6)}${"rtt p50".padStart(9)}${
+  "p99".padStart(8)
+}${"new p50".padStart(9)}${"p99".padStart(8)}${"srv s/GB".padStart(10)}${
+  "cli s/GB".padStart(10)
+}   (ms)`;
+
+function range(xs: number[], d = 2): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo.toFixed(d) === hi.toFixed(d) ? lo.toFixed(d) : `${lo.toFixed(d)}–${hi.toFixed(d)}`;
 }
 
 try {
@@ -158,13 +220,17 @@ try {
   await Deno.writeTextFile(`${dir}/id.pub`, id.publicLine + "\n");
   await Deno.writeTextFile(`${dir}/authorized_keys`, id.publicLine + "\n");
 
-  // alknet serve + alknet connect.
+  // alknet serve + one alknet connect per path. TLS and QUIC share a port
+  // number (a pinned QUIC client reads the certificate over TLS there).
+  const tq = freePort();
   const serve = children.alknet([
     "serve",
     "--listen",
     "127.0.0.1:0",
     "--listen",
-    "tls://127.0.0.1:0",
+    `tls://127.0.0.1:${tq}`,
+    "--listen",
+    `quic://127.0.0.1:${tq}`,
     "--tls-self-signed",
     "--data-dir",
     `${dir}/data`,
@@ -175,41 +241,66 @@ try {
   ]);
   const started = await waitLine(
     serve,
-    /fingerprint=(SHA256:[0-9a-f]+)[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tcp[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tls/,
+    /fingerprint=(SHA256:[0-9a-f]+)[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tcp[\s\S]*addr=127\.0\.0\.1:(\d+) transport=tls[\s\S]*addr=127\.0\.0\.1:(\d+) transport=quic/,
   );
-  const [tlsFp, sport, tport] = [started[1], Number(started[2]), Number(started[3])];
-  const connect = children.alknet([
-    "connect",
-    `127.0.0.1:${sport}`,
-    "--identity",
-    `${dir}/id`,
-    "--host-key-fingerprint",
-    host.fingerprint,
-    "--socks5",
-    "127.0.0.1:0",
-  ]);
-  const aport = Number((await waitLine(connect, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
-  const connectTls = children.alknet([
-    "connect",
-    `tls://127.0.0.1:${tport}`,
-    "--identity",
-    `${dir}/id`,
-    "--host-key-fingerprint",
-    host.fingerprint,
-    "--tls-fingerprint",
-    tlsFp,
-    "--data-path",
-    "direct",
-    "--socks5",
-    "127.0.0.1:0",
-  ]);
-  const nport = Number((await waitLine(connectTls, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
+  const [tlsFp, sport, tport, qport] = [
+    started[1],
+    Number(started[2]),
+    Number(started[3]),
+    Number(started[4]),
+  ];
+  const client = async (url: string, extra: string[]) => {
+    const c = children.alknet([
+      "connect",
+      url,
+      "--identity",
+      `${dir}/id`,
+      "--host-key-fingerprint",
+      host.fingerprint,
+      ...extra,
+      "--socks5",
+      "127.0.0.1:0",
+    ]);
+    const port = Number((await waitLine(c, /socks5 listening addr=127\.0\.0\.1:(\d+)/))[1]);
+    return { pid: c.pid, port };
+  };
+  const direct = ["--tls-fingerprint", tlsFp, "--data-path", "direct"];
+  const paths: Path[] = [];
+  if (ONLY.has("tcp")) {
+    const c = await client(`127.0.0.1:${sport}`, []);
+    paths.push({
+      key: "tcp",
+      name: "alknet, SSH over TCP",
+      proxy: c.port,
+      server: serve.pid,
+      client: c.pid,
+    });
+  }
+  if (ONLY.has("tls")) {
+    const c = await client(`tls://127.0.0.1:${tport}`, direct);
+    paths.push({
+      key: "tls",
+      name: "alknet, native over TLS",
+      proxy: c.port,
+      server: serve.pid,
+      client: c.pid,
+    });
+  }
+  if (ONLY.has("quic")) {
+    const c = await client(`quic://127.0.0.1:${qport}`, direct);
+    paths.push({
+      key: "quic",
+      name: "alknet, native over QUIC",
+      proxy: c.port,
+      server: serve.pid,
+      client: c.pid,
+    });
+  }
 
-  // OpenSSH sshd + ssh -D.
+  // OpenSSH sshd + ssh -D (always: the reference).
   const user = new TextDecoder().decode(
     (await new Deno.Command("id", { args: ["-un"] }).output()).stdout,
-  )
-    .trim();
+  ).trim();
   const dport = freePort();
   const oport = freePort();
   const sshdConfig = await writeSshdConfig(dir, {
@@ -217,9 +308,9 @@ try {
     hostKey: `${dir}/host`,
     authorizedKeys: `${dir}/authorized_keys`,
   });
-  children.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig]);
+  const sshd = children.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig]);
   await waitPort(dport);
-  children.spawn("ssh", [
+  const ssh = children.spawn("ssh", [
     "-F",
     "/dev/null",
     "-N",
@@ -238,27 +329,64 @@ try {
     `${user}@127.0.0.1`,
   ]);
   await waitPort(oport);
+  const openssh: Path = {
+    key: "ssh",
+    name: "OpenSSH ssh -D -> sshd",
+    proxy: oport,
+    server: sshd.pid,
+    client: ssh.pid,
+  };
+  const all = [openssh, ...paths];
 
   console.log(
-    `tunnel benchmark: ${MB} MB download, ${REQUESTS} x 1 kB round trips, ${CONNECTIONS} x new connection + 1 kB`,
+    `tunnel benchmark: ${MB} MB download, ${REQUESTS} x 1 kB round trips, ${CONNECTIONS} x new connection + 1 kB, ${RUNS} runs`,
   );
-  const a = await measure(aport);
-  const n = await measure(nport);
-  const o = await measure(oport);
-  const row = (name: string, r: Result) =>
-    `${name.padEnd(26)} ${r.mbps.toFixed(0).padStart(6)} MB/s   rtt p50 ${
-      r.rttMs.p50.toFixed(3)
-    } ms  p99 ${r.rttMs.p99.toFixed(3)} ms   new-conn p50 ${r.connMs.p50.toFixed(2)} ms  p99 ${
-      r.connMs.p99.toFixed(2)
-    } ms`;
-  console.log(row("alknet, SSH over TCP", a));
-  console.log(row("alknet, native over TLS", n));
-  console.log(row("OpenSSH ssh -D -> sshd", o));
-  for (const [name, r] of [["SSH over TCP", a], ["native over TLS", n]] as const) {
+  const results = new Map<string, Result[]>(all.map((p) => [p.key, []]));
+  for (let run = 0; run < RUNS; run++) {
+    console.log(`\nrun ${run + 1}/${RUNS} (load ${Deno.loadavg()[0].toFixed(1)})`);
+    console.log(HEADER);
+    // Rotate the order so no path always goes first (or last).
+    const order = all.map((_, i) => all[(i + run) % all.length]);
+    for (const p of order) {
+      const r = await measure(p);
+      results.get(p.key)!.push(r);
+      console.log(row(p.name, r));
+    }
+  }
+  const ref = results.get("ssh")!;
+  console.log(
+    `\nratio to OpenSSH in the same run (min–max over ${RUNS} runs); throughput: higher is better, the rest: lower is better`,
+  );
+  console.log(
+    `${"path".padEnd(26)}${"throughput".padStart(12)}${"rtt p50".padStart(12)}${
+      "new p50".padStart(12)
+    }${"srv CPU/GB".padStart(12)}${"cli CPU/GB".padStart(12)}`,
+  );
+  for (const p of paths) {
+    const rs = results.get(p.key)!;
+    const ratio = (pick: (r: Result) => number) => range(rs.map((r, i) => pick(r) / pick(ref[i])));
     console.log(
-      `alknet ${name} / OpenSSH: throughput ${(r.mbps / o.mbps).toFixed(2)}x, rtt p50 ${
-        (r.rttMs.p50 / o.rttMs.p50).toFixed(2)
-      }x, new-conn p50 ${(r.connMs.p50 / o.connMs.p50).toFixed(2)}x`,
+      `${p.name.padEnd(26)}${ratio((r) => r.mbps).padStart(12)}${
+        ratio((r) => r.rttMs.p50).padStart(12)
+      }${ratio((r) => r.connMs.p50).padStart(12)}${ratio((r) => r.serverCpu).padStart(12)}${
+        ratio((r) => r.clientCpu).padStart(12)
+      }`,
+    );
+  }
+  console.log(`\nabsolute values (min–max over ${RUNS} runs)`);
+  console.log(
+    `${"path".padEnd(26)}${"MB/s".padStart(12)}${"rtt p50 ms".padStart(14)}${
+      "new p50 ms".padStart(14)
+    }${"srv s/GB".padStart(12)}${"cli s/GB".padStart(12)}`,
+  );
+  for (const p of all) {
+    const rs = results.get(p.key)!;
+    console.log(
+      `${p.name.padEnd(26)}${range(rs.map((r) => r.mbps), 0).padStart(12)}${
+        range(rs.map((r) => r.rttMs.p50), 3).padStart(14)
+      }${range(rs.map((r) => r.connMs.p50)).padStart(14)}${
+        range(rs.map((r) => r.serverCpu)).padStart(12)
+      }${range(rs.map((r) => r.clientCpu)).padStart(12)}`,
     );
   }
 } finally {
