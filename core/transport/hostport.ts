@@ -128,7 +128,7 @@ export function parseHost(
   const input = options.input ?? text;
   const h = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
   if (h === "") throw new ForwardSpecError(`${what} is empty in '${input}'`);
-  if (/[\s/\\@]/.test(h) || (h.includes(":") && !/^[0-9a-fA-F:.]+(%[\w.-]+)?$/.test(h))) {
+  if (/[\s/\\@[\]]/.test(h) || (h.includes(":") && !/^[0-9a-fA-F:.]+(%[\w.-]+)?$/.test(h))) {
     throw new ForwardSpecError(`${what} '${text}' in '${input}' is not a host name or address`);
   }
   return h;
