@@ -26,6 +26,7 @@ import {
   parseSshTarget,
   sshDialer,
 } from "../core/ssh/mod.ts";
+import { ConfigError, ConfigReloader, renderConfig } from "@alknet/core/config";
 import { echoServer } from "./helpers.ts";
 import { readAll, requireTool, runCmd, testCert } from "./transport_util.ts";
 
@@ -302,5 +303,33 @@ Deno.test("stealth serve(): connect() gets through over tls:// (native and SSH d
   } finally {
     await node.shutdown(0);
     await echo.close();
+  }
+});
+
+Deno.test("stealth from TOML: [server] stealth, decoy_dir and decoy_upstream reach serve() options; bad values name file, line and key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/alknet.toml`,
+      '[server]\nlisten = ["tls://127.0.0.1:0"]\nstealth = true\ndecoy_upstream = "http://127.0.0.1:8080"\n',
+    );
+    const reloader = await ConfigReloader.create({ path: `${dir}/alknet.toml`, env: {} });
+    const o = reloader.serveOptions();
+    assert.equal(o.stealth, true);
+    assert.equal(o.decoyUpstream, "http://127.0.0.1:8080");
+    assert.equal(o.decoyDir, undefined);
+    assert.match(
+      renderConfig(reloader.config),
+      /stealth = true\ndecoy_upstream = "http:\/\/127\.0\.0\.1:8080"/,
+    );
+    await Deno.writeTextFile(`${dir}/bad.toml`, '[server]\nstealth = "yes"\n');
+    const bad = await ConfigReloader.create({ path: `${dir}/bad.toml`, env: {} }).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(bad instanceof ConfigError);
+    assert.match(bad.message, /bad\.toml:2: server\.stealth/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -148,6 +148,9 @@ const STATIC_KEYS: Record<keyof ServerConfig, string> = {
   hostKey: "server.host_key",
   logFormat: "server.log_format",
   allowRemoteBind: "server.allow_remote_bind",
+  stealth: "server.stealth",
+  decoyDir: "server.decoy_dir",
+  decoyUpstream: "server.decoy_upstream",
 };
 
 /**
@@ -257,6 +260,9 @@ export class ConfigReloader {
     | "listen"
     | "hostKey"
     | "allowRemoteBind"
+    | "stealth"
+    | "decoyDir"
+    | "decoyUpstream"
     | "authorizedKeys"
     | "apiKeys"
     | "policy"
@@ -268,6 +274,9 @@ export class ConfigReloader {
       listen: [...config.server.listen],
       hostKey: config.server.hostKey,
       allowRemoteBind: config.server.allowRemoteBind,
+      stealth: config.server.stealth,
+      decoyDir: config.server.decoyDir,
+      decoyUpstream: config.server.decoyUpstream,
       authorizedKeys: dynamic.authenticator,
       apiKeys: config.auth.apiKeys,
       policy: dynamic.policy,

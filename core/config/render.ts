@@ -27,6 +27,9 @@ export function renderConfig(config: AlknetConfig): string {
     allow_remote_bind: config.server.allowRemoteBind,
   };
   if (config.server.hostKey) server.host_key = config.server.hostKey;
+  if (config.server.stealth !== undefined) server.stealth = config.server.stealth;
+  if (config.server.decoyDir) server.decoy_dir = config.server.decoyDir;
+  if (config.server.decoyUpstream) server.decoy_upstream = config.server.decoyUpstream;
   const auth: Record<string, unknown> = {};
   if (config.auth.authorizedKeys) auth.authorized_keys = config.auth.authorizedKeys;
   if (config.auth.apiKeys.length) {

@@ -66,6 +66,12 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   /** Let remote forwards bind non-loopback addresses (`allow_remote_bind`). */
   allowRemoteBind: boolean;
+  /** Answer like nginx unless a client proves itself (`stealth`). */
+  stealth?: boolean;
+  /** Serve the stealth site from this directory (`decoy_dir`). */
+  decoyDir?: string;
+  /** Relay clients that do not prove themselves to this web server, `http://HOST:PORT` (`decoy_upstream`). */
+  decoyUpstream?: string;
 }
 
 /**
@@ -364,7 +370,15 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   if (server) {
     unknownKeys(
       server,
-      ["listen", "host_key", "log_format", "allow_remote_bind"],
+      [
+        "listen",
+        "host_key",
+        "log_format",
+        "allow_remote_bind",
+        "stealth",
+        "decoy_dir",
+        "decoy_upstream",
+      ],
       "server",
       report,
     );
@@ -381,6 +395,11 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
     }
     if ("allow_remote_bind" in server) {
       s.allowRemoteBind = bool(server.allow_remote_bind, "server.allow_remote_bind", report);
+    }
+    if ("stealth" in server) s.stealth = bool(server.stealth, "server.stealth", report);
+    if ("decoy_dir" in server) s.decoyDir = str(server.decoy_dir, "server.decoy_dir", report);
+    if ("decoy_upstream" in server) {
+      s.decoyUpstream = str(server.decoy_upstream, "server.decoy_upstream", report);
     }
     layer.server = s;
   }
