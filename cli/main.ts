@@ -59,6 +59,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: "list the operations a node offers",
     run: async (a) => (await import("./call.ts")).opsMain(a),
   },
+  graph: {
+    summary: "draw a node's operation graph or its calls (svg, dot, mermaid, json; --watch)",
+    run: async (a) => (await import("./graph.ts")).main(a),
+  },
   token: {
     summary: "print a fresh signed token for the call protocol",
     run: async (a) => (await import("./call.ts")).tokenMain(a),

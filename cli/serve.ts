@@ -14,6 +14,7 @@ import { vaultKey } from "./vault_keys.ts";
 import { VERSION } from "./version.ts";
 import { SERVE_USAGE as USAGE } from "./serve_usage.ts";
 import { TLS_FLAGS, tlsOptions } from "./serve_tls_flags.ts";
+import { FLOW_FLAGS, FlowWiring } from "./flow.ts";
 
 /** The flag of each `serve()` option, for error messages. */
 const OPTION_FLAGS: Record<string, string> = {
@@ -47,6 +48,7 @@ const FLAGS = {
   "decoy-upstream": { type: "string" },
   "egress-proxy": { type: "string" },
   ...WORKER_OF_FLAGS,
+  ...FLOW_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -76,6 +78,7 @@ export function main(args: string[]): Promise<number> {
     }
     const tls = await tlsOptions(v);
     const workerOf = workerOfOptions(v);
+    const flow = FlowWiring.fromFlags(v);
     // Warnings (bad authorized_keys lines, ...) are collected until the logger exists.
     const early: string[] = [];
     let warn: (m: string) => void = (m) => void early.push(m);
@@ -118,7 +121,7 @@ export function main(args: string[]): Promise<number> {
       decoyDir: v["decoy-dir"] ?? options.decoyDir,
       decoyUpstream: v["decoy-upstream"] ?? options.decoyUpstream,
       egressProxy: v["egress-proxy"],
-      calls: headCalls(logger),
+      calls: flow.wire(headCalls(logger)),
       workerOf,
       nodeOperations: { version: VERSION },
       logger,
@@ -128,6 +131,11 @@ export function main(args: string[]): Promise<number> {
         restartNeeded = r.restartNeeded;
         return reloader.serveOptions();
       },
+    });
+    const status = flow.start(node, {
+      version: VERSION,
+      resolveToken: (t) => reloader.identities.resolveToken(t),
+      log: (event, fields) => logger.event(event, fields),
     });
     const onHangup = async () => {
       const r = await node.reload();
@@ -142,6 +150,7 @@ export function main(args: string[]): Promise<number> {
     await waitForShutdownSignal();
     Deno.removeSignalListener("SIGHUP", onHangup);
     logger.event("shutdown", { drain_s: 2 });
+    await status?.close();
     await node.shutdown(2000);
     return 0;
   }, OPTION_FLAGS);

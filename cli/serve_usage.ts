@@ -54,6 +54,14 @@ Mesh (this node is a head: keys with alknet-scopes="mesh:worker" may register as
   --worker-name NAME        the worker name to register as (with --worker-of)
   --worker-host-key-fingerprint FP   pin the head's host key (default: trust on first use
                             in ~/.config/alknet/known_hosts)
+Calls and status (the node records its calls and serves flow/operations, flow/calls):
+  --record-calls N          keep the last N calls (default 10000)
+  --record-calls-minutes T  drop finished calls after T minutes (default 10)
+  --no-record-calls         do not record calls (flow/calls is not served)
+  --status HOST:PORT        serve a status page there (loopback only, unless --status-public)
+  --status-token TOKEN      its token (or ALKNET_STATUS_TOKEN); node tokens and API keys with
+                            the flow:read scope open it too
+  --status-public           allow a --status address that is not loopback (still token-guarded)
 On tls:// and quic:// the ALPN picks the protocol: alknet/ssh, alknet/call (the call
 protocol; token in the first request), alknet/tcp (native data path), h2/http/1.1
 (the /alknet/call and /alknet/ssh WebSockets, else the decoy site). The call protocol is
