@@ -216,7 +216,15 @@ export {
   typedApi,
   type TypedOperation,
 } from "./typed.ts";
-export type { SchemaType } from "./typed_schema.ts";
+export type {
+  SchemaArray,
+  SchemaExtra,
+  SchemaIntersection,
+  SchemaObject,
+  SchemaRequired,
+  SchemaType,
+  SchemaTypeName,
+} from "./typed_schema.ts";
 export {
   type EnvelopeTransport,
   memoryTransportPair,
