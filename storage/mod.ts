@@ -60,6 +60,16 @@ export {
 } from "./location.ts";
 export { openStore, type OpenStoreOptions, Store, type StoreTransaction } from "./store.ts";
 export type { CheckReport } from "./check.ts";
+export type {
+  ChangeListener,
+  Dialect,
+  Driver,
+  Row,
+  SqlValue,
+  TransactionOptions,
+} from "./driver/types.ts";
+export type { SqliteOptions } from "./driver/sqlite.ts";
+export type { PostgresOptions } from "./driver/postgres.ts";
 export {
   DEFAULT_PEER_SCOPES,
   type Peer,
