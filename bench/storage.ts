@@ -245,7 +245,7 @@ interface Result {
   resolveToken: number;
 }
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /** Runs the store side and the raw side alternately ROUNDS times; keeps each side's best rate. */
 async function duel(

@@ -201,6 +201,7 @@ export class PostgresServer {
         }
         const pid = Number(Deno.readTextFileSync(`${dir}/data/postmaster.pid`).split("\n")[0]);
         if (!Number.isInteger(pid) || pid <= 0) throw new Error("postmaster.pid holds no PID");
+        await startWatchdog(pid, dir);
         return new PostgresServer(port, pid, dir, timeoutMs);
       }
       throw lastError;
@@ -248,6 +249,31 @@ export class PostgresServer {
 }
 
 type Runner = (args: string[]) => Promise<void>;
+
+/**
+ * If this process dies without stopping the server (killed, crashed), a
+ * detached shell loop stops it: once our PID is gone, it sends SIGINT to
+ * the postmaster, but only while the server's directory still holds a PID
+ * file naming that PID (so a reused PID is never signalled), then removes
+ * the directory. A normal stop removes the directory, which ends the loop.
+ */
+async function startWatchdog(pgPid: number, dir: string): Promise<void> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const pidFile = `${dir}/data/postmaster.pid`;
+  const loop = `while kill -0 ${Deno.pid} 2>/dev/null && [ -d ${q(dir)} ]; do sleep 1; done; ` +
+    `if [ -f ${q(pidFile)} ] && [ "$(head -n 1 ${q(pidFile)})" = "${pgPid}" ]; then ` +
+    `kill -INT ${pgPid}; i=0; while [ -f ${
+      q(pidFile)
+    } ] && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done; ` +
+    `rm -rf ${q(dir)}; fi`;
+  const status = await new Deno.Command("sh", {
+    args: ["-c", `(${loop}) </dev/null >/dev/null 2>&1 &`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!status.success) throw new Error("could not start the PostgreSQL watchdog");
+}
 
 /**
  * An `initdb`'d data directory, made once per PostgreSQL version and user
