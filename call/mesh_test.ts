@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import {
   CallConnection,
   type Identity,
-  MeshHead,
   memoryTransportPair,
+  MeshHead,
   OperationRegistry,
   registerWorker,
   type WorkerEvent,

@@ -2,12 +2,15 @@
 // worker coming back by itself when the head restarts (the session reconnects);
 // joinMesh over the call protocol likewise.
 import assert from "node:assert/strict";
-import { connect, CoreError, generateEd25519Key, serve } from "@alknet/core";
+import { connect, CoreError, generateEd25519Key, type LogRecord, serve } from "@alknet/core";
 import {
+  CallConnection,
   joinMesh,
+  memoryTransportPair,
   MeshHead,
   OperationRegistry,
   registerNodeOperations,
+  registerWorker,
   serveCallWebSocket,
 } from "@alknet/call";
 
@@ -57,6 +60,14 @@ Deno.test("connect worker: options are checked before dialling", async () => {
   );
 });
 
+const squatter = { id: "squatter", scopes: ["mesh:worker"], resources: {} };
+
+/** Waits (bounded: 15 s) until `ok()`. */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(ok(), "condition not reached within 15 s");
+}
+
 Deno.test("connect worker: registers, is refused without the scope, and comes back after the head restarts", async () => {
   const { dir, host } = await keys();
   let { node, calls } = await head(dir, host.privateText);
@@ -68,10 +79,12 @@ Deno.test("connect worker: registers, is refused without the scope, and comes ba
     worker: { name: "w9", calls: workerCalls() },
   }).then(() => null, (e) => e);
   assert.ok(refused instanceof CoreError && refused.code === "worker", String(refused));
+  const records: LogRecord[] = [];
   const tunnel = await connect(`127.0.0.1:${port}`, {
     ...opts,
     identity: `${dir}/worker`,
     worker: { name: "w1", calls: workerCalls() },
+    logger: (r) => void records.push(r),
   });
   try {
     assert.deepEqual(tunnel.worker, { name: "w1", registered: true });
@@ -85,12 +98,20 @@ Deno.test("connect worker: registers, is refused without the scope, and comes ba
     }
     assert.equal(tunnel.worker?.registered, false);
     ({ node, calls } = await head(dir, host.privateText, port));
-    // The session reconnects (backoff 1 s, then 2 s) and registers again by itself.
-    for (let i = 0; i < 400 && calls.workers().length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // Another worker takes the name before the session is back (backoff 1 s):
+    // the returning worker is refused NAME_TAKEN and keeps trying.
+    const [a, b] = memoryTransportPair();
+    new CallConnection(a, { router: calls, identity: squatter });
+    const squat = new CallConnection(b, { router: workerCalls() });
+    await registerWorker(squat, "w1");
+    await until(() =>
+      records.some((r) => r.event === "worker refused" && /NAME_TAKEN/.test(r.line))
+    );
+    assert.equal(tunnel.worker?.registered, false);
+    await squat.close();
+    // It registers again by itself.
+    await until(() => tunnel.worker?.registered === true);
     assert.deepEqual(calls.workers(), ["w1"]);
-    assert.equal(tunnel.worker?.registered, true);
     assert.equal(
       (await calls.invoke("w1/node/ping", { back: true }) as { back: boolean }).back,
       true,

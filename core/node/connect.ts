@@ -173,7 +173,7 @@ export async function connect(
   keeperUp = true;
   if (worker && keeper.session) {
     try {
-      await worker.attach(keeper.session);
+      await worker.attach(keeper.session, true);
     } catch (e) {
       worker.close();
       await keeper.close();

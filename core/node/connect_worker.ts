@@ -106,12 +106,14 @@ export class WorkerKeeper {
 
   /**
    * Serves and registers on `session`, and keeps doing so while it lasts.
-   * Resolves once registered; rejects with a `CoreError` `worker` (or the
-   * channel's error) when the first attempt on this session fails.
+   * Resolves once registered. With `initial` (the first session of
+   * `connect()`), rejects with a `CoreError` `worker` when the first attempt
+   * fails; otherwise failures are logged and retried with backoff while the
+   * session lasts.
    */
-  attach(session: SshSession): Promise<void> {
+  attach(session: SshSession, initial = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      void this.#run(session, resolve, reject);
+      void this.#run(session, resolve, reject, initial);
     });
   }
 
@@ -127,6 +129,7 @@ export class WorkerKeeper {
     session: SshSession,
     resolve: () => void,
     reject: (e: unknown) => void,
+    initial: boolean,
   ): Promise<void> {
     const { worker, server, logger } = this.#o;
     let first = true;
@@ -153,7 +156,7 @@ export class WorkerKeeper {
         logger.event("worker link lost", { name: worker.name, server });
       } catch (e) {
         link?.close();
-        if (first) {
+        if (first && initial) {
           reject(refusal(worker.name, server, e));
           return;
         }
