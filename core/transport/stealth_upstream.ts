@@ -14,6 +14,7 @@
 import { type ByteConn, closeQuietly, writeAll } from "./stream.ts";
 import { EndpointConfigError } from "./errors.ts";
 import { withTimeout } from "../util/timeout.ts";
+import { dialTcp } from "./tcp.ts";
 
 /**
  * A parsed `decoyUpstream` URL: `http://HOST:PORT` (port 80 by default).
@@ -64,8 +65,9 @@ export function parseDecoyUpstream(url: string): DecoyUpstream {
 
 /**
  * Relays `conn` (after `first`, the bytes already read from it) to the
- * upstream. Resolves when both sides are closed; rejects only when the
- * upstream cannot be reached (nothing has been sent to the client then).
+ * upstream. Resolves when both sides are closed; rejects (a `DialError`)
+ * only when the upstream cannot be reached within 5 s (nothing has been
+ * sent to the client then).
  *
  * @example
  * ```ts
@@ -98,8 +100,7 @@ export async function relayToUpstream(
   upstream: DecoyUpstream,
   abort: () => void,
 ): Promise<void> {
-  const web = await Deno.connect({ hostname: upstream.host, port: upstream.port });
-  web.setNoDelay(true);
+  const web = await dialTcp(upstream.host, upstream.port, 5_000);
   let answered = false;
   // A client that ended its side first gets no close_notify (nginx's rule).
   let clientEnded = false;
