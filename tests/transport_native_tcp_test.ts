@@ -173,7 +173,6 @@ Deno.test("alknet/tcp over TLS and QUIC: refusals, then 50 concurrent forwards w
       raw.close();
 
       // 50 concurrent forwards, each with its own payload and checksum.
-      const t0 = performance.now();
       const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
         const payload = randomBytes(8 * 1024 + i * 997);
         const conn = await openNativeTcp(open, token, "127.0.0.1", target.port);
@@ -190,7 +189,6 @@ Deno.test("alknet/tcp over TLS and QUIC: refusals, then 50 concurrent forwards w
         }
       }));
       assert.equal(results.filter((ok) => ok).length, 50, `${name}: checksums`);
-      assert.ok(performance.now() - t0 < 15_000);
     }
     assert.ok(lines.some((l) => /auth result=reject .*method=token/.test(l)));
     assert.ok(

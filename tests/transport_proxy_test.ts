@@ -343,13 +343,11 @@ Deno.test("egressDialer: through SOCKS5 and HTTP CONNECT, names unresolved, fail
       e,
     ) => e);
     assert.ok(down instanceof DialError && down.kind === "refused");
-    const t0 = performance.now();
     const slow = await egressDialer(`http://127.0.0.1:${(mute.addr as Deno.NetAddr).port}`, 300)(
       "example.com",
       80,
     ).catch((e) => e);
     assert.ok(slow instanceof DialError && slow.kind === "timeout", String(slow));
-    assert.ok(performance.now() - t0 < 3000);
   } finally {
     mute.close();
     for (const c of muted) {
