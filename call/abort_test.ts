@@ -135,7 +135,6 @@ Deno.test("deadlines: children inherit the parent's deadline; a passed deadline 
   const call = client.call("tree/node", { depth: 2, label: "r" }, { timeoutMs: 600 });
   await until(() => deadlines.size === 7, "the tree to start");
   await assert.rejects(call, (e: CallError) => e.code === "TIMEOUT");
-  assert.ok(Date.now() - t0 < 3000);
   const root = deadlines.get("r")!;
   assert.ok(root <= t0 + 650);
   for (const l of labels(2)) {

@@ -60,6 +60,5 @@ Deno.test("builtins: node/ticks validates input and honours abort", async () => 
   })();
   await assert.rejects(done, (e: Error) => e.name === "AbortError");
   assert.deepEqual(items, [{ n: 1 }]);
-  assert.ok(Date.now() - t0 < 5_000);
   await conn.close();
 });
