@@ -4,8 +4,9 @@
  * channel or a native data path stream). Reserved `alknet-*` destinations
  * are refused (SOCKS reply 02). The listeners keep accepting through failed
  * accepts (`EMFILE`: logged once per burst, retried after 5 ms doubling to
- * 1 s), and the SOCKS5 listener caps the connections from one address that
- * are still in their handshake (bounded by the handshake's 10 s deadline).
+ * 1 s), and a SOCKS5 listener on a non-loopback address caps the
+ * connections from one address that are still in their handshake (each
+ * bounded by the handshake's 10 s deadline).
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { hostPort } from "../transport/hostport.ts";
 import type { Logger } from "../util/log.ts";
 import { type AcceptLoop, startAcceptLoop } from "../transport/accept_loop.ts";
 import { ConnectionLimiter } from "../transport/limits.ts";
+import { parseIp } from "../transport/addr.ts";
 
 /** Where one local connection's bytes go: a native stream or an SSH channel. */
 export type Route = { conn: ByteConn } | { channel: Duplex };
@@ -39,8 +41,10 @@ export interface LocalListenerOptions {
   /** Event log (never destinations). */
   logger: Logger;
   /**
-   * Connections from one address still in their SOCKS5 handshake (default
-   * 64; 0 = unlimited).
+   * Connections from one address still in their SOCKS5 handshake (0 =
+   * unlimited). Default: unlimited on a loopback address (every local
+   * program is the same address there, so a cap would only turn away
+   * legitimate programs when the machine is busy), 64 elsewhere.
    */
   maxHandshakingPerIp?: number;
 }
@@ -107,8 +111,14 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
       });
     }, { logger: options.logger, transport, addr: hostPort(addr.hostname, addr.port) }));
   };
+  const loopback = (h: string) => {
+    const ip = parseIp(h);
+    return h === "localhost" || (ip !== null && (ip[0] === 127 && ip.length === 4 ||
+      ip.length === 16 && ip.every((b, i) => b === (i === 15 ? 1 : 0))));
+  };
   const handshaking = new ConnectionLimiter({
-    maxUnauthenticatedPerIp: options.maxHandshakingPerIp ?? 64,
+    maxUnauthenticatedPerIp: options.maxHandshakingPerIp ??
+      (options.socks && loopback(options.socks.host) ? 0 : 64),
   });
   const { logger, open } = options;
   let socksAddr: Deno.NetAddr | undefined;
