@@ -110,6 +110,11 @@ export function parseConfigFile(text: string, path: string): ConfigLayer {
   if (layer.auth?.authorizedKeys) {
     layer.auth.authorizedKeys = resolveFrom(path, layer.auth.authorizedKeys);
   }
+  // A plain SQLite path (no scheme) is relative to the file too.
+  const db = layer.storage?.db;
+  if (db !== undefined && db !== ":memory:" && !/^[a-z][a-z0-9+.-]*:/i.test(db)) {
+    layer.storage!.db = resolveFrom(path, db);
+  }
   return layer;
 }
 

@@ -68,5 +68,11 @@ export function renderConfig(config: AlknetConfig): string {
     if (config.ssh.banner !== undefined) ssh.banner = config.ssh.banner;
     doc.ssh = ssh;
   }
+  if (config.storage?.db !== undefined) {
+    // A PostgreSQL URL may carry a password.
+    doc.storage = {
+      db: config.storage.db.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, `$1${REDACTED}@`),
+    };
+  }
   return stringify(doc);
 }

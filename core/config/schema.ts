@@ -32,6 +32,22 @@ export interface AlknetConfig {
   limits: LimitSettings;
   /** Static: `[ssh]`, present when a source set it. */
   ssh?: SshConfig;
+  /** Static: `[storage]`, present when a source set it. */
+  storage?: StorageConfig;
+}
+
+/**
+ * `[storage]`: the node's database (static).
+ *
+ * @example
+ * ```ts
+ * import type { StorageConfig } from "./schema.ts";
+ * const s: StorageConfig = { db: "postgres://alknet@db.internal/alknet" };
+ * ```
+ */
+export interface StorageConfig {
+  /** A SQLite path, `sqlite:PATH` or `postgres://...` URL (`db`; `ALKNET_DB`). */
+  db?: string;
 }
 
 /**
@@ -207,6 +223,8 @@ export interface ConfigLayer {
   limits?: Partial<LimitSettings>;
   /** `[ssh]` values set by this source. */
   ssh?: SshConfig;
+  /** `[storage]` values set by this source. */
+  storage?: StorageConfig;
 }
 
 /**
@@ -356,7 +374,7 @@ function expiry(v: unknown, key: string, report: Report): number | undefined {
  */
 export function layerFromToml(doc: Record<string, unknown>, report: IssueReporter): ConfigLayer {
   const layer: ConfigLayer = {};
-  unknownKeys(doc, ["server", "auth", "forwarding", "limits", "ssh"], "", report);
+  unknownKeys(doc, ["server", "auth", "forwarding", "limits", "ssh", "storage"], "", report);
   const section = (name: string): Record<string, unknown> | undefined => {
     const v = doc[name];
     if (v === undefined) return undefined;
@@ -540,6 +558,17 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
     }
     layer.ssh = sc;
   }
+  const storage = section("storage");
+  if (storage) {
+    unknownKeys(storage, ["db"], "storage", report);
+    const st: StorageConfig = {};
+    if ("db" in storage) {
+      const db = str(storage.db, "storage.db", report);
+      if (db === "") report("storage.db", "must not be empty");
+      else if (db !== undefined) st.db = db;
+    }
+    layer.storage = st;
+  }
   return layer;
 }
 
@@ -570,6 +599,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   ALKNET_TLS_HANDSHAKE_TIMEOUT_S: "limits.tls_handshake_timeout_s",
   ALKNET_HTTP_HEADER_TIMEOUT_S: "limits.http_header_timeout_s",
   ALKNET_SSH_BANNER: "ssh.banner",
+  ALKNET_DB: "storage.db",
 });
 
 /**
@@ -653,6 +683,10 @@ export function mergeLayers(layers: readonly ConfigLayer[]): AlknetConfig {
     if (l.ssh) {
       c.ssh ??= {};
       assign(c.ssh, l.ssh);
+    }
+    if (l.storage) {
+      c.storage ??= {};
+      assign(c.storage, l.storage);
     }
   }
   return c;

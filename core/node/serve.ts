@@ -22,8 +22,8 @@ import type { EndpointHandlers } from "../transport/endpoint.ts";
 import { OptionError } from "../util/errors.ts";
 import coreMeta from "../deno.json" with { type: "json" };
 import { nodeOperations, registerNodeOperationsOn } from "./node_operations.ts";
-import { toLogger } from "./serve_log.ts";
-import { NodeAuth } from "./serve_auth.ts";
+import { toAuditHook, toLogger } from "./serve_log.ts";
+import { NodeAuth, watchRevocations } from "./serve_auth.ts";
 import { prepareTls, type TlsMaterial } from "./serve_tls.ts";
 import { bindListeners, type BoundListeners, type Listening } from "./serve_listeners.ts";
 import { callCarriers } from "./serve_calls.ts";
@@ -38,6 +38,7 @@ import {
 
 export {
   type AuthorizedKeysOption,
+  type IdentityChange,
   type ListenAddress,
   parseListenAddress,
   type PemSource,
@@ -46,8 +47,9 @@ export {
   type ServeOptions,
   type ServeReloadOptions,
   type ServeTlsOptions,
+  type WatchedIdentityProvider,
 } from "./serve_options.ts";
-export type { LogFunction, LoggerOption, LogRecord } from "./serve_log.ts";
+export type { LogFunction, LoggerOption, LogRecord, NodeAuditEvent } from "./serve_log.ts";
 export type { Listening } from "./serve_listeners.ts";
 export type { ServeWorkerOfOptions } from "./serve_mesh.ts";
 export {
@@ -117,6 +119,16 @@ export interface NodeServer {
    * its certificate until a restart.
    */
   setCertificate(cert: string, key: string): void;
+  /**
+   * Closes the open SSH sessions of an identity (with `fingerprints`, only
+   * those that logged in with one of those keys); returns how many. The
+   * node does this by itself for identities its provider revokes
+   * (`closeSessionsOnRevoke`).
+   */
+  closeSessions(
+    identityId: string,
+    options?: { fingerprints?: readonly string[]; reason?: string },
+  ): number;
 }
 
 function dialerOf(options: ServeOptions): Dialer | undefined {
@@ -156,6 +168,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
   checkWorkerOf(options.workerOf, options.calls);
   const listen = listenList(options.listen);
   const logger = toLogger(options.logger);
+  const audit = toAuditHook(options.audit);
   const hostKeys: PrivateKey[] = await resolveHostKeys(options);
   const dial = dialerOf(options);
   const auth = await NodeAuth.create(options, {
@@ -180,8 +193,17 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
   });
   tlsFingerprint = tls?.cert.fingerprint;
 
-  const authenticate = async (token: string, remote: string): Promise<Identity> =>
-    (await auth.authenticate(token, remote)).identity;
+  const authenticate = async (token: string, remote: string): Promise<Identity> => {
+    const method = typeof token === "string" && token.startsWith("alk_") ? "apikey" : "token";
+    try {
+      const { identity } = await auth.authenticate(token, remote);
+      audit({ type: "login.accepted", remote, method, identity: identity.id });
+      return identity;
+    } catch (e) {
+      audit({ type: "login.refused", remote, method, reason: (e as Error)?.message ?? "refused" });
+      throw e;
+    }
+  };
   const carriers = callCarriers({
     calls: options.calls,
     authenticate,
@@ -200,7 +222,17 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     limiter: auth.limiter,
     preauthTimeoutMs: options.preauthTimeoutMs,
     banner: options.ssh?.banner,
+    audit,
   });
+  const closeOnRevoke = options.closeSessionsOnRevoke !== false;
+  const watch = (provider: typeof options.identity) =>
+    closeOnRevoke
+      ? watchRevocations(provider, ssh, (identity, count, reason) => {
+        logger.event("sessions closed", { identity, count, reason });
+      })
+      : () => {};
+  let watched = auth.identity;
+  let unwatch = watch(watched);
   const resolveToken: NativeTcpOptions["resolveToken"] | undefined =
     options.nativeTcp?.resolveToken ??
       (options.nativePath === false
@@ -250,6 +282,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
           (dataDir ? await irohSecretKeyFile(`${dataDir}/iroh-secret.key`) : undefined),
     });
   } catch (e) {
+    unwatch();
     removeOperations();
     tls?.acme?.close();
     await ssh.shutdown(0);
@@ -284,14 +317,25 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     setCertificate(cert, key) {
       listeners.setCertificate(cert, key);
     },
+    closeSessions(identityId, o = {}) {
+      return ssh.closeSessions(identityId, o);
+    },
     reload(changes = {}) {
       const run = reloading.then(async (): Promise<NodeReloadResult> => {
         try {
           const fresh = options.reloadOptions ? await options.reloadOptions() : {};
           await auth.reload({ ...fresh, ...changes });
         } catch (e) {
-          return { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
+          const error = e instanceof Error ? e : new Error(String(e));
+          audit({ type: "config.reloaded", ok: false, error: error.message });
+          return { ok: false, error };
         }
+        if (auth.identity !== watched) {
+          unwatch();
+          watched = auth.identity;
+          unwatch = watch(watched);
+        }
+        audit({ type: "config.reloaded", ok: true });
         loudIfNoLogins();
         return { ok: true };
       });
@@ -301,6 +345,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
     shutdown(drainMs = options.drainMs ?? 2000) {
       shut ??= (async () => {
         tls?.acme?.close();
+        unwatch();
         await listeners.stopAccepting();
         await workerOf?.close();
         await ssh.shutdown(drainMs);

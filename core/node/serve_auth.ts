@@ -24,13 +24,18 @@ import { algoMatchesKeyType, parsePublicKeyBlob } from "../auth/keys.ts";
 import { isCertificateType } from "../auth/cert_auth.ts";
 import { ConnectionLimiter, type LimitSettings, normalizeLimits } from "../transport/limits.ts";
 import { CoreError, OptionError } from "../util/errors.ts";
-import { pathOf, type PolicyOption, type ServeReloadOptions } from "./serve_options.ts";
+import {
+  pathOf,
+  type PolicyOption,
+  type ServeReloadOptions,
+  type WatchedIdentityProvider,
+} from "./serve_options.ts";
 
 /** The live objects built from one set of {@link ServeReloadOptions}. */
 interface AuthState {
   keys?: AuthorizedKeysAuthenticator;
   apiKeys?: ApiKeyStore;
-  identity?: IdentityProvider;
+  identity?: WatchedIdentityProvider;
   policy: ForwardingPolicy;
   limits: LimitSettings;
   ssh: SshAuthenticator;
@@ -234,6 +239,11 @@ export class NodeAuth {
     return new NodeAuth(state, { ...options }, extra.authenticator, extra.limiter, warn);
   }
 
+  /** The current identity provider, if any. */
+  get identity(): WatchedIdentityProvider | undefined {
+    return this.#state.identity;
+  }
+
   /** True when some key, API key or provider could log in. */
   get hasLogins(): boolean {
     const s = this.#state;
@@ -283,4 +293,47 @@ export class NodeAuth {
     }
     throw new CoreError("token", why);
   }
+}
+
+/**
+ * Follows the identity provider's changes (when it reports them) and closes
+ * the SSH sessions of identities it now refuses, or of keys it revoked;
+ * `onClosed` hears how many. Returns the unsubscribe.
+ *
+ * @example
+ * ```ts
+ * import { watchRevocations } from "./serve_auth.ts";
+ * const listeners: ((c: { peerId: string; identity: null }) => void)[] = [];
+ * const provider = {
+ *   resolveFingerprint: () => null,
+ *   resolveToken: () => null,
+ *   onChange: (l: (c: { peerId: string; identity: null }) => void) => (listeners.push(l), () => {}),
+ * };
+ * watchRevocations(provider, { closeSessions: () => 1 }, (id, n) => console.log(id, n));
+ * listeners[0]({ peerId: "alice", identity: null }); // alice 1
+ * ```
+ */
+export function watchRevocations(
+  provider: WatchedIdentityProvider | undefined,
+  ssh: {
+    closeSessions(
+      id: string,
+      options: { fingerprints?: readonly string[]; reason: string },
+    ): number;
+  },
+  onClosed: (identityId: string, count: number, reason: string) => void,
+): () => void {
+  if (!provider || typeof provider.onChange !== "function") return () => {};
+  const stop = provider.onChange((change) => {
+    const revoked = change.revokedFingerprints ?? [];
+    const [reason, options] = change.identity === null
+      ? ["revoked", { reason: "revoked" }]
+      : revoked.length > 0
+      ? ["key-revoked", { fingerprints: revoked, reason: "key-revoked" }]
+      : [undefined, undefined];
+    if (!reason || !options) return;
+    const n = ssh.closeSessions(change.peerId, options);
+    if (n > 0) onClosed(change.peerId, n, reason);
+  });
+  return () => void stop();
 }

@@ -1,11 +1,13 @@
 /**
  * The `logger` option of `serve()`: a {@link Logger}, a function that
  * receives one {@link LogRecord} per event, or `false` for silence.
+ * And the shape of its `audit` hook ({@link NodeAuditEvent}).
  *
  * @module
  */
 
 import { type LogFields, Logger } from "../util/log.ts";
+import type { SessionAuditEvent } from "../ssh/server_types.ts";
 
 /**
  * One log event, as a function logger receives it.
@@ -94,4 +96,52 @@ export function toLogger(option: LoggerOption | undefined): Logger {
   if (option === false) return new SilentLogger("text", () => {});
   if (option instanceof Logger) return option;
   return new RecordLogger(option);
+}
+
+/**
+ * An audit event of a node: logins accepted and refused (SSH keys, tokens,
+ * API keys), SSH sessions opened and closed, and configuration reloads.
+ * Never a tunnel destination. `@alknet/storage`'s `appendAudit` takes it as
+ * it is.
+ *
+ * @example
+ * ```ts
+ * import type { NodeAuditEvent } from "@alknet/core";
+ * const e: NodeAuditEvent = { type: "config.reloaded", ok: true };
+ * console.log(e.type); // "config.reloaded"
+ * ```
+ */
+export type NodeAuditEvent = SessionAuditEvent | {
+  /** The node reloaded its options (`reload()`). */
+  type: "config.reloaded";
+  /** Whether the new options were taken. */
+  ok: boolean;
+  /** What changed (section names), when the caller knows. */
+  changes?: string[];
+  /** Why they were refused. */
+  error?: string;
+};
+
+/**
+ * The `audit` option of `serve()` as a function that never throws (a
+ * failing hook is ignored).
+ *
+ * @example
+ * ```ts
+ * import { toAuditHook } from "./serve_log.ts";
+ * const audit = toAuditHook(() => {
+ *   throw new Error("disk full");
+ * });
+ * audit({ type: "config.reloaded", ok: true }); // no throw
+ * ```
+ */
+export function toAuditHook(
+  hook: ((event: NodeAuditEvent) => void) | undefined,
+): (event: NodeAuditEvent) => void {
+  if (!hook) return () => {};
+  return (event) => {
+    try {
+      hook(event);
+    } catch { /* the hook's failure is its own */ }
+  };
 }

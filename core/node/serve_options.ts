@@ -6,7 +6,12 @@
  * @module
  */
 
-import type { ForwardingPolicy, IdentityProvider, SshAuthenticator } from "../auth/identity.ts";
+import type {
+  ForwardingPolicy,
+  Identity,
+  IdentityProvider,
+  SshAuthenticator,
+} from "../auth/identity.ts";
 import type { AuthorizedKeysAuthenticator } from "../auth/authenticator.ts";
 import type { AuthorizedKeyEntry } from "../auth/authorized_keys.ts";
 import type { ApiKeyRecord } from "../auth/api_keys.ts";
@@ -22,7 +27,7 @@ import { sshBannerIdent } from "../ssh/server_ext_info.ts";
 import { OptionError } from "../util/errors.ts";
 import type { CallService } from "./call_service.ts";
 import type { ServeWorkerOfOptions } from "./serve_mesh.ts";
-import type { LoggerOption } from "./serve_log.ts";
+import type { LoggerOption, NodeAuditEvent } from "./serve_log.ts";
 
 /**
  * A key or certificate given as a file path (`string` or `file:` URL) or
@@ -131,6 +136,48 @@ export type AuthorizedKeysOption =
   | readonly AuthorizedKeyEntry[];
 
 /**
+ * How one identity's standing changed, as an identity provider that
+ * follows a database reports it (`@alknet/storage`'s `PeerChange` fits).
+ *
+ * @example
+ * ```ts
+ * import type { IdentityChange } from "@alknet/core";
+ * const disabled: IdentityChange = { peerId: "alice", identity: null, revokedFingerprints: [] };
+ * console.log(disabled.identity === null ? "refused now" : "allowed"); // "refused now"
+ * ```
+ */
+export interface IdentityChange {
+  /** The identity id concerned. */
+  peerId: string;
+  /** What it resolves to now; null when it is refused (disabled or removed). */
+  identity: Identity | null;
+  /** Key fingerprints that no longer resolve to it. */
+  revokedFingerprints?: readonly string[];
+}
+
+/**
+ * An identity provider that also reports changes (`@alknet/storage`'s
+ * `StoreIdentityProvider` is one): `serve()` subscribes and closes the
+ * sessions of identities that become refused (`closeSessionsOnRevoke`).
+ *
+ * @example
+ * ```ts
+ * import type { IdentityChange, WatchedIdentityProvider } from "@alknet/core";
+ * const listeners = new Set<(c: IdentityChange) => void>();
+ * const provider: WatchedIdentityProvider = {
+ *   resolveFingerprint: () => null,
+ *   resolveToken: () => null,
+ *   onChange: (l) => (listeners.add(l), () => void listeners.delete(l)),
+ * };
+ * console.log(typeof provider.onChange); // "function"
+ * ```
+ */
+export interface WatchedIdentityProvider extends IdentityProvider {
+  /** Calls `listener` with every change from now on; returns the unsubscribe. */
+  onChange?(listener: (change: IdentityChange) => void): () => unknown;
+}
+
+/**
  * The part of {@link ServeOptions} that `reload()` can change without a
  * restart: who may log in, where they may go, and the limits.
  *
@@ -148,9 +195,11 @@ export interface ServeReloadOptions {
   apiKeys?: readonly ApiKeyRecord[];
   /**
    * Any identity provider (a store, say), asked after `authorizedKeys`:
-   * SSH keys by fingerprint, tokens and API keys by value.
+   * SSH keys by fingerprint, tokens and API keys by value. When it has
+   * `onChange` ({@link WatchedIdentityProvider}), identities it stops
+   * resolving lose their open SSH sessions (`closeSessionsOnRevoke`).
    */
-  identity?: IdentityProvider;
+  identity?: WatchedIdentityProvider;
   /** Where forwards may go (default: everything not reserved). */
   policy?: PolicyOption;
   /** Connection limits (default: `DEFAULT_LIMITS`). */
@@ -219,6 +268,18 @@ export interface ServeOptions extends ServeReloadOptions {
   nodeOperations?: false | { version?: string };
   /** Event log: a `Logger`, a function receiving records, or `false` (default: text on stderr). */
   logger?: LoggerOption;
+  /**
+   * Audit hook: logins accepted and refused (SSH keys, tokens, API keys on
+   * the call carriers), SSH sessions opened and closed, reloads; never a
+   * destination. Called synchronously: queue the write, do not block.
+   */
+  audit?: (event: NodeAuditEvent) => void;
+  /**
+   * Close the open SSH sessions of an identity the `identity` provider
+   * reports as refused (disabled, removed) or of a key it revoked (default
+   * true).
+   */
+  closeSessionsOnRevoke?: boolean;
   /** Let remote forwards bind non-loopback addresses. */
   allowRemoteBind?: boolean;
   /** Send outbound tunnel traffic through `socks5://[user:pass@]H:P` or `http://H:P`. */

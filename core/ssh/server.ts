@@ -22,6 +22,7 @@ import { SSH_ALGORITHMS } from "./algorithms.ts";
 import type {
   ConnectionInfo,
   ServerConnection,
+  SessionAuditEvent,
   SessionInfo,
   SshServerOptions,
 } from "./server_types.ts";
@@ -33,6 +34,7 @@ export {
   type ConnectionInfo,
   OpenFailure,
   type ReservedChannelHandler,
+  type SessionAuditEvent,
   type SessionInfo,
   type SshServerOptions,
 } from "./server_types.ts";
@@ -51,6 +53,14 @@ interface Accepted {
   authenticated?: () => void;
   loggedIn: boolean;
   preauth: ReturnType<typeof setTimeout>;
+}
+
+/** A logged-in session, for `closeSessions` and the audit trail. */
+interface LiveSession {
+  id: string;
+  end(): void;
+  fingerprint?: string;
+  reason?: string;
 }
 
 /**
@@ -79,6 +89,7 @@ export class SshServer {
   #closing = false;
   #limiter: ConnectionLimiter;
   #accepted = new WeakMap<object, Accepted>();
+  #sessions = new Map<string, Set<LiveSession>>();
 
   /**
    * Creates the server; nothing listens until `handle` is given connections.
@@ -193,6 +204,34 @@ export class SshServer {
     return undefined;
   }
 
+  /**
+   * Closes the open sessions of an identity (a revoked peer, say); with
+   * `fingerprints`, only those that logged in with one of those keys.
+   * Returns how many were closed. `reason` goes to the `session.closed`
+   * audit event (default `revoked`).
+   */
+  closeSessions(
+    identityId: string,
+    options: { fingerprints?: readonly string[]; reason?: string } = {},
+  ): number {
+    let n = 0;
+    for (const s of [...(this.#sessions.get(identityId) ?? [])]) {
+      if (options.fingerprints && !options.fingerprints.includes(s.fingerprint ?? "")) continue;
+      s.reason ??= options.reason ?? "revoked";
+      try {
+        s.end();
+      } catch { /* gone */ }
+      n++;
+    }
+    return n;
+  }
+
+  #audit(event: SessionAuditEvent): void {
+    try {
+      this.#options.audit?.(event);
+    } catch { /* the hook's failure is its own */ }
+  }
+
   /** Stops taking connections, waits up to `drainMs` for open ones, then closes them. */
   async shutdown(drainMs = 2000): Promise<void> {
     this.#closing = true;
@@ -222,6 +261,9 @@ export class SshServer {
 
     let identity: Identity | undefined;
     let restrictions: ForwardRestrictions = { noPortForwarding: false };
+    let keyFingerprint: string | undefined;
+    let live: LiveSession | undefined;
+    let loggedInAt = 0;
     const preauth = accepted?.preauth;
 
     // ssh2 always answers CONNECT_FAILED with no text; alknet says why.
@@ -246,6 +288,18 @@ export class SshServer {
       limit?.close();
       this.#connections.delete(client);
       forwards?.closeAll();
+      if (live && identity) {
+        const set = this.#sessions.get(identity.id);
+        set?.delete(live);
+        if (set?.size === 0) this.#sessions.delete(identity.id);
+        this.#audit({
+          type: "session.closed",
+          session: live.id,
+          identity: identity.id,
+          reason: live.reason ?? (this.#closing ? "shutdown" : "client"),
+          durationMs: Date.now() - loggedInAt,
+        });
+      }
       log.event("conn closed", {
         remote,
         transport,
@@ -264,10 +318,12 @@ export class SshServer {
         port: info.port,
         limit,
         end: () => client.end(),
-        accepted(who, limits) {
+        accepted(who, limits, fingerprint) {
           identity = who;
           restrictions = limits;
+          keyFingerprint = fingerprint;
         },
+        audit: (event) => this.#audit(event),
       }),
     );
 
@@ -278,6 +334,17 @@ export class SshServer {
         accepted.authenticated?.();
       }
       const session: SessionInfo = { identity: identity!, remote, transport };
+      loggedInAt = Date.now();
+      live = { id: sessionId(), end: () => client.end(), fingerprint: keyFingerprint };
+      const set = this.#sessions.get(session.identity.id) ?? new Set<LiveSession>();
+      this.#sessions.set(session.identity.id, set.add(live));
+      this.#audit({
+        type: "session.opened",
+        session: live.id,
+        identity: session.identity.id,
+        remote,
+        transport,
+      });
       const limits = () => restrictions;
       forwards = new RemoteForwards(client, session, limits, options);
       const remoteForwards = forwards;
@@ -295,4 +362,10 @@ export class SshServer {
       );
     });
   }
+}
+
+/** 12 random hex digits: unique enough to tell sessions apart in an audit trail. */
+function sessionId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }

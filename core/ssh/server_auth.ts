@@ -11,7 +11,7 @@
 import type { ForwardRestrictions, Identity, SshAuthenticator } from "../auth/identity.ts";
 import type { LimitedConnection } from "../transport/limits.ts";
 import type { Logger } from "../util/log.ts";
-import type { AuthContext } from "./server_types.ts";
+import type { AuthContext, SessionAuditEvent } from "./server_types.ts";
 
 /** What the authentication handler needs from its connection (internal). */
 export interface AuthDeps {
@@ -31,7 +31,9 @@ export interface AuthDeps {
   /** Ends the connection. */
   end(): void;
   /** Called once a key has logged in. */
-  accepted(identity: Identity, restrictions: ForwardRestrictions): void;
+  accepted(identity: Identity, restrictions: ForwardRestrictions, fingerprint?: string): void;
+  /** Receives login audit events (public keys only; other methods are never offered). */
+  audit?(event: SessionAuditEvent): void;
 }
 
 /** Returns the handler of ssh2's `authentication` event (internal). */
@@ -65,6 +67,15 @@ export function authenticationHandler(d: AuthDeps): (ctx: AuthContext) => void {
       remotePort: d.port,
     });
     const rejectKey = (reason: string, fp?: string) => {
+      d.audit?.({
+        type: "login.refused",
+        remote,
+        method: "publickey",
+        reason,
+        fingerprint: fp,
+        user: ctx.username,
+        transport,
+      });
       log.event("auth", {
         result: "reject",
         remote,
@@ -99,9 +110,27 @@ export function authenticationHandler(d: AuthDeps): (ctx: AuthContext) => void {
         method: decision.method,
         reason: "too-many-sessions",
       });
+      d.audit?.({
+        type: "login.refused",
+        remote,
+        method: decision.method,
+        reason: "too-many-sessions",
+        fingerprint: decision.fingerprint,
+        user: ctx.username,
+        transport,
+      });
       return d.end();
     }
-    d.accepted(decision.identity, decision.restrictions);
+    d.accepted(decision.identity, decision.restrictions, decision.fingerprint);
+    d.audit?.({
+      type: "login.accepted",
+      remote,
+      method: decision.method,
+      identity: decision.identity.id,
+      fingerprint: decision.fingerprint,
+      user: ctx.username,
+      transport,
+    });
     log.event("auth", {
       result: "accept",
       remote,

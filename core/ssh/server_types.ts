@@ -54,6 +54,78 @@ export interface SessionInfo {
 }
 
 /**
+ * An audit event of the SSH server (and, with `type: "config.reloaded"`
+ * and token logins, of `serve()`): logins accepted and refused, sessions
+ * opened and closed. Never a tunnel destination. The shape matches
+ * `@alknet/storage`'s `AuditEvent`, so its `appendAudit` takes these as
+ * they are.
+ *
+ * @example
+ * ```ts
+ * import type { SessionAuditEvent } from "@alknet/core/ssh";
+ * const e: SessionAuditEvent = { type: "session.closed", session: "3f2a9c", identity: "alice", reason: "revoked" };
+ * console.log(e.type); // "session.closed"
+ * ```
+ */
+export type SessionAuditEvent =
+  | {
+    /** A login succeeded. */
+    type: "login.accepted";
+    /** `ip:port` (or `ip`) of the client. */
+    remote: string;
+    /** How it authenticated. */
+    method: "publickey" | "cert" | "token" | "apikey";
+    /** The identity id. */
+    identity: string;
+    /** The key's `SHA256:` fingerprint. */
+    fingerprint?: string;
+    /** The SSH user name given. */
+    user?: string;
+    /** The transport (`tcp`, `tls`, ...). */
+    transport?: string;
+  }
+  | {
+    /** A key or token was refused. */
+    type: "login.refused";
+    /** `ip:port` (or `ip`) of the client. */
+    remote: string;
+    /** How it tried. */
+    method: "publickey" | "cert" | "token" | "apikey";
+    /** Why it was refused. */
+    reason: string;
+    /** The offered key's fingerprint, when known. */
+    fingerprint?: string;
+    /** The SSH user name given. */
+    user?: string;
+    /** The transport. */
+    transport?: string;
+  }
+  | {
+    /** An SSH session began (after login). */
+    type: "session.opened";
+    /** The server's id for the session. */
+    session: string;
+    /** The identity id. */
+    identity: string;
+    /** `ip:port` of the client. */
+    remote: string;
+    /** The transport. */
+    transport?: string;
+  }
+  | {
+    /** An SSH session ended. */
+    type: "session.closed";
+    /** The server's id for the session. */
+    session: string;
+    /** The identity id. */
+    identity: string;
+    /** `client` (the connection ended), `shutdown`, or the reason given to `closeSessions`. */
+    reason?: string;
+    /** How long it lasted, in milliseconds. */
+    durationMs?: number;
+  };
+
+/**
  * Handles a channel opened to a reserved destination such as `alknet-control`.
  *
  * @example
@@ -115,6 +187,11 @@ export interface SshServerOptions {
    * a space and comments), e.g. `OpenSSH_9.9`; default `alknet`.
    */
   banner?: string;
+  /**
+   * Receives an audit event for each public-key login accepted or refused
+   * and each session opened and closed (a failing hook is ignored).
+   */
+  audit?: (event: SessionAuditEvent) => void;
 }
 
 /**
