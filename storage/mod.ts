@@ -136,3 +136,4 @@ export {
   type AuthMethod,
   type PeerChangeKind,
 } from "./audit.ts";
+export { AuditSink, type AuditSinkOptions } from "./audit_sink.ts";
