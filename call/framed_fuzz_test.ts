@@ -150,7 +150,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "call framed transport: valid, mutated and random streams in chunks (direct reads and web streams)",
-    runs: 1200,
+    runs: 850,
     property: fc.asyncProperty(
       fc.oneof(
         stream,

@@ -210,12 +210,12 @@ const frameStream = fc.array(envelope, { maxLength: 6 }).map((es) =>
 export const cases: FuzzCase[] = [
   {
     name: "call wire: decodeMessage on raw bytes and text gives an envelope or ProtocolError",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(fc.oneof(rawBytes, rawText), (d) => checkDecode(d)),
   },
   {
     name: "call wire: toEnvelope on arbitrary and near-envelope JSON values",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(fc.anything({ maxDepth: 3 }), nearEnvelope, json),
       (v) => {
@@ -234,7 +234,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "call wire: mutated envelope JSON (text and UTF-8 bytes)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(
         mutatedText(envelope.map((e) => JSON.stringify(e))),
@@ -245,7 +245,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "call wire: encodeMessage/encodeFrame -> decode round trip",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(envelope, (e) => {
       assert.deepEqual(decodeMessage(encodeMessage(e)), e);
       assert.deepEqual(decodeMessage(JSON.stringify(e)), e);
@@ -256,7 +256,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "call frames: envelopes framed, split anywhere, decode to the same envelopes",
-    runs: 1500,
+    runs: 1050,
     property: fc.property(
       fc.array(envelope, { maxLength: 6 }),
       cutPoints,
@@ -271,7 +271,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "call frames: random, mutated and length-lying streams against a reference decoder (memory bounded)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(rawBytes, mutatedBytes(frameStream), frameStream),
       cutPoints,

@@ -104,7 +104,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "call WebSocket transport: hostile messages close with ProtocolError (1002) after the good ones",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(fc.array(message, { maxLength: 6 }), (ms) => check(ms)),
   },
 ];

@@ -75,7 +75,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "EncryptedData: raw text, arbitrary values and near-miss objects give data or a typed vault error",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.oneof(rawText, fc.anything({ maxDepth: 2 }), nearly, nearly.map((o) => JSON.stringify(o))),
       (v) => void check(v),
@@ -83,12 +83,12 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "EncryptedData: mutated encodings (field values, base64, JSON syntax)",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(mutatedText(encodedText), (t) => void check(t)),
   },
   {
     name: "EncryptedData: encode -> decode round trip (text and object), parse is idempotent",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(decoded, (d) => {
       const e = encodeEncryptedData(d);
       assert.deepEqual(check(JSON.stringify(e)), d);

@@ -76,7 +76,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "keystore: raw text and arbitrary JSON are refused with KeystoreCorrupt or WrongPassphrase",
-    runs: 3000,
+    runs: 2100,
     property: fc.asyncProperty(
       fc.oneof(rawText, fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))),
       async (t) => {
@@ -89,7 +89,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "keystore: mutated keystores open to the original secret or fail typed, never to another secret",
-    runs: 2000,
+    runs: 1400,
     property: fc.asyncProperty(
       fc.constantFrom(...POOL).chain((k) =>
         mutatedText(fc.constant(k.text)).map((t) => ({ k, t }))
@@ -106,7 +106,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "keystore: scrypt parameters out of range or past the memory cap are refused as corrupt",
-    runs: 500,
+    runs: 350,
     property: fc.asyncProperty(
       fc.constantFrom(...POOL),
       fc.record({
@@ -131,7 +131,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "keystore: create -> open round trip; another passphrase (after NFKC) is WrongPassphrase",
-    runs: 400,
+    runs: 300,
     property: fc.asyncProperty(
       mnemonic,
       fc.string({ unit: "binary", maxLength: 12 }),

@@ -37,12 +37,12 @@ export const cases: FuzzCase[] = [
   {
     name:
       "mnemonic: raw, edited and word-swapped phrases give the normalized phrase or InvalidMnemonic",
-    runs: 1500,
+    runs: 1050,
     property: fc.property(fc.oneof(rawText, mutatedText(phrase), swapped), (p) => void check(p)),
   },
   {
     name: "mnemonic: entropy -> phrase round trip, also with odd case and spacing",
-    runs: 600,
+    runs: 400,
     property: fc.property(
       phrase,
       fc.constantFrom(" ", "  ", "\t", "\n", "\u3000"),

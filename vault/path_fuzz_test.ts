@@ -23,7 +23,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "derivation path: raw and mutated text give indices (canonical form reparses) or InvalidPath",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.oneof(
         rawText,
@@ -36,7 +36,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "derivation path: indices -> formatPath -> parsePath round trip ('h' and ' spellings)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(indices, fc.boolean(), (ix, hSpelling) => {
       const text = formatPath(ix);
       assert.deepEqual(check(text, false), ix);

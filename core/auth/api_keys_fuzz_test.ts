@@ -105,7 +105,7 @@ const recordish = fc.record({
 export const cases: FuzzCase[] = [
   {
     name: "api keys: verify on raw text and edited keys gives an identity or an ApiKeyError",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.oneof(rawText, mutatedText(fc.constantFrom(...BASE.map((b) => b.key)))),
       (key) => {
@@ -119,7 +119,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "api keys: validateApiKeyRecord and the store accept or throw ApiKeyError(bad-record) naming a field",
-    runs: 2500,
+    runs: 1750,
     property: fc.property(fc.array(recordish, { maxLength: 3 }), (records) => {
       for (const rec of records) {
         const r = outcome(() => validateApiKeyRecord(rec as ApiKeyRecord), [ApiKeyError]);
@@ -142,7 +142,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "api keys: generate -> store -> verify round trip, expired exactly from expiresAt on",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       generated,
       fc.integer({ min: NOW - 1e9, max: NOW + 1e9 }),

@@ -217,7 +217,7 @@ function parse(text: string) {
 export const cases: FuzzCase[] = [
   {
     name: "authorized_keys: generated lines with options parse to exactly the options they state",
-    runs: 1200,
+    runs: 850,
     property: fc.property(
       fc.array(goodLine, { minLength: 1, maxLength: 4 }),
       fc.boolean(),
@@ -238,7 +238,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "authorized_keys: mutated lines and raw text give one entry or one warning per line, never an unexpected error",
-    runs: 1500,
+    runs: 1050,
     property: fc.property(
       fc.array(
         fc.oneof(mutatedText(goodLine.map((l) => l.text)), rawText, goodLine.map((l) => l.text)),
@@ -251,7 +251,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "authorized_keys helpers: matchFrom, parseExpiryTime and splitHostPort are total",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.array(
         fc.oneof(
@@ -276,7 +276,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "authorized_keys: expiry-time text round trips to its instant",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(expiry, (e) => assert.equal(parseExpiryTime(e.text), e.ms)),
   },
 ];

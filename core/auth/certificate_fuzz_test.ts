@@ -268,7 +268,7 @@ const mutatedCert = fc.oneof(
 export const cases: FuzzCase[] = [
   {
     name: "certificate: raw bytes give CertificateError (malformed or unsupported)",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(
       fc.oneof(
         rawBytes,
@@ -282,7 +282,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "certificate: mutated and length-lying certificates parse or fail typed, and never pass the check once altered",
-    runs: 1200,
+    runs: 850,
     property: fc.property(mutatedCert, check, ({ p, blob }, c) => {
       const cert = checkParsed(blob);
       if (cert instanceof Error) return;
@@ -297,7 +297,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "certificate: build -> parse round trip, and checkCertificate decides as the spec says",
-    runs: 250,
+    runs: 200,
     property: fc.property(certSpec, check, (s, c) => {
       const { blob } = buildCert(s);
       const cert = checkParsed(blob);

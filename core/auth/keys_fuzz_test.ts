@@ -68,17 +68,17 @@ const synthesized = fc.oneof(
 export const cases: FuzzCase[] = [
   {
     name: "public key blob: raw bytes give a key or PublicKeyError",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(rawBytes, (b) => void check(b)),
   },
   {
     name: "public key blob: synthesized bodies (bad lengths, curves, points, moduli)",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(synthesized, (b) => void check(b)),
   },
   {
     name: "public key blob: mutated and length-lying blobs of every key type",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(mutatedBytes(validBlob), lyingBlobs(validBlob)),
       (b) => void check(b),
@@ -104,7 +104,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key verify: hostile signatures never throw, never verify",
-    runs: 1500,
+    runs: 1050,
     property: fc.property(
       fc.integer({ min: 0, max: KEYS.length - 1 }),
       fc.uint8Array({ maxLength: 32 }),

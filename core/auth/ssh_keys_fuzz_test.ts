@@ -109,18 +109,18 @@ const pubLine = fc.tuple(fc.constantFrom(...KEYS), fc.stringMatching(/^[!-~]+( [
 export const cases: FuzzCase[] = [
   {
     name: "private key: raw and PEM-shaped text give a key or KeyError",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(fc.oneof(rawText, pemish), (t) => void checkPrivate(t)),
   },
   {
     name: "private key: mutated files (text edits; binary edits and lying lengths under the armor)",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(fc.oneof(mutatedText(file), mutatedBinary), (t) => void checkPrivate(t)),
   },
   {
     name:
       "private key: encode -> parse round trip (seed, comment, blob, fingerprint; pem reparses the same)",
-    runs: 300,
+    runs: 200,
     property: fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), comment, (seed, c) => {
       const k = checkPrivate(encodeOpenSshPrivateKey(seed, c));
       assert.ok(!(k instanceof Error));
@@ -143,13 +143,13 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "public key line: raw text and mutated lines give a key or KeyError(malformed)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(fc.oneof(rawText, mutatedText(pubLine)), (l) => void checkPublic(l)),
   },
   {
     name:
       "public key line: publicKeyLine -> parsePublicKeyLine round trip; garbage blobs refused with KeyError",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(
       fc.constantFrom(...KEYS),
       fc.stringMatching(/^([!-~]+( [!-~]+){0,3})?$/),

@@ -95,7 +95,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "ssh wire: any read sequence over raw, mutated and length-lying bytes stays in bounds or throws SshWireError",
-    runs: 5000,
+    runs: 3500,
     property: fc.property(
       fc.oneof(rawBytes, lyingStrings, mutatedBytes(lyingStrings)),
       ops,
@@ -105,7 +105,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "ssh wire: writer -> reader round trip for every field type",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(fc.array(field, { maxLength: 10 }), (fields) => {
       const w = new SshWriter();
       for (const f of fields) {

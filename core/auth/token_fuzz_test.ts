@@ -88,12 +88,12 @@ export const cases: FuzzCase[] = [
   {
     name:
       "token: raw text and right-shaped base64url give a verified token or a TokenError with a known code",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(fc.oneof(rawText, rightShape), (t) => void check(t)),
   },
   {
     name: "token: minted tokens with edits (truncation, insertion, character swaps)",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(
       fc.oneof(
         minted.chain((t) => mutatedText(fc.constant(t)).map((m): [string, string] => [t, m])),
@@ -109,7 +109,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "token: mint -> verify round trip within the window; outside it, expired; unknown signer refused",
-    runs: 800,
+    runs: 550,
     property: fc.property(
       pooled,
       fc.integer({ min: -1000, max: 1000 }),
@@ -135,7 +135,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "token: a lookup returning garbage keys never makes verify throw anything but TokenError",
-    runs: 1000,
+    runs: 700,
     property: fc.property(
       minted,
       fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(PUBS[0])),

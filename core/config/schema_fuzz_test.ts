@@ -55,7 +55,7 @@ const doc = fc.dictionary(fc.constantFrom(...SECTIONS, "extra"), value, { maxKey
 export const cases: FuzzCase[] = [
   {
     name: "config schema: layerFromToml on arbitrary documents reports problems, never throws",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(doc, (d) => {
       const reports: [string, string][] = [];
       const r = outcome(() => layerFromToml(d, (k, m) => reports.push([k, m])), []);
@@ -70,7 +70,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "config schema: layerFromEnv on hostile ALKNET_* values names the variable, never throws",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.dictionary(
         fc.constantFrom(...Object.keys(ENV_VARS), "ALKNET_OTHER", "PATH"),
@@ -90,7 +90,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "config line index: arbitrary text never throws, lines stay in the file",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(
         rawText,

@@ -42,7 +42,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "forward spec: raw and mutated text give a spec (which formats and reparses equal) or ForwardSpecError",
-    runs: 5000,
+    runs: 3500,
     property: fc.property(
       fc.oneof(rawText, mutatedText(spec.map(format)), fc.stringMatching(/^[\[\]:0-9a-z.]{0,20}$/)),
       fc.boolean(),
@@ -51,7 +51,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "forward spec: format -> parse round trip; bind port 0 only when allowed",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(spec, fc.boolean(), (f, zero) => {
       const r = check(format(f), zero);
       if (f.bindPort === 0 && !zero) assert.ok(r instanceof ForwardSpecError);

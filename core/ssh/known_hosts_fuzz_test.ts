@@ -114,7 +114,7 @@ const pattern = fc.tuple(
 export const cases: FuzzCase[] = [
   {
     name: "known_hosts: hostile and mutated text returns entries inside the file, never throws",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.oneof(
         rawText,
@@ -132,7 +132,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "known_hosts: lines as verifyHostKey writes them (plain, hashed, @revoked) are found for their host and port only",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(fc.array(line, { minLength: 1, maxLength: 4 }), fc.nat(), (ls, pick) => {
       const text = ["# comment", ...ls.map((l) => l.text), ""].join("\n");
       const target = ls[pick % ls.length];
@@ -150,7 +150,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "known_hosts: wildcard and negated host patterns match as a reference glob does",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.array(pattern, { minLength: 1, maxLength: 3 }),
       fc.oneof(host, fc.string({ unit: patternChar, maxLength: 12 })),

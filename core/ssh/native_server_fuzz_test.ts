@@ -97,7 +97,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "native server: hostile headers in chunks get one status byte (FORBIDDEN or MALFORMED) and a close",
-    runs: 1000,
+    runs: 700,
     property: fc.asyncProperty(
       fc.oneof(
         encoded,

@@ -293,14 +293,14 @@ export const cases: FuzzCase[] = [
   {
     name:
       "socks5 greeting/request/userpass: raw bytes give ok, incomplete or error with a valid reply",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(fc.oneof(rawBytes, socksish), (buf) => {
       for (const [, check] of CHECKS) check(buf);
     }),
   },
   {
     name: "socks5 parsers: fed byte by byte, the verdict never changes once reached",
-    runs: 1500,
+    runs: 1050,
     property: fc.property(
       fc.oneof(socksish, validMessage, mutatedBytes(validMessage)),
       (buf) => {
@@ -312,14 +312,14 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "socks5 parsers: mutated valid messages (truncation, bit flips, lying lengths)",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(mutatedBytes(validMessage), (buf) => {
       for (const [, check] of CHECKS) check(buf);
     }),
   },
   {
     name: "socks5 request: encode -> parse round trip (IPv4, IPv6, domain; trailing data kept)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(requestSpec, fc.uint8Array({ maxLength: 8 }), (spec, extra) => {
       const enc = encodeRequest(spec);
       const r = checkRequest(concat(enc, extra));
@@ -335,7 +335,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "socks5 greeting and userpass: encode -> parse round trip",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(methodList, credential, credential, (methods, u, p) => {
       const g = parseSocks5Greeting(encodeGreeting(methods));
       assert.deepEqual(g, {
@@ -351,7 +351,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "socks5 handshake: chunked valid and mutated conversations end accepted or in Socks5Error",
-    runs: 1500,
+    runs: 1050,
     property: fc.asyncProperty(
       fc.oneof(
         conversation,

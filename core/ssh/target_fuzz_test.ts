@@ -38,7 +38,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "ssh target: raw, generated and mutated addresses give a target (whose url reparses equal) or TransportUrlError",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(fc.oneof(rawText, target, mutatedText(target)), (t) => {
       const r = outcome(() => parseSshTarget(t), [TransportUrlError]);
       if (!r.ok) return;
@@ -51,7 +51,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "ssh target: { host, port } objects are taken as they are (port 0 refused)",
-    runs: 1000,
+    runs: 700,
     property: fc.property(hostName, fc.integer({ min: 0, max: 65535 }), (host, port) => {
       const r = outcome(() => parseSshTarget({ host, port }), [TransportUrlError]);
       assert.equal(r.ok, port > 0);

@@ -35,7 +35,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "host:port: raw and mutated text give an address (canonical form reparses) or ForwardSpecError",
-    runs: 5000,
+    runs: 3500,
     property: fc.property(
       fc.oneof(rawText, mutatedText(valid), fc.stringMatching(/^[\[\]:0-9a-f.%]{0,16}$/)),
       fc.option(fc.constantFrom("127.0.0.1", "::1"), { nil: undefined }),
@@ -48,7 +48,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "host:port: hostPort -> parseHostPort round trip (names, IPv4, IPv6 with zones)",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(hostName, port, (h, p) => {
       assert.deepEqual(check(hostPort(h, p)), { host: h, port: p });
       if (p > 0) assert.deepEqual(check(String(p), "127.0.0.1"), { host: "127.0.0.1", port: p });

@@ -46,7 +46,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "iroh URL: raw and mutated text give a URL (which formats and reparses equal) or TransportUrlError",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.oneof(rawText, mutatedText(irohUrl.map(format)), rawText.map((t) => `iroh://${t}`)),
       (t) => void check(t),
@@ -54,7 +54,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "iroh URL: format -> parse round trip",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(irohUrl, (u) => assert.deepEqual(check(format(u)), u)),
   },
 ];

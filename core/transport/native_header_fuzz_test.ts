@@ -85,7 +85,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "native header: raw bytes decode to a header inside the input, null, or NativeTcpError(malformed)",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       fc.oneof(rawBytes, rawBytes.map((b) => concat(Uint8Array.of(1), b))),
       (b) => void check(b),
@@ -93,12 +93,12 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "native header: mutated and length-lying headers",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(fc.oneof(mutatedBytes(encoded), lying), (b) => void check(b)),
   },
   {
     name: "native header: encode -> decode round trip, trailing bytes left alone",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(header, fc.uint8Array({ maxLength: 16 }), (h, extra) => {
       const enc = encodeNativeTcpHeader(h);
       const r = check(concat(enc, extra));
@@ -108,7 +108,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "native header: every prefix is incomplete until the verdict, which never changes",
-    runs: 1000,
+    runs: 700,
     property: fc.property(fc.oneof(encoded, mutatedBytes(encoded)), (b) => {
       let verdict: ReturnType<typeof check> | undefined;
       for (let n = 0; n <= b.length; n++) {
@@ -122,7 +122,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "native header: the encoder refuses what the decoder would (NativeTcpError), and round trips the rest",
-    runs: 2000,
+    runs: 1400,
     property: fc.property(
       fc.record({
         token: fc.oneof(
@@ -148,7 +148,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "native header: a length field rewritten with huge values never reads past the input",
-    runs: 1000,
+    runs: 700,
     property: fc.property(
       encoded,
       fc.nat(),

@@ -57,7 +57,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "peek: chunked first bytes give the exact stream prefix (8 bytes or to the end) and its classification",
-    runs: 3000,
+    runs: 2100,
     property: fc.asyncProperty(stream, cutPoints, async (bytes, cuts) => {
       const chunks = chunked(bytes, cuts);
       const conn = new ChunkConn(chunks);

@@ -113,7 +113,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "socks5 client: hostile proxy replies in chunks succeed exactly when valid, else Socks5ClientError",
-    runs: 3000,
+    runs: 2100,
     property: fc.asyncProperty(
       fc.oneof(validReply, mutatedBytes(validReply), rawBytes),
       cutPoints,
@@ -138,7 +138,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "socks5 client: the CONNECT request encodes the target (IPv4, IPv6, domain) and port",
-    runs: 2000,
+    runs: 1400,
     property: fc.asyncProperty(target, async ([host, port]) => {
       const reply = Uint8Array.of(5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0);
       const conn = new ProxyConn([reply]);

@@ -77,7 +77,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "transport URL: raw and mutated text give a URL (which formats and reparses equal) or TransportUrlError",
-    runs: 5000,
+    runs: 3500,
     property: fc.property(
       fc.oneof(rawText, mutatedText(transportUrl.map(format))),
       (t) => void checkTransport(t),
@@ -85,7 +85,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "transport URL: format -> parse round trip; bare HOST:PORT is tcp",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(transportUrl, (u) => {
       assert.deepEqual(checkTransport(format(u)), u);
       if (u.scheme === "tcp") assert.deepEqual(checkTransport(`${bracketed(u.host)}:${u.port}`), u);
@@ -94,7 +94,7 @@ export const cases: FuzzCase[] = [
   {
     name:
       "proxy URL: raw and mutated text give a proxy or TransportUrlError; round trip with percent-encoded credentials",
-    runs: 4000,
+    runs: 2800,
     property: fc.property(
       proxy,
       fc.oneof(rawText, mutatedText(proxy.map(formatProxy))),
@@ -117,7 +117,7 @@ export const cases: FuzzCase[] = [
   },
   {
     name: "proxy URL: a password is never echoed in an error message",
-    runs: 3000,
+    runs: 2100,
     property: fc.property(
       fc.constantFrom("socks5", "http", "ftp", "socks4"),
       fc.stringMatching(/^[a-z]{1,8}$/),
