@@ -5,8 +5,15 @@
  * @module
  */
 
-import { TIMED_OUT, withTimeout } from "@alknet/core/transport";
-import { duplexFromConn } from "./byte_duplex.ts";
+import {
+  decodeNativeTcpHeader,
+  NativeTcpStatus,
+  PREAMBLE_CALL_HOST,
+  STEALTH_CLIENT_ALPNS,
+  TIMED_OUT,
+  withTimeout,
+} from "@alknet/core/transport";
+import { duplexFromConn, type ReadWriteConn } from "./byte_duplex.ts";
 import {
   acceptLoop,
   CALL_ALPN,
@@ -111,13 +118,64 @@ export async function serveCallTls(options: ServeCallTlsOptions): Promise<CallSe
     port: options.port ?? 0,
     cert: pair.cert,
     key: pair.key,
-    alpnProtocols: [CALL_ALPN],
+    // The HTTP ALPNs are for clients that open with the preamble (what
+    // connectCall does over tls:// when it has a token, so that the same
+    // client also reaches a node in stealth mode).
+    alpnProtocols: [CALL_ALPN, ...STEALTH_CLIENT_ALPNS],
   });
   const handshakeMs = options.handshakeTimeoutMs ?? 10_000;
   return acceptLoop(listener, "tls", async (conn) => {
     const info = await withTimeout((conn as Deno.TlsConn).handshake(), handshakeMs);
     if (info === TIMED_OUT) return null;
-    if (info.alpnProtocol !== null && info.alpnProtocol !== CALL_ALPN) return null;
-    return serveOn(duplexFromConn(conn), options);
+    if (info.alpnProtocol === null || info.alpnProtocol === CALL_ALPN) {
+      return serveOn(duplexFromConn(conn), options);
+    }
+    const rest = await withTimeout(readPreamble(conn), handshakeMs);
+    if (rest === TIMED_OUT || rest === null) return null;
+    await conn.write(new Uint8Array([NativeTcpStatus.OK]));
+    return serveOn(duplexFromConn(withPrefix(conn, rest)), options);
   });
+}
+
+/**
+ * Reads the preamble (the native header naming `alknet-control`) that a
+ * client sends first on an HTTP ALPN; resolves to the bytes read past it,
+ * or null when the first bytes are anything else.
+ */
+async function readPreamble(conn: Deno.Conn): Promise<Uint8Array | null> {
+  let have = new Uint8Array(0);
+  const buf = new Uint8Array(2048);
+  while (have.length < 2048) {
+    const n = await conn.read(buf).catch(() => null);
+    if (n === null) return null;
+    const next = new Uint8Array(have.length + n);
+    next.set(have);
+    next.set(buf.subarray(0, n), have.length);
+    have = next;
+    let pre;
+    try {
+      pre = decodeNativeTcpHeader(have);
+    } catch {
+      return null;
+    }
+    if (pre === null) continue;
+    return pre.header.host === PREAMBLE_CALL_HOST ? have.slice(pre.used) : null;
+  }
+  return null;
+}
+
+/** `conn`, with `prefix` read first. */
+function withPrefix(conn: Deno.Conn, prefix: Uint8Array): ReadWriteConn {
+  let pending: Uint8Array | null = prefix.length > 0 ? prefix : null;
+  return {
+    read(p) {
+      if (pending === null) return conn.read(p);
+      const n = Math.min(p.length, pending.length);
+      p.set(pending.subarray(0, n));
+      pending = n === pending.length ? null : pending.subarray(n);
+      return Promise.resolve(n);
+    },
+    write: (d) => conn.write(d),
+    close: () => conn.close(),
+  };
 }
