@@ -28,6 +28,7 @@ export {
   layerFromToml,
   mergeLayers,
   type ServerConfig,
+  type SshConfig,
   type StorageConfig,
 } from "./schema.ts";
 export { loadConfig, type LoadConfigOptions, type LoadedConfig, parseConfigFile } from "./load.ts";
