@@ -165,12 +165,15 @@ function startResponder(options: AcmeOptions): Responder {
     }
     return new Response(answer, { headers: { "content-type": "application/octet-stream" } });
   });
+  // A failed accept (EMFILE) ends Deno.serve and rejects `finished`; unhandled, that would end
+  // the process. The order then fails on its own (the CA cannot fetch the answer).
+  server.finished.catch(() => {});
   return {
     set: (t, k) => answers.set(t, k),
     remove: (t) => answers.delete(t),
     async close() {
       ac.abort();
-      await server.finished;
+      await server.finished.catch(() => {});
     },
   };
 }
