@@ -71,6 +71,22 @@ export const COMMANDS: Record<string, Command> = {
     summary: "validate a configuration file and print the effective config",
     run: async (a) => (await import("./config.ts")).main(a),
   },
+  peers: {
+    summary: "who may log in, in a database (add, list, enable, disable, remove; --node URL)",
+    run: async (a) => (await import("./peers.ts")).main(a),
+  },
+  credentials: {
+    summary: "vault-sealed secrets in the database (set, get, list, remove, rotate --to N)",
+    run: async (a) => (await import("./credentials.ts")).main(a),
+  },
+  events: {
+    summary: "read a database's event streams: events tail [--topic audit] [--follow]",
+    run: async (a) => (await import("./events.ts")).main(a),
+  },
+  db: {
+    summary: "database integrity checks and schema version: db check",
+    run: async (a) => (await import("./db.ts")).main(a),
+  },
 };
 
 function usage(): string {

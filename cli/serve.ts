@@ -15,6 +15,7 @@ import { VERSION } from "./version.ts";
 import { SERVE_USAGE as USAGE } from "./serve_usage.ts";
 import { TLS_FLAGS, tlsOptions } from "./serve_tls_flags.ts";
 import { FLOW_FLAGS, FlowWiring } from "./flow.ts";
+import { NodeStore, STORE_FLAGS } from "./store.ts";
 
 /** The flag of each `serve()` option, for error messages. */
 const OPTION_FLAGS: Record<string, string> = {
@@ -49,6 +50,7 @@ const FLAGS = {
   "egress-proxy": { type: "string" },
   ...WORKER_OF_FLAGS,
   ...FLOW_FLAGS,
+  ...STORE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -94,6 +96,7 @@ export function main(args: string[]): Promise<number> {
             allowRemoteBind: v["allow-remote-bind"] || undefined,
           },
           auth: v["authorized-keys"] ? { authorizedKeys: v["authorized-keys"] } : undefined,
+          storage: v.db ? { db: v.db } : undefined,
         },
         warn: (m) => warn(m),
       });
@@ -111,9 +114,11 @@ export function main(args: string[]): Promise<number> {
         "no host key: pass --host-key PATH or --vault KEYSTORE, or set host_key in [server] or ALKNET_HOST_KEY",
       );
     }
+    const db = await NodeStore.open(reloader.config.storage?.db, logger);
     let restartNeeded: string[] = [];
     const node = await serve({
       ...options,
+      ...db?.serveOptions(),
       hostKey: v.vault ? await vaultKey(v.vault, "host") : options.hostKey,
       tls,
       dataDir: v["data-dir"] ?? dataDir(),
@@ -121,7 +126,7 @@ export function main(args: string[]): Promise<number> {
       decoyDir: v["decoy-dir"] ?? options.decoyDir,
       decoyUpstream: v["decoy-upstream"] ?? options.decoyUpstream,
       egressProxy: v["egress-proxy"],
-      calls: flow.wire(headCalls(logger)),
+      calls: flow.wire(db ? db.wire(headCalls(logger)) : headCalls(logger)),
       workerOf,
       nodeOperations: { version: VERSION },
       logger,
@@ -136,6 +141,7 @@ export function main(args: string[]): Promise<number> {
       version: VERSION,
       resolveToken: (t) => reloader.identities.resolveToken(t),
       log: (event, fields) => logger.event(event, fields),
+      store: db?.store,
     });
     const onHangup = async () => {
       const r = await node.reload();
@@ -152,6 +158,7 @@ export function main(args: string[]): Promise<number> {
     logger.event("shutdown", { drain_s: 2 });
     await status?.close();
     await node.shutdown(2000);
+    await db?.close();
     return 0;
   }, OPTION_FLAGS);
 }

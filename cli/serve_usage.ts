@@ -62,6 +62,12 @@ Calls and status (the node records its calls and serves flow/operations, flow/ca
   --status-token TOKEN      its token (or ALKNET_STATUS_TOKEN); node tokens and API keys with
                             the flow:read scope open it too
   --status-public           allow a --status address that is not loopback (still token-guarded)
+Peers in a database (next to or instead of --authorized-keys):
+  --db LOCATION             a SQLite path, sqlite:PATH or postgres://... (or ALKNET_DB,
+                            [storage] db): its peers may log in (changes from any process apply
+                            within a second; a disabled or removed peer's sessions are closed),
+                            audit events go to its audit topic, and peers/*, credentials/*,
+                            meta/*, streams/* are served to callers with the scopes
 On tls:// and quic:// the ALPN picks the protocol: alknet/ssh, alknet/call (the call
 protocol; token in the first request), alknet/tcp (native data path), h2/http/1.1
 (the /alknet/call and /alknet/ssh WebSockets, else the decoy site). The call protocol is

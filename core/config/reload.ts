@@ -99,7 +99,10 @@ export async function buildDynamic(
       throw e;
     }
   } else {
-    warn("auth.authorized_keys is not set: no SSH key can log in");
+    // With [storage] db the database's peers log in instead.
+    if (config.storage?.db === undefined) {
+      warn("auth.authorized_keys is not set: no SSH key can log in");
+    }
     authenticator = new AuthorizedKeysAuthenticator([], authOpts);
   }
   const apiKeys = new ApiKeyStore(config.auth.apiKeys, authOpts);
