@@ -25,6 +25,7 @@ import {
 } from "./iroh_binding.ts";
 import type { Logger } from "../util/log.ts";
 import { TIMED_OUT, withTimeout } from "../util/timeout.ts";
+import { startAcceptLoop } from "./accept_loop.ts";
 
 /**
  * Options of {@link listenIroh}.
@@ -200,19 +201,18 @@ export async function listenIroh(options: IrohListenOptions): Promise<IrohListen
     } catch { /* connection closed */ }
   };
 
-  const loop = (async () => {
-    try {
-      while (!closing) {
-        const incoming = await ep.acceptNext();
-        if (!incoming) break;
-        if (closing) {
-          incoming.refuse().catch(() => {});
-          break;
-        }
-        handle(incoming).catch(() => {});
-      }
-    } catch { /* endpoint closed */ }
-  })();
+  // A failed accept is retried with back-off and logged once per burst; only close() ends it.
+  const acceptLoop = startAcceptLoop({
+    accept: async () => {
+      const incoming = await ep.acceptNext();
+      if (!incoming) throw new Deno.errors.BadResource("iroh endpoint closed");
+      return incoming;
+    },
+  }, (incoming) => {
+    if (closing) incoming.refuse().catch(() => {});
+    else handle(incoming).catch(() => {});
+  }, { logger: options.logger, transport: "iroh", addr: ep.id().toString() });
+  const loop = acceptLoop.done;
 
   const addrs = ep.boundSockets();
   const nodeId = ep.id().toString();
@@ -223,6 +223,7 @@ export async function listenIroh(options: IrohListenOptions): Promise<IrohListen
     alpn,
     async close() {
       closing = true;
+      void acceptLoop.stop();
       for (const s of [...streams]) {
         try {
           s.close();
