@@ -26,6 +26,7 @@ import { startAcceptLoop } from "./accept_loop.ts";
 import { hostPort } from "./hostport.ts";
 import { STEALTH_ALPNS } from "./stealth_preamble.ts";
 import { type FirstBytesConn, openFirstBytes, stealthFirstBytes } from "./stealth_gate.ts";
+import { denoTlsUsable, listenDenoTls } from "./listen_tls_deno.ts";
 
 /** Starts a `tls://` or `wss://` listener (`u.scheme` says which). */
 export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
@@ -41,6 +42,8 @@ export function listenTls(u: TransportUrl, ctx: ListenContext): Endpoint {
     },
     { quic: false, requested: options.alpn },
   );
+  // Outside stealth mode, Deno's own TLS where its sockets get TCP_NODELAY.
+  if (denoTlsUsable(options.stealth, u.host)) return listenDenoTls(u, ctx, alpn);
   let secureContext = tls.createSecureContext({ cert: options.cert, key: options.key });
   const listener = Deno.listen({ hostname: u.host, port: u.port, transport: "tcp" });
   const sockets = new Set<tls.TLSSocket>();
