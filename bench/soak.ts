@@ -322,6 +322,7 @@ try {
   const samples: { t: number; node: Usage; client: Usage }[] = [];
   const sample = async () => {
     const t = (Date.now() - started) / 1000;
+    if (samples.length > 0 && t - samples[samples.length - 1].t < 1) return;
     const node = await usage(serve.pid);
     const client = await usage(connect.pid);
     const prev = samples.at(-1);
