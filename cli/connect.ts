@@ -10,6 +10,7 @@ import { parseSshTarget } from "@alknet/core/ssh";
 import { hostPort, Logger } from "@alknet/core/transport";
 import { vaultKey } from "./vault_keys.ts";
 import { workerCalls } from "./mesh.ts";
+import { openWorkerStore } from "./store.ts";
 import { CONNECT_USAGE as USAGE } from "./connect_usage.ts";
 import {
   configDir,
@@ -52,6 +53,8 @@ export interface ConnectCommand {
   logFormat: "text" | "json";
   /** `--worker NAME`: serve this client's operations to the node under NAME. */
   worker?: string;
+  /** `--db LOCATION`: a worker also serves this database's operations. */
+  db?: string;
 }
 
 /**
@@ -84,8 +87,12 @@ export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
     proxy: { type: "string" },
     "data-path": { type: "string" },
     worker: { type: "string" },
+    db: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
+  if (v.db !== undefined && v.worker === undefined) {
+    throw new UsageError("--db needs --worker NAME");
+  }
   if (v.help) return "help";
   if (positionals.length !== 1) {
     throw new UsageError("expected exactly one TARGET (HOST:PORT or URL)");
@@ -113,6 +120,7 @@ export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
     vault: v.vault,
     logFormat,
     worker: v.worker,
+    db: v.db,
     options: {
       // A worker runs no SOCKS5 proxy unless asked (workers usually share a host).
       socks: v["no-socks5"] ? undefined : v.socks5 ?? (v.worker ? undefined : "127.0.0.1:1080"),
@@ -158,6 +166,7 @@ export function main(args: string[]): Promise<number> {
     const key = cmd.worker !== undefined && typeof identity === "string"
       ? await readPrivateKeyFile(identity)
       : identity;
+    const store = cmd.db === undefined ? undefined : await openWorkerStore(cmd.db);
     const worker = cmd.worker === undefined ? undefined : {
       name: cmd.worker,
       calls: await workerCalls({
@@ -175,6 +184,7 @@ export function main(args: string[]): Promise<number> {
     }
     await waitForShutdownSignal();
     await tunnel.close();
+    await store?.close();
     return 0;
   });
 }

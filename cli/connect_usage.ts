@@ -38,6 +38,8 @@ export const CONNECT_USAGE: string =
   --worker NAME             be a worker of the node (a mesh head): it serves this client's
                             node/info, node/ping and node/ticks as NAME/node/...; needs the
                             scope mesh:worker; no SOCKS5 proxy unless --socks5 is given
+  --db LOCATION             a worker also serves this database's peers/*, credentials/*,
+                            meta/*, streams/* operations (SQLite path or postgres://...)
 
 Transports:
   --tls-ca PEM              trust this CA (tls://, quic://, wss://)

@@ -79,8 +79,8 @@ export class NodeStore {
 
   /**
    * Opens the store at `location` (undefined: no store, resolves to
-   * undefined), loads the peer index, logs peer changes as `peer changed`
-   * lines, and makes the storage operations available to mesh workers.
+   * undefined), loads the peer index and logs peer changes as `peer
+   * changed` lines.
    */
   static async open(location: string | undefined, logger: Logger): Promise<NodeStore | undefined> {
     if (location === undefined) return undefined;
@@ -102,7 +102,6 @@ export class NodeStore {
         backend: store.backend,
         peers: identity.size,
       });
-      addWorkerExtension((registry) => void registerStoreOperations(registry, store));
       return new NodeStore(store, identity, sink);
     } catch (e) {
       await store.close();
@@ -126,4 +125,24 @@ export class NodeStore {
     await this.#sink.flush();
     await this.store.close();
   }
+}
+
+/**
+ * Opens the store of `alknet connect --worker NAME --db LOCATION`: the
+ * worker serves its operations to the head, each guarded by scopes as on
+ * a node (the head's callers need them).
+ *
+ * @example
+ * ```ts
+ * import { openWorkerStore } from "./store.ts";
+ * import { workerCalls } from "./mesh.ts";
+ * const store = await openWorkerStore(":memory:");
+ * console.log((await workerCalls({})).spec("peers/list")?.type); // "query"
+ * await store.close();
+ * ```
+ */
+export async function openWorkerStore(location: string): Promise<Store> {
+  const store = await openStore(location);
+  addWorkerExtension((registry) => void registerStoreOperations(registry, store));
+  return store;
 }
