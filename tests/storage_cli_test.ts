@@ -17,6 +17,7 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
   const echo = echoServer();
   let serve: Proc | undefined;
   let tunnel: Proc | undefined;
+  let follow: Proc | undefined;
   try {
     const [host, admin, alice, bob] = await Promise.all(
       ["host", "admin", "alice", "bob"].map((n) => makeKey(dir, n)),
@@ -48,6 +49,8 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     const port = Number((await serve.waitFor(/listening addr=\S+:(\d+)/, START_MS))[1]);
     assert.ok(serve.lines.some((l) => /store opened .*backend=sqlite peers=2/.test(l)));
     const node = `ssh://127.0.0.1:${port}`;
+    // A follower of the audit topic, from the start, live.
+    follow = Proc.alknet(["events", "tail", "--follow", "--from", "1", "--db", db], env);
     const asKey = (key: string) => ["--identity", key, "--known-hosts", `${dir}/known_hosts`];
 
     // Added by another process while the node runs: alice gets in.
@@ -118,10 +121,15 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     assert.ok(!text.includes(`:${echo.port}`), "a destination reached the audit trail");
     assert.ok(!/destination|target|dest/i.test(text), text);
 
+    await follow.waitFor(/ session\.closed \{[^}]*"identity":"alice","reason":"revoked"/);
+    assert.equal((await follow.stop("SIGINT")).code, 0);
+    follow = undefined;
+
     r = await alknet(["db", "check", "--db", db]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^schema version 1 /m);
   } finally {
+    await follow?.stop();
     await tunnel?.stop();
     await serve?.stop();
     await echo.close();
