@@ -47,7 +47,6 @@ Deno.test("builtins: node/ticks validates input and honours abort", async () => 
   assert.deepEqual(got, []);
   // A long interval: aborting must not wait for the next tick.
   const ac = new AbortController();
-  const t0 = Date.now();
   const sub = conn.subscribe("node/ticks", { count: 5, interval_ms: 60_000 }, {
     signal: ac.signal,
   });

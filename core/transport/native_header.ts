@@ -69,7 +69,7 @@ export const NATIVE_TCP_MAX_TOKEN = 1024;
  * console.log(NATIVE_TCP_MAX_HEADER); // 1285
  * ```
  */
-export const NATIVE_TCP_MAX_HEADER = 1 + 2 + NATIVE_TCP_MAX_TOKEN + 1 + 255 + 2;
+export const NATIVE_TCP_MAX_HEADER: number = 1 + 2 + NATIVE_TCP_MAX_TOKEN + 1 + 255 + 2;
 
 /**
  * Status bytes of the native data path.
