@@ -1,6 +1,6 @@
 /**
  * The programs of the README's "Use it from Deno", each run as written from
- * `docs/examples/`.
+ * `docs/examples/`, and the README's code blocks equal to those files.
  *
  * @module
  */
@@ -43,6 +43,24 @@ async function startExample(name: string, cwd: string, ready: RegExp) {
   if (!ready.test(text)) throw new Error(`${name} did not start:\n${text}\n${await stop()}`);
   return { output: text, stop };
 }
+
+const PROGRAMS = ["serve_node.ts", "call_ssh.ts", "tunnel_tls.ts"];
+
+Deno.test("README: 'Use it from Deno' shows the three programs exactly as docs/examples/ has them", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const start = readme.indexOf("\n## Use it from Deno\n");
+  assert.ok(start >= 0, "README has no 'Use it from Deno' section");
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  const files = await Promise.all(
+    PROGRAMS.map((name) => Deno.readTextFile(`${ROOT}docs/examples/${name}`)),
+  );
+  assert.deepEqual(blocks, files, "the README's code blocks differ from docs/examples/");
+  const lines = (text: string) => text.trimEnd().split("\n").length;
+  assert.ok(lines(files[0]) <= 15, `serve_node.ts has ${lines(files[0])} lines (at most 15)`);
+  assert.ok(lines(files[1]) <= 10, `call_ssh.ts has ${lines(files[1])} lines (at most 10)`);
+});
 
 Deno.test("README program 1: a node serving an operation on SSH, TLS and WebSocket at once", async () => {
   const { dir, host, id } = await keyDir();
