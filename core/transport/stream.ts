@@ -22,6 +22,8 @@ export interface ByteConn {
 }
 
 const READ_SIZE = 64 * 1024;
+/** The largest chunk a relay direction grows to while its reads keep filling the buffer. */
+const RELAY_MAX_CHUNK = 1024 * 1024;
 
 /**
  * Closes `c`, ignoring the error of closing something already closed.
@@ -231,7 +233,11 @@ export function relayConnDuplex(
 
 /**
  * Moves bytes both ways between two Deno connections (used for direct
- * dials, e.g. a native data path), then closes both. Never rejects.
+ * dials, e.g. a native data path), then closes both. Each direction reads
+ * the next chunk while the previous one is being written (two buffers of
+ * 64 KiB, doubled up to 1 MiB while reads keep filling them); a failed
+ * write closes both connections, which ends the pending reads. Never
+ * rejects.
  *
  * @example
  * ```ts
@@ -242,19 +248,32 @@ export function relayConnDuplex(
  * ```
  */
 export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
+  const closeBoth = () => {
+    closeQuietly(a);
+    closeQuietly(b);
+  };
   const pump = async (from: ByteConn, to: ByteConn) => {
-    const buf = new Uint8Array(READ_SIZE);
+    const bufs = [new Uint8Array(READ_SIZE), new Uint8Array(READ_SIZE)];
+    let i = 0;
+    let writing: Promise<void> | undefined;
     while (true) {
+      const buf = bufs[i];
       const n = await from.read(buf);
+      if (writing) await writing;
       if (n === null) break;
-      await writeAll(to, buf.subarray(0, n));
+      if (n === 0) continue;
+      writing = writeAll(to, buf.subarray(0, n));
+      // Noticed at once, not at the next read's end: the read may never end.
+      writing.catch(closeBoth);
+      // A full buffer means a bulk transfer: fewer, larger reads and writes
+      // cost less CPU per byte (measured: 1 MiB about half of 64 KiB).
+      if (n === buf.length && buf.length < RELAY_MAX_CHUNK) {
+        bufs[i] = new Uint8Array(buf.length * 2);
+      }
+      i ^= 1;
     }
     if (to.closeWrite) await to.closeWrite().catch(() => {});
   };
-  await Promise.all([pump(a, b), pump(b, a)]).catch(() => {});
-  for (const c of [a, b]) {
-    try {
-      c.close();
-    } catch { /* already closed */ }
-  }
+  await Promise.all([pump(a, b).catch(closeBoth), pump(b, a).catch(closeBoth)]);
+  closeBoth();
 }
