@@ -23,6 +23,22 @@ const TS_LEN = 8;
 const SIG_LEN = 64;
 const TOKEN_LEN = KEY_ID_LEN + TS_LEN + SIG_LEN;
 
+/**
+ * Tokens whose signature verified. A token names its key by hash (checked
+ * on every use), so a verified signature stays verified; a client reuses
+ * its token for a minute, and Ed25519 verification in JavaScript costs a
+ * millisecond or more per new connection. Oldest first, bounded.
+ */
+const verifiedSignatures = new Set<string>();
+const VERIFIED_CACHE_SIZE = 4096;
+
+function rememberVerified(token: string): void {
+  if (verifiedSignatures.size >= VERIFIED_CACHE_SIZE) {
+    verifiedSignatures.delete(verifiedSignatures.values().next().value!);
+  }
+  verifiedSignatures.add(token);
+}
+
 /** Why a token was refused. */
 export type TokenErrorCode = "malformed" | "expired" | "unknown-key" | "bad-signature";
 
@@ -250,18 +266,21 @@ export function verifyToken(
   const pub = lookupKeyById(keyId);
   if (!pub) throw new TokenUnknownKeyError(toHex(keyId));
   if (pub.length !== 32 || !timingSafeEqual(sha256(pub), keyId)) throw new TokenSignatureError();
-  let ok = false;
-  try {
-    ok = ed25519.verify(
-      raw.subarray(KEY_ID_LEN + TS_LEN),
-      raw.subarray(0, KEY_ID_LEN + TS_LEN),
-      pub,
-      {
-        zip215: false,
-      },
-    );
-  } catch {
-    ok = false;
+  let ok = verifiedSignatures.has(token);
+  if (!ok) {
+    try {
+      ok = ed25519.verify(
+        raw.subarray(KEY_ID_LEN + TS_LEN),
+        raw.subarray(0, KEY_ID_LEN + TS_LEN),
+        pub,
+        {
+          zip215: false,
+        },
+      );
+    } catch {
+      ok = false;
+    }
+    if (ok) rememberVerified(token);
   }
   if (!ok) throw new TokenSignatureError();
   return { keyId: toHex(keyId), publicKey: pub.slice(), timestamp: ts };
