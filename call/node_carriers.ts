@@ -54,6 +54,8 @@ export interface NodeCallPeer {
   transport: string;
   /** `ip:port` of the remote end, when known. */
   remote?: string;
+  /** Hears each WebSocket connection once upgraded (the node closes revoked callers' ones). */
+  onConnection?: (connection: CallConnection) => void;
 }
 
 /**
@@ -127,7 +129,11 @@ export async function serveNodeCallWebSocket(
       }
     }
     : undefined;
-  const response = await callWebSocketHandler({ registry: router, authenticate })(request);
+  const response = await callWebSocketHandler({
+    registry: router,
+    authenticate,
+    onConnection: peer.onConnection,
+  })(request);
   if (response.status === 401 && refusal !== undefined) {
     await response.body?.cancel();
     return unauthorized(refusal);

@@ -18,6 +18,7 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
   let serve: Proc | undefined;
   let tunnel: Proc | undefined;
   let follow: Proc | undefined;
+  let watcher: Proc | undefined;
   try {
     const [host, admin, alice, bob] = await Promise.all(
       ["host", "admin", "alice", "bob"].map((n) => makeKey(dir, n)),
@@ -41,6 +42,8 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
       "serve",
       "--listen",
       "127.0.0.1:0",
+      "--listen",
+      "ws://127.0.0.1:0",
       "--host-key",
       host.path,
       "--db",
@@ -48,13 +51,24 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     ], env);
     const port = Number((await serve.waitFor(/listening addr=\S+:(\d+)/, START_MS))[1]);
     assert.ok(serve.lines.some((l) => /store opened .*backend=sqlite peers=2/.test(l)));
+    const wsPort = Number((await serve.waitFor(/listening addr=\S+:(\d+) transport=ws/))[1]);
     const node = `ssh://127.0.0.1:${port}`;
     // A follower of the audit topic, from the start, live.
     follow = Proc.alknet(["events", "tail", "--follow", "--from", "1", "--db", db], env);
     const asKey = (key: string) => ["--identity", key, "--known-hosts", `${dir}/known_hosts`];
 
     // Added by another process while the node runs: alice gets in.
-    r = await alknet(["peers", "add", "alice", "--key", alice.pub, "--db", db]);
+    r = await alknet([
+      "peers",
+      "add",
+      "alice",
+      "--key",
+      alice.pub,
+      "--scopes",
+      "relay:connect,streams:read",
+      "--db",
+      db,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const added = Date.now();
     await serve.waitFor(/peer changed peer=alice kind=added state=allowed/);
@@ -62,6 +76,19 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     const c = await startConnect(dir, port, [], { identity: alice.path });
     tunnel = c.proc;
     assert.equal(await socksEcho(c.socksPort, echo.port, 4096), 0);
+    // And a call connection with a token (WebSocket), following a quiet topic.
+    watcher = Proc.alknet([
+      "events",
+      "tail",
+      "--follow",
+      "--topic",
+      "quiet",
+      "--node",
+      `ws://127.0.0.1:${wsPort}`,
+      "--identity",
+      alice.path,
+    ], env);
+    await follow.waitFor(/ login\.accepted \{[^}]*"method":"token","identity":"alice"/);
 
     // Scopes: bob (relay:connect only) may not manage peers; admin may.
     r = await alknet(["peers", "list", "--node", node, ...asKey(bob.path)]);
@@ -85,7 +112,9 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     console.log(
       `peer disable closed the session <= ${Date.now() - disabled} ms after the CLI exited`,
     );
-    await serve.waitFor(/sessions closed identity=alice count=1 reason=revoked/);
+    await serve.waitFor(/sessions closed identity=alice count=2 reason=revoked/);
+    assert.equal((await watcher.wait()).code, 4, watcher.lines.join("\n"));
+    watcher = undefined;
     r = await alknet(["call", node, "node/info", ...asKey(alice.path)]);
     assert.equal(r.code, 4, r.stderr);
     await tunnel.stop();
@@ -130,6 +159,7 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     assert.match(r.stdout, /^schema version 1 /m);
   } finally {
     await follow?.stop();
+    await watcher?.stop();
     await tunnel?.stop();
     await serve?.stop();
     await echo.close();

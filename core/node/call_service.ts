@@ -46,6 +46,12 @@ export interface CallPeer {
   transport: string;
   /** `ip:port` of the remote end, when known. */
   remote?: string;
+  /**
+   * Called with each WebSocket call connection once upgraded (streams are
+   * the session `serveCallStream` returns): the node closes those of
+   * identities its provider revokes.
+   */
+  onConnection?: (session: CallSession) => void;
 }
 
 /**

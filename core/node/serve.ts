@@ -120,10 +120,10 @@ export interface NodeServer {
    */
   setCertificate(cert: string, key: string): void;
   /**
-   * Closes the open SSH sessions of an identity (with `fingerprints`, only
-   * those that logged in with one of those keys); returns how many. The
-   * node does this by itself for identities its provider revokes
-   * (`closeSessionsOnRevoke`).
+   * Closes the open SSH sessions and token-authenticated call connections
+   * of an identity (with `fingerprints`, only the SSH sessions that logged
+   * in with one of those keys); returns how many. The node does this by
+   * itself for identities its provider revokes (`closeSessionsOnRevoke`).
    */
   closeSessions(
     identityId: string,
@@ -227,10 +227,15 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
   const closeOnRevoke = options.closeSessionsOnRevoke !== false;
   const watch = (provider: typeof options.identity) =>
     closeOnRevoke
-      ? watchRevocations(provider, ssh, (identity, count, reason) => {
+      ? watchRevocations(provider, closer, (identity, count, reason) => {
         logger.event("sessions closed", { identity, count, reason });
       })
       : () => {};
+  // Revoked identities lose their SSH sessions and (all keys revoked) their token call connections.
+  const closer = {
+    closeSessions: (id: string, o: { fingerprints?: readonly string[]; reason?: string } = {}) =>
+      ssh.closeSessions(id, o) + (o.fingerprints ? 0 : carriers.closeSessions(id)),
+  };
   let watched = auth.identity;
   let unwatch = watch(watched);
   const resolveToken: NativeTcpOptions["resolveToken"] | undefined =
@@ -318,7 +323,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
       listeners.setCertificate(cert, key);
     },
     closeSessions(identityId, o = {}) {
-      return ssh.closeSessions(identityId, o);
+      return closer.closeSessions(identityId, o);
     },
     reload(changes = {}) {
       const run = reloading.then(async (): Promise<NodeReloadResult> => {

@@ -197,7 +197,7 @@ export interface ServeReloadOptions {
    * Any identity provider (a store, say), asked after `authorizedKeys`:
    * SSH keys by fingerprint, tokens and API keys by value. When it has
    * `onChange` ({@link WatchedIdentityProvider}), identities it stops
-   * resolving lose their open SSH sessions (`closeSessionsOnRevoke`).
+   * resolving lose their open sessions (`closeSessionsOnRevoke`).
    */
   identity?: WatchedIdentityProvider;
   /** Where forwards may go (default: everything not reserved). */
@@ -275,9 +275,9 @@ export interface ServeOptions extends ServeReloadOptions {
    */
   audit?: (event: NodeAuditEvent) => void;
   /**
-   * Close the open SSH sessions of an identity the `identity` provider
-   * reports as refused (disabled, removed) or of a key it revoked (default
-   * true).
+   * Close the open SSH sessions and token-authenticated call connections
+   * of an identity the `identity` provider reports as refused (disabled,
+   * removed), and the SSH sessions of a key it revoked (default true).
    */
   closeSessionsOnRevoke?: boolean;
   /** Let remote forwards bind non-loopback addresses. */
