@@ -54,7 +54,7 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     const wsPort = Number((await serve.waitFor(/listening addr=\S+:(\d+) transport=ws/))[1]);
     const node = `ssh://127.0.0.1:${port}`;
     // A follower of the audit topic, from the start, live.
-    follow = Proc.alknet(["events", "tail", "--follow", "--from", "1", "--db", db], env);
+    follow = Proc.alknet(["events", "tail", "--follow", "--from", "1", "--json", "--db", db], env);
     const asKey = (key: string) => ["--identity", key, "--known-hosts", `${dir}/known_hosts`];
 
     // Added by another process while the node runs: alice gets in.
@@ -88,7 +88,9 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
       "--identity",
       alice.path,
     ], env);
-    await follow.waitFor(/ login\.accepted \{[^}]*"method":"token","identity":"alice"/);
+    await follow.waitFor(
+      /"type":"login\.accepted","data":\{[^}]*"method":"token","identity":"alice"/,
+    );
 
     // Scopes: bob (relay:connect only) may not manage peers; admin may.
     r = await alknet(["peers", "list", "--node", node, ...asKey(bob.path)]);
@@ -120,19 +122,18 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
     await tunnel.stop();
     tunnel = undefined;
 
-    // The audit trail: logins, sessions, peer changes; no destination anywhere.
-    await serve.waitFor(/auth result=reject .*fp=SHA256:/);
-    let types: string[] = [];
-    let text = "";
-    for (const until = Date.now() + 20_000; Date.now() < until;) {
-      r = await alknet(["events", "tail", "--from", "1", "--json", "--db", db]);
-      assert.equal(r.code, 0, r.stderr);
-      text = r.stdout;
-      const events = text.trim().split("\n").map((l) => JSON.parse(l));
-      types = events.map((e) => `${e.type}:${e.data.identity ?? e.data.peer ?? ""}`);
-      if (types.includes("login.refused:")) break;
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    // The audit trail (as the follower printed it live): logins, sessions, peer changes; no
+    // destination anywhere.
+    await follow.waitFor(/"type":"login\.refused"/);
+    await follow.waitFor(
+      /"type":"session\.closed","data":\{[^}]*"identity":"alice","reason":"revoked"/,
+    );
+    assert.equal((await follow.stop("SIGINT")).code, 0);
+    const text = follow.lines.join("\n");
+    follow = undefined;
+    const types = text.trim().split("\n").map((l) => JSON.parse(l)).map((e) =>
+      `${e.type}:${e.data.identity ?? e.data.peer ?? ""}`
+    );
     for (
       const want of [
         "peer.changed:alice",
@@ -143,20 +144,8 @@ Deno.test("storage CLI: serve --db follows peers add/disable from another proces
         "login.refused:",
       ]
     ) assert.ok(types.includes(want), `${want} missing from ${types.join(" ")}`);
-    assert.match(
-      text,
-      /"type":"session\.closed","data":\{[^}]*"identity":"alice","reason":"revoked"/,
-    );
     assert.ok(!text.includes(`:${echo.port}`), "a destination reached the audit trail");
     assert.ok(!/destination|target|dest/i.test(text), text);
-
-    await follow.waitFor(/ session\.closed \{[^}]*"identity":"alice","reason":"revoked"/);
-    assert.equal((await follow.stop("SIGINT")).code, 0);
-    follow = undefined;
-
-    r = await alknet(["db", "check", "--db", db]);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^schema version 1 /m);
   } finally {
     await follow?.stop();
     await watcher?.stop();
