@@ -2,9 +2,11 @@
  * Call-protocol RPC benchmark between two processes on loopback (not a test).
  *
  * Runs an echo operation with a ~100-byte input over framed TCP, TLS and
- * WebSocket (server: Deno.serve, client: npm:ws), plus Cap'n Web over
- * WebSocket for comparison: sequential latency p50/p99 over N calls and
- * throughput with 64 calls in flight.
+ * WebSocket (server: Deno.serve, client: npm:ws), each beside a bare JSON
+ * echo on the same carrier (`bench/bare_echo.ts`: framing and a coalescing
+ * writer, nothing of the call protocol) measured in the same run, plus Cap'n
+ * Web over WebSocket for comparison: sequential latency p50/p99 over N calls
+ * and throughput with 64 calls in flight, then the call/bare ratios.
  *
  * ```sh
  * deno run -A bench/call_rpc.ts            # 5000 sequential calls per carrier
@@ -27,6 +29,12 @@ import {
   serveCallTls,
   serveCallWebSocket,
 } from "../call/mod.ts";
+import {
+  connectBareFramed,
+  connectBareWebSocket,
+  serveBareFramed,
+  serveBareWebSocket,
+} from "./bare_echo.ts";
 
 const TOKEN = "bench-token";
 const who: Identity = { id: "bench", scopes: [], resources: {} };
@@ -65,15 +73,18 @@ async function server(): Promise<void> {
     newWebSocketRpcSession(socket as unknown as globalThis.WebSocket, new EchoApi());
     return response;
   });
+  const bare = [serveBareFramed(), serveBareFramed({ cert, key }), serveBareWebSocket()];
   console.log(JSON.stringify({
     tcp: tcp.addr.port,
     tls: tls.addr.port,
     ws: ws.addr.port,
     capn: capn.addr.port,
+    bare: bare.map((b) => b.port),
     cert,
   }));
   // Run until stdin closes (the parent ends us).
   for await (const _ of Deno.stdin.readable) { /* wait */ }
+  for (const b of bare) b.close();
   await Promise.all([tcp.close(), tls.close(), ws.close(), capn.shutdown()]);
 }
 
@@ -140,18 +151,28 @@ async function client(n: number): Promise<void> {
   const conns: CallConnection[] = [];
   const viaConn = (c: CallConnection): Call => (x) => c.call("bench/echo", x);
 
+  // Each carrier beside the bare echo on the same carrier (bench/bare_echo.ts), in turn.
+  const bares = [
+    await connectBareFramed(ports.bare[0]),
+    await connectBareFramed(ports.bare[1], { caCerts: [ports.cert] }),
+    await connectBareWebSocket(ports.bare[2]),
+  ];
   const tcp = await connectCall(`tcp://127.0.0.1:${ports.tcp}`);
   conns.push(tcp);
   results.push(await measure("call / framed TCP", viaConn(tcp), n));
+  results.push(await measure("bare framed-JSON echo / TCP", bares[0].call, n));
   const tls = await connectCall(`tls://localhost:${ports.tls}`, {
     tlsCaCerts: [ports.cert],
     token: TOKEN,
   });
   conns.push(tls);
   results.push(await measure("call / TLS", viaConn(tls), n));
+  results.push(await measure("bare framed-JSON echo / TLS", bares[1].call, n));
   const ws = await connectCall(`ws://127.0.0.1:${ports.ws}`, { token: TOKEN });
   conns.push(ws);
   results.push(await measure("call / WebSocket (npm:ws)", viaConn(ws), n));
+  results.push(await measure("bare JSON echo / WebSocket (npm:ws)", bares[2].call, n));
+  for (const b of bares) b.close();
 
   const sock = new WebSocket(`ws://127.0.0.1:${ports.capn}/`, { perMessageDeflate: false });
   await new Promise((r, j) => {
@@ -179,6 +200,19 @@ async function client(n: number): Promise<void> {
       }   ${String(r.calls_per_s).padStart(7)}`,
     );
   }
+  const ratio = (call: string, bare: string) => {
+    const c = results.find((r) => r.carrier === call)!;
+    const b = results.find((r) => r.carrier === bare)!;
+    console.log(
+      `${call.padEnd(36)} ${(c.calls_per_s / b.calls_per_s).toFixed(2)}x the bare echo's calls/s, p50 ${
+        (c.p50_us / b.p50_us).toFixed(2)
+      }x its p50`,
+    );
+  };
+  console.log("");
+  ratio("call / framed TCP", "bare framed-JSON echo / TCP");
+  ratio("call / TLS", "bare framed-JSON echo / TLS");
+  ratio("call / WebSocket (npm:ws)", "bare JSON echo / WebSocket (npm:ws)");
   console.log("\n" + JSON.stringify(results));
 }
 
