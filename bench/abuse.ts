@@ -14,7 +14,9 @@
 import { echoServer } from "../tests/helpers.ts";
 import { Children, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
-import { connectSsh, generateEd25519Key, parsePrivateKey, socks5ClientConnect } from "@alknet/core";
+import { connectSsh } from "@alknet/core/ssh";
+import { generateEd25519Key, parsePrivateKey } from "@alknet/core";
+import { socks5ClientConnect } from "@alknet/core/transport";
 
 const { values } = parseArgs({
   args: Deno.args,

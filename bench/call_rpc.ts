@@ -16,7 +16,7 @@
  * @module
  */
 
-import { selfSignedCertificate } from "@alknet/core";
+import { selfSignedCertificate } from "@alknet/core/transport";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
 import { newWebSocketRpcSession, RpcTarget } from "capnweb";
@@ -204,9 +204,9 @@ async function client(n: number): Promise<void> {
     const c = results.find((r) => r.carrier === call)!;
     const b = results.find((r) => r.carrier === bare)!;
     console.log(
-      `${call.padEnd(36)} ${(c.calls_per_s / b.calls_per_s).toFixed(2)}x the bare echo's calls/s, p50 ${
-        (c.p50_us / b.p50_us).toFixed(2)
-      }x its p50`,
+      `${call.padEnd(36)} ${
+        (c.calls_per_s / b.calls_per_s).toFixed(2)
+      }x the bare echo's calls/s, p50 ${(c.p50_us / b.p50_us).toFixed(2)}x its p50`,
     );
   };
   console.log("");

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseForwardSpec, parseSocks5Greeting, parseSocks5Request } from "@alknet/core";
+import { parseForwardSpec, parseSocks5Greeting, parseSocks5Request } from "@alknet/core/ssh";
 
 const greeting = new Uint8Array([5, 2, 0, 2]);
 const v4 = new Uint8Array([5, 1, 0, 1, 10, 0, 0, 1, 0x1f, 0x90]);

@@ -21,7 +21,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { generateEd25519Key, selfSignedCertificate, socks5ClientConnect } from "@alknet/core";
+import { generateEd25519Key } from "@alknet/core";
+import { selfSignedCertificate, socks5ClientConnect } from "@alknet/core/transport";
 import { Children } from "./procs.ts";
 import { echoServer } from "../tests/helpers.ts";
 

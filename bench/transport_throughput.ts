@@ -17,26 +17,17 @@
 
 import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
+import { AuthorizedKeysAuthenticator, mintToken } from "@alknet/core/auth";
+import { type ByteConn, connToDuplex, writeAll } from "@alknet/core/transport";
+import { connectSsh, SshServer } from "@alknet/core/ssh";
+import { generateEd25519Key, Logger, parsePrivateKey } from "@alknet/core";
+import { listenEndpoint, selfSignedCertificate } from "@alknet/core/transport";
 import {
-  AuthorizedKeysAuthenticator,
-  type ByteConn,
-  connectSsh,
-  connToDuplex,
-  generateEd25519Key,
-  Logger,
-  mintToken,
-  parsePrivateKey,
-  SshServer,
-  writeAll,
-} from "../core/mod.ts";
-import {
-  listenEndpoint,
   nativeTcpHandler,
   nativeTcpOverQuic,
   nativeTcpOverTls,
   openNativeTcp,
-  selfSignedCertificate,
-} from "../core/mod.ts";
+} from "@alknet/core/ssh";
 
 const CHUNK = 64 * 1024;
 

@@ -25,7 +25,8 @@
 import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
 import { Children, treeCpuSeconds, waitLine } from "./procs.ts";
 import { parseArgs } from "node:util";
-import { generateEd25519Key, socks5ClientConnect } from "@alknet/core";
+import { generateEd25519Key } from "@alknet/core";
+import { socks5ClientConnect } from "@alknet/core/transport";
 
 const { values } = parseArgs({
   args: Deno.args,

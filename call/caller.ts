@@ -36,7 +36,12 @@ export interface CallOptions {
  *
  * @example
  * ```ts
- * import { CallConnection, type CallSubscription, memoryTransportPair, OperationRegistry } from "@alknet/call";
+ * import {
+ *   CallConnection,
+ *   type CallSubscription,
+ *   memoryTransportPair,
+ *   OperationRegistry,
+ * } from "@alknet/call";
  * const reg = new OperationRegistry();
  * reg.register({ name: "demo/count", type: "subscription", subscribe: async function* () { yield 1; yield 2; } });
  * const [a, b] = memoryTransportPair();

@@ -236,7 +236,12 @@ export function acceptLoop(
  *
  * @example
  * ```ts
- * import { connectCall, OperationRegistry, registerNodeOperations, serveCallTcp } from "@alknet/call";
+ * import {
+ *   connectCall,
+ *   OperationRegistry,
+ *   registerNodeOperations,
+ *   serveCallTcp,
+ * } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
  * const server = await serveCallTcp({ registry });

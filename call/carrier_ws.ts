@@ -146,7 +146,12 @@ export interface ServeCallWebSocketOptions extends ServeCallOptions, Certificate
  *
  * @example
  * ```ts
- * import { connectCall, OperationRegistry, registerNodeOperations, serveCallWebSocket } from "@alknet/call";
+ * import {
+ *   connectCall,
+ *   OperationRegistry,
+ *   registerNodeOperations,
+ *   serveCallWebSocket,
+ * } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
  * const server = await serveCallWebSocket({

@@ -20,7 +20,13 @@ import { type TypedApi, typedApi, type TypedOperation } from "./typed.ts";
  *
  * @example
  * ```ts
- * import { CallClient, connectCall, OperationRegistry, registerNodeOperations, serveCallTcp } from "@alknet/call";
+ * import {
+ *   CallClient,
+ *   connectCall,
+ *   OperationRegistry,
+ *   registerNodeOperations,
+ *   serveCallTcp,
+ * } from "@alknet/call";
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" });
  * const server = await serveCallTcp({ registry });

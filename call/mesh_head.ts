@@ -156,7 +156,13 @@ async function* mapErrors(
  *
  * @example A worker registers over an in-memory connection
  * ```ts
- * import { CallConnection, MeshHead, memoryTransportPair, OperationRegistry, registerWorker } from "@alknet/call";
+ * import {
+ *   CallConnection,
+ *   MeshHead,
+ *   memoryTransportPair,
+ *   OperationRegistry,
+ *   registerWorker,
+ * } from "@alknet/call";
  * const head = new MeshHead({ onWorker: (e) => console.log(e.type, e.name) });
  * const worker = new OperationRegistry();
  * worker.register({ name: "math/double", type: "query", handler: (n) => (n as number) * 2 });

@@ -53,7 +53,13 @@ export function defaultHeadIdentity(id = "head"): Identity {
  *
  * @example
  * ```ts
- * import { CallConnection, MeshHead, memoryTransportPair, OperationRegistry, registerWorker } from "@alknet/call";
+ * import {
+ *   CallConnection,
+ *   MeshHead,
+ *   memoryTransportPair,
+ *   OperationRegistry,
+ *   registerWorker,
+ * } from "@alknet/call";
  * const [a, b] = memoryTransportPair();
  * new CallConnection(a, { router: new MeshHead(), identity: { id: "k", scopes: ["relay:connect"], resources: {} } });
  * const conn = new CallConnection(b, { router: new OperationRegistry() });

@@ -62,7 +62,12 @@
  *
  * @example Serve in this process, call, subscribe and abort from another Deno process
  * ```ts
- * import { CallError, OperationRegistry, registerNodeOperations, serveCallTcp } from "@alknet/call";
+ * import {
+ *   CallError,
+ *   OperationRegistry,
+ *   registerNodeOperations,
+ *   serveCallTcp,
+ * } from "@alknet/call";
  *
  * const registry = new OperationRegistry();
  * registerNodeOperations(registry, { version: "0.1.0" }); // node/info, node/ping, node/ticks

@@ -120,7 +120,14 @@ export interface TypedOperation<T extends OperationType, I, O> {
  * @example Server and typed client from one declaration
  * ```ts
  * import { Type } from "@sinclair/typebox";
- * import { CallClient, CallConnection, memoryTransportPair, operation, OperationRegistry, typedApi } from "@alknet/call";
+ * import {
+ *   CallClient,
+ *   CallConnection,
+ *   memoryTransportPair,
+ *   operation,
+ *   OperationRegistry,
+ *   typedApi,
+ * } from "@alknet/call";
  *
  * const add = operation({
  *   name: "math/add",
@@ -243,7 +250,13 @@ function isOperation(v: unknown): v is TypedOperation<OperationType, unknown, un
  *
  * @example
  * ```ts
- * import { CallConnection, memoryTransportPair, operation, OperationRegistry, typedApi } from "@alknet/call";
+ * import {
+ *   CallConnection,
+ *   memoryTransportPair,
+ *   operation,
+ *   OperationRegistry,
+ *   typedApi,
+ * } from "@alknet/call";
  * const greet = operation({
  *   name: "demo/greet", type: "query",
  *   input_schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },

@@ -9,12 +9,6 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /**
  * A command line that cannot be understood; commands exit with code 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./args.ts";
- * console.log(new UsageError("missing --host-key").message);
- * ```
  */
 export class UsageError extends Error {
   /** Creates the error. */
@@ -27,13 +21,6 @@ export class UsageError extends Error {
 /**
  * Parses `args` strictly against `options`; unknown flags and missing values
  * become {@link UsageError}s.
- *
- * @example
- * ```ts
- * import { parseFlags } from "./args.ts";
- * const { values } = parseFlags(["--force"], { force: { type: "boolean" } });
- * console.log(values.force); // true
- * ```
  */
 export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
@@ -51,12 +38,6 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
 /**
  * alknet's configuration directory: `$XDG_CONFIG_HOME/alknet`, else
  * `~/.config/alknet`.
- *
- * @example
- * ```ts
- * import { configDir } from "./args.ts";
- * console.log(configDir());
- * ```
  */
 export function configDir(): string {
   const xdg = Deno.env.get("XDG_CONFIG_HOME");
@@ -67,12 +48,6 @@ export function configDir(): string {
 /**
  * alknet's data directory: `$XDG_DATA_HOME/alknet`, else
  * `~/.local/share/alknet`.
- *
- * @example
- * ```ts
- * import { dataDir } from "./args.ts";
- * console.log(dataDir());
- * ```
  */
 export function dataDir(): string {
   const xdg = Deno.env.get("XDG_DATA_HOME");
@@ -85,13 +60,6 @@ export function dataDir(): string {
  * `@alknet/core`: `option` is set and the message starts with it), with the
  * option replaced by the command's flag from `flags`; other errors keep
  * their message.
- *
- * @example
- * ```ts
- * import { flagMessage } from "./args.ts";
- * const e = Object.assign(new Error("tls.cert: cannot read 'x'"), { option: "tls.cert" });
- * console.log(flagMessage(e, { "tls.cert": "--tls-cert" })); // "--tls-cert: cannot read 'x'"
- * ```
  */
 export function flagMessage(e: unknown, flags: Record<string, string>): string {
   const message = (e as Error)?.message ?? String(e);
@@ -106,13 +74,6 @@ export function flagMessage(e: unknown, flags: Record<string, string>): string {
  * Runs a command body and turns errors into an exit code: usage errors print
  * the usage and give 2, anything else prints one line and gives 1. Errors
  * naming a library option are reported with the flag from `flags`.
- *
- * @example
- * ```ts
- * import { runCommand } from "./args.ts";
- * const code = await runCommand("demo", "usage: ...", () => Promise.resolve(0));
- * console.log(code); // 0
- * ```
  */
 export async function runCommand(
   name: string,
@@ -134,12 +95,6 @@ export async function runCommand(
 
 /**
  * Resolves at the first SIGINT or SIGTERM.
- *
- * @example
- * ```ts
- * import { waitForShutdownSignal } from "./args.ts";
- * // await waitForShutdownSignal(); // then drain and exit
- * ```
  */
 export function waitForShutdownSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -154,12 +109,6 @@ export function waitForShutdownSignal(): Promise<void> {
 
 /**
  * True when something exists at `path` (a dangling symlink counts).
- *
- * @example
- * ```ts
- * import { pathExists } from "./args.ts";
- * console.log(await pathExists("/")); // true
- * ```
  */
 export async function pathExists(path: string): Promise<boolean> {
   try {

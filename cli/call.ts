@@ -71,13 +71,6 @@ function withConnection(
 /**
  * Runs `alknet call TARGET OP [JSON]`; resolves to the exit code. A
  * subscription prints one JSON line per item.
- *
- * @example
- * ```ts
- * import { callMain } from "./call.ts";
- * const code = await callMain(["--help"]);
- * console.log(code); // 0
- * ```
  */
 export async function callMain(args: string[]): Promise<number> {
   let flags: Flags;
@@ -123,13 +116,6 @@ export async function callMain(args: string[]): Promise<number> {
 /**
  * Runs `alknet ops TARGET`: lists the operations the node lets this caller
  * call, one per line (name, type, description).
- *
- * @example
- * ```ts
- * import { opsMain } from "./call.ts";
- * const code = await opsMain([]);
- * console.log(code); // 2: TARGET is required
- * ```
  */
 export async function opsMain(args: string[]): Promise<number> {
   let flags: Flags;
@@ -177,13 +163,6 @@ export async function opsMain(args: string[]): Promise<number> {
 /**
  * Runs `alknet token --identity KEY`: prints a fresh signed token, valid
  * for ±300 s.
- *
- * @example
- * ```ts
- * import { tokenMain } from "./call.ts";
- * const code = await tokenMain([]);
- * console.log(code); // 2: --identity is required
- * ```
  */
 export async function tokenMain(args: string[]): Promise<number> {
   try {

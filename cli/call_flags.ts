@@ -35,12 +35,6 @@ export const EXIT_CONNECT = 4;
 
 /**
  * The help lines of the connection flags.
- *
- * @example
- * ```ts
- * import { CONNECT_HELP } from "./call_flags.ts";
- * console.log(CONNECT_HELP.includes("--identity")); // true
- * ```
  */
 export const CONNECT_HELP: string =
   `  --vault KEYSTORE             use the vault's identity key (m/74'/0'/0'/0') instead of --identity
@@ -89,13 +83,6 @@ const CONNECT_FLAGS = {
 /**
  * The parsed connection flags; `--node URL` is put in front of the
  * positionals (it stands for the TARGET positional).
- *
- * @example
- * ```ts
- * import { parseConnectFlags } from "./call_flags.ts";
- * const { flags } = parseConnectFlags(["--node", "ws://127.0.0.1:1", "--token", "t"]);
- * console.log(flags.positionals, flags.token); // [ "ws://127.0.0.1:1" ] t
- * ```
  */
 export interface ConnectFlags {
   /** `--identity`. */
@@ -132,13 +119,6 @@ export type ExtraValues = Record<string, string | boolean | undefined>;
 /**
  * Parses the connection flags and `extra` (a command's own `parseArgs`
  * options, single-valued) strictly; unknown flags are {@link UsageError}s.
- *
- * @example
- * ```ts
- * import { parseConnectFlags } from "./call_flags.ts";
- * const { flags, values } = parseConnectFlags(["x", "--format", "dot"], { format: { type: "string" } });
- * console.log(flags.positionals, values.format); // [ "x" ] dot
- * ```
  */
 export function parseConnectFlags(
   args: string[],
@@ -188,12 +168,6 @@ export function parseConnectFlags(
 
 /**
  * The identity key: from the vault (`--vault`) or a key file (`--identity`).
- *
- * @example
- * ```ts
- * import { identityKey, parseConnectFlags } from "./call_flags.ts";
- * console.log(await identityKey(parseConnectFlags(["--identity", "./id"]).flags)); // "./id"
- * ```
  */
 export async function identityKey(flags: ConnectFlags): Promise<PrivateKey | string | undefined> {
   if (flags.vault !== undefined) {
@@ -205,13 +179,6 @@ export async function identityKey(flags: ConnectFlags): Promise<PrivateKey | str
 
 /**
  * `connectCall` options for the flags and the target's scheme.
- *
- * @example
- * ```ts
- * import { connectOptions, parseConnectFlags } from "./call_flags.ts";
- * const o = await connectOptions("ws://127.0.0.1:1", parseConnectFlags(["--token", "t"]).flags);
- * console.log(o.token); // "t"
- * ```
  */
 export async function connectOptions(
   target: string,
@@ -253,12 +220,6 @@ function isConnectionFailure(e: unknown): boolean {
  * Prints an error the way the call commands do and returns the exit code:
  * 2 for usage errors (with `usage`), 4 for connection and authentication
  * failures, 3 (the error as JSON on stderr) for errors the call answered.
- *
- * @example
- * ```ts
- * import { reportError, UsageError } from "./call_flags.ts";
- * console.log(reportError(new UsageError("TARGET is required"), "demo", "usage: ...")); // 2
- * ```
  */
 export function reportError(e: unknown, command: string, usage: string): number {
   if (e instanceof UsageError) {
@@ -287,14 +248,6 @@ export function reportError(e: unknown, command: string, usage: string): number 
 /**
  * Connects with the flags, runs `run`, closes, and turns errors into exit
  * codes ({@link reportError}).
- *
- * @example
- * ```ts
- * import { parseConnectFlags, withConnection } from "./call_flags.ts";
- * const { flags } = parseConnectFlags([]);
- * const code = await withConnection("demo", "usage: ...", "bogus://x", flags, () => Promise.resolve(0));
- * console.log(code); // 2: not a call URL
- * ```
  */
 export async function withConnection(
   command: string,
@@ -316,12 +269,6 @@ export async function withConnection(
 
 /**
  * Writes one line to stdout, all of it.
- *
- * @example
- * ```ts
- * import { writeLine } from "./call_flags.ts";
- * await writeLine("hello");
- * ```
  */
 export async function writeLine(text: string): Promise<void> {
   const data = new TextEncoder().encode(text + "\n");

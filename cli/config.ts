@@ -7,7 +7,13 @@
  * @module
  */
 
-import { buildDynamic, ConfigError, formatIssue, loadConfig, renderConfig } from "@alknet/core";
+import {
+  buildDynamic,
+  ConfigError,
+  formatIssue,
+  loadConfig,
+  renderConfig,
+} from "@alknet/core/config";
 
 const USAGE = `usage: alknet config check FILE
 
@@ -17,13 +23,6 @@ const USAGE = `usage: alknet config check FILE
 
 /**
  * Output sinks, replaceable for tests.
- *
- * @example
- * ```ts
- * import type { ConfigCliIo } from "./config.ts";
- * const lines: string[] = [];
- * const io: ConfigCliIo = { out: (s) => lines.push(s), err: (s) => lines.push(s), env: {} };
- * ```
  */
 export interface ConfigCliIo {
   /** Standard output (one call per block of text). */
@@ -41,13 +40,6 @@ const defaultIo: ConfigCliIo = {
 
 /**
  * Runs `alknet config`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { main } from "./config.ts";
- * const code = await main(["check", "/nonexistent.toml"]);
- * console.log(code); // 2
- * ```
  */
 export async function main(args: string[], io: ConfigCliIo = defaultIo): Promise<number> {
   const [sub, ...rest] = args;

@@ -60,13 +60,6 @@ export interface ConnectCommand {
 /**
  * Turns `alknet connect` flags (and `ALKNET_IDENTITY`) into `connect()`
  * options. Values are checked by the library.
- *
- * @example
- * ```ts
- * import { parseConnectFlags } from "./connect.ts";
- * const c = parseConnectFlags(["[::1]:2222", "--identity", "id", "-L", "8080:web:80"]);
- * console.log(c !== "help" && c.options.localForwards); // [ "8080:web:80" ]
- * ```
  */
 export function parseConnectFlags(args: string[]): ConnectCommand | "help" {
   const { values: v, positionals } = parseFlags(args, {
@@ -146,12 +139,6 @@ function asUsage(e: unknown): unknown {
 
 /**
  * Runs `alknet connect` until SIGINT/SIGTERM.
- *
- * @example
- * ```ts
- * import { main } from "./connect.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export function main(args: string[]): Promise<number> {
   return runCommand("connect", USAGE, async () => {

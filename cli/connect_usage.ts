@@ -8,12 +8,6 @@ import { configDir } from "./args.ts";
 
 /**
  * Usage of `alknet connect`.
- *
- * @example
- * ```ts
- * import { CONNECT_USAGE } from "./connect_usage.ts";
- * console.log(CONNECT_USAGE.startsWith("usage: alknet connect")); // true
- * ```
  */
 export const CONNECT_USAGE: string =
   `usage: alknet connect TARGET --identity PATH [--socks5 HOST:PORT | --no-socks5]

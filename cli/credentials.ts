@@ -201,12 +201,6 @@ const ANYWHERE: Record<string, Sub> = {
 
 /**
  * Runs `alknet credentials SUBCOMMAND ...`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { main } from "./credentials.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

@@ -29,12 +29,6 @@ ${DB_HELP}`;
 
 /**
  * Runs `alknet db SUBCOMMAND`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { main } from "./db.ts";
- * console.log(await main(["check", "--db", ":memory:", "--json"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

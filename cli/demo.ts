@@ -42,13 +42,6 @@ async function httpGetOver(
 
 /**
  * Runs the demo; resolves to 0 when every step worked.
- *
- * @example
- * ```ts
- * import { main } from "./demo.ts";
- * const code = await main([]);
- * console.log(code); // 0
- * ```
  */
 export function main(args: string[]): Promise<number> {
   return runCommand("demo", USAGE, async () => {

@@ -128,12 +128,6 @@ const SUBCOMMANDS: Record<string, typeof tail> = { tail, topics };
 
 /**
  * Runs `alknet events SUBCOMMAND ...`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { main } from "./events.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

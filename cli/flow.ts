@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type NodeServer, parseHostPort } from "@alknet/core";
+import type { NodeServer } from "@alknet/core";
+import { parseHostPort } from "@alknet/core/transport";
 import type { Identity } from "@alknet/core/auth";
 import { accessDenial, type CallContext, type OperationRegistry } from "@alknet/call";
 import { CallRecorder, flowOperations, type OperationSpecLike } from "@alknet/flowgraph";
@@ -18,12 +19,6 @@ import { startStatusServer, type StatusServer } from "./status/server.ts";
 
 /**
  * The flags `alknet serve` takes for this (spread into its flag table).
- *
- * @example
- * ```ts
- * import { FLOW_FLAGS } from "./flow.ts";
- * console.log(Object.keys(FLOW_FLAGS).includes("status")); // true
- * ```
  */
 export const FLOW_FLAGS = {
   "record-calls": { type: "string" },
@@ -36,12 +31,6 @@ export const FLOW_FLAGS = {
 
 /**
  * The values of {@link FLOW_FLAGS} after parsing.
- *
- * @example
- * ```ts
- * import type { FlowFlagValues } from "./flow.ts";
- * const v: FlowFlagValues = { status: "127.0.0.1:8099", "status-token": "s3cret" };
- * ```
  */
 export interface FlowFlagValues {
   /** `--record-calls N`. */
@@ -96,15 +85,6 @@ function visibleSpecs(registry: OperationRegistry, ctx: CallContext): OperationS
  * The flow part of `alknet serve`, from its flags: {@link FlowWiring.wire}
  * the registry before `serve()`, {@link FlowWiring.start} the status page
  * after.
- *
- * @example
- * ```ts
- * import { OperationRegistry } from "@alknet/call";
- * import { FlowWiring } from "./flow.ts";
- * const flow = FlowWiring.fromFlags({ "record-calls": "1000" });
- * const calls = flow.wire(new OperationRegistry());
- * console.log(calls.spec("flow/calls")?.type, flow.recorder !== null); // "subscription" true
- * ```
  */
 export class FlowWiring {
   /** The node's call recorder, or null with `--no-record-calls`. */

@@ -220,12 +220,6 @@ async function callsCommand(conn: CallConnection, target: string, v: ExtraValues
 /**
  * Runs `alknet graph ops|calls`; resolves to the exit code (those of
  * `alknet call`: 2 usage, 3 the node answered an error, 4 connection).
- *
- * @example
- * ```ts
- * import { main } from "./graph.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   let what: "ops" | "calls";

@@ -19,12 +19,6 @@ const RESET = "\x1b[0m";
 
 /**
  * Options of {@link callsText}.
- *
- * @example
- * ```ts
- * import type { CallsTextOptions } from "./graph_text.ts";
- * const o: CallsTextOptions = { title: "calls on ws://127.0.0.1:8080", color: false, maxRoots: 40 };
- * ```
  */
 export interface CallsTextOptions {
   /** The first line. */
@@ -39,20 +33,6 @@ export interface CallsTextOptions {
 
 /**
  * Renders the call graph as lines of text.
- *
- * @example
- * ```ts
- * import { CallGraph } from "@alknet/flowgraph";
- * import { callsText } from "./graph_text.ts";
- * const g = new CallGraph();
- * g.apply({ type: "requested", id: "p", operation: "a/parent", at: 0 });
- * g.apply({ type: "running", id: "p", operation: "a/parent", at: 1 });
- * g.apply({ type: "requested", id: "c", operation: "a/child", parentId: "p", at: 2 });
- * console.log(callsText(g, { title: "calls", color: false, now: 10 }));
- * // calls — 2 live, 2 recorded
- * // running    10 ms…    a/parent
- * // pending    8 ms…        └ a/child
- * ```
  */
 export function callsText(graph: CallGraph, options: CallsTextOptions): string {
   const now = options.now ?? Date.now();

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { fingerprintOfKeyFile, generateEd25519Key } from "@alknet/core";
+import { fingerprintOfKeyFile, generateEd25519Key } from "@alknet/core/auth";
 import { parseFlags, pathExists, runCommand, UsageError } from "./args.ts";
 
 const KEYGEN_USAGE = `usage: alknet keygen -f PATH [--force] [--comment TEXT]
@@ -18,13 +18,6 @@ Prints the SHA256 fingerprint of a public (.pub) or private key file.`;
 
 /**
  * Runs `alknet keygen`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { keygen } from "./keys.ts";
- * const dir = await Deno.makeTempDir();
- * console.log(await keygen(["-f", `${dir}/id`])); // 0
- * ```
  */
 export function keygen(args: string[]): Promise<number> {
   return runCommand("keygen", KEYGEN_USAGE, async () => {
@@ -59,12 +52,6 @@ export function keygen(args: string[]): Promise<number> {
 
 /**
  * Runs `alknet fingerprint`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { fingerprint } from "./keys.ts";
- * console.log(await fingerprint(["/nonexistent"])); // 1
- * ```
  */
 export function fingerprint(args: string[]): Promise<number> {
   return runCommand("fingerprint", FINGERPRINT_USAGE, async () => {

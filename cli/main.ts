@@ -22,7 +22,7 @@ export interface Command {
  *
  * @example
  * ```ts
- * import { COMMANDS } from "./main.ts";
+ * import { COMMANDS } from "@alknet/cli";
  * console.log(Object.keys(COMMANDS));
  * ```
  */
@@ -101,7 +101,7 @@ function usage(): string {
  *
  * @example
  * ```ts
- * import { runCli } from "./main.ts";
+ * import { runCli } from "@alknet/cli";
  * const code = await runCli(["help"]);
  * console.log(code); // 0
  * ```

@@ -16,13 +16,6 @@ import { VERSION } from "./version.ts";
 /**
  * Adds operations to a worker's registry (the storage operations, when
  * the node has a store, register through this).
- *
- * @example
- * ```ts
- * import type { WorkerExtension } from "./mesh.ts";
- * const extra: WorkerExtension = (r) => void r.register({ name: "demo/x", type: "query", handler: () => 1 });
- * console.log(typeof extra);
- * ```
  */
 export type WorkerExtension = (registry: OperationRegistry) => void | Promise<void>;
 
@@ -31,13 +24,6 @@ const extensions: WorkerExtension[] = [];
 /**
  * Registers a {@link WorkerExtension} for every worker registry the CLI
  * builds from now on.
- *
- * @example
- * ```ts
- * import { addWorkerExtension, workerCalls } from "./mesh.ts";
- * addWorkerExtension((r) => void r.register({ name: "demo/hello", type: "query", handler: () => "hi" }));
- * console.log((await workerCalls({})).spec("demo/hello")?.name); // "demo/hello"
- * ```
  */
 export function addWorkerExtension(extension: WorkerExtension): void {
   extensions.push(extension);
@@ -47,13 +33,6 @@ export function addWorkerExtension(extension: WorkerExtension): void {
  * The operations `alknet connect --worker NAME` serves to its head: the
  * node built-ins (`node/info`, `node/ping`, `node/ticks`) and whatever the
  * registered extensions add.
- *
- * @example
- * ```ts
- * import { workerCalls } from "./mesh.ts";
- * const calls = await workerCalls({ fingerprint: "SHA256:me" });
- * console.log(calls.spec("node/info")?.type); // "query"
- * ```
  */
 export async function workerCalls(
   options: { fingerprint?: string },
@@ -67,14 +46,6 @@ export async function workerCalls(
 /**
  * The registry `alknet serve` serves: a mesh head (workers with the scope
  * `mesh:worker` may register), logging `worker registered|refused|gone`.
- *
- * @example
- * ```ts
- * import { headCalls } from "./mesh.ts";
- * import { Logger } from "@alknet/core";
- * const head = headCalls(new Logger("text", () => {}));
- * console.log(head.workers()); // []
- * ```
  */
 export function headCalls(logger: Logger): MeshHead {
   return new MeshHead({
@@ -90,12 +61,6 @@ export function headCalls(logger: Logger): MeshHead {
 
 /**
  * The `alknet serve` flags of a worker ({@link workerOfOptions}).
- *
- * @example
- * ```ts
- * import { WORKER_OF_FLAGS } from "./mesh.ts";
- * console.log(Object.keys(WORKER_OF_FLAGS)); // [ "worker-of", "worker-name", "worker-host-key-fingerprint" ]
- * ```
  */
 export const WORKER_OF_FLAGS = {
   "worker-of": { type: "string" },
@@ -105,12 +70,6 @@ export const WORKER_OF_FLAGS = {
 
 /**
  * The flag of each `serve({ workerOf })` option, for error messages.
- *
- * @example
- * ```ts
- * import { WORKER_OF_OPTION_FLAGS } from "./mesh.ts";
- * console.log(WORKER_OF_OPTION_FLAGS["workerOf.name"]); // "--worker-name"
- * ```
  */
 export const WORKER_OF_OPTION_FLAGS: Record<string, string> = {
   workerOf: "--worker-of",
@@ -123,12 +82,6 @@ export const WORKER_OF_OPTION_FLAGS: Record<string, string> = {
 /**
  * `alknet serve --worker-of URL --worker-name NAME
  * [--worker-host-key-fingerprint FP]`: be a worker of that head.
- *
- * @example
- * ```ts
- * import { workerOfOptions } from "./mesh.ts";
- * console.log(workerOfOptions({})); // undefined
- * ```
  */
 export function workerOfOptions(v: {
   "worker-of"?: string;

@@ -195,12 +195,6 @@ const SUBCOMMANDS: Record<string, Sub> = {
 
 /**
  * Runs `alknet peers SUBCOMMAND ...`; resolves to the exit code.
- *
- * @example
- * ```ts
- * import { main } from "./peers.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

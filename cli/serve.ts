@@ -56,12 +56,6 @@ const FLAGS = {
 
 /**
  * Runs `alknet serve` until SIGINT/SIGTERM; then drains for 2 s and exits 0.
- *
- * @example
- * ```ts
- * import { main } from "./serve.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export function main(args: string[]): Promise<number> {
   return runCommand("serve", USAGE, async () => {

@@ -5,17 +5,12 @@
  * @module
  */
 
-import { parseHostPort, type ServeTlsOptions } from "@alknet/core";
+import { parseHostPort } from "@alknet/core/transport";
+import type { ServeTlsOptions } from "@alknet/core";
 import { type parseFlags, UsageError } from "./args.ts";
 
 /**
  * The TLS flags, for `parseFlags`.
- *
- * @example
- * ```ts
- * import { TLS_FLAGS } from "./serve_tls_flags.ts";
- * console.log("tls-self-signed" in TLS_FLAGS); // true
- * ```
  */
 export const TLS_FLAGS = {
   "tls-cert": { type: "string" },
@@ -30,24 +25,11 @@ export const TLS_FLAGS = {
 
 /**
  * The parsed values of {@link TLS_FLAGS}.
- *
- * @example
- * ```ts
- * import type { TlsFlagValues } from "./serve_tls_flags.ts";
- * const v: TlsFlagValues = { "tls-self-signed": true };
- * console.log(v);
- * ```
  */
 export type TlsFlagValues = ReturnType<typeof parseFlags<typeof TLS_FLAGS>>["values"];
 
 /**
  * Maps the TLS flags to `serve()`'s `tls` option (undefined without any).
- *
- * @example
- * ```ts
- * import { tlsOptions } from "./serve_tls_flags.ts";
- * console.log(await tlsOptions({ "tls-self-signed": true })); // { selfSigned: true }
- * ```
  */
 export async function tlsOptions(v: TlsFlagValues): Promise<ServeTlsOptions | undefined> {
   if (v["tls-cert"] !== undefined || v["tls-key"] !== undefined) {

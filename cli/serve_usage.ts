@@ -6,12 +6,6 @@
 
 /**
  * What `alknet serve --help` prints.
- *
- * @example
- * ```ts
- * import { SERVE_USAGE } from "./serve_usage.ts";
- * console.log(SERVE_USAGE.startsWith("usage: alknet serve")); // true
- * ```
  */
 export const SERVE_USAGE: string =
   `usage: alknet serve --listen HOST:PORT (--host-key PATH | --vault KEYSTORE)

@@ -19,12 +19,6 @@ import { addWorkerExtension } from "./mesh.ts";
 
 /**
  * The flag `alknet serve` takes for this (spread into its flag table).
- *
- * @example
- * ```ts
- * import { STORE_FLAGS } from "./store.ts";
- * console.log(Object.keys(STORE_FLAGS)); // [ "db" ]
- * ```
  */
 export const STORE_FLAGS = { db: { type: "string" } } as const;
 
@@ -35,17 +29,6 @@ function toError(code: string, message: string, details?: unknown): Error {
 
 /**
  * Registers the store's operations on `registry`; returns the names.
- *
- * @example
- * ```ts
- * import { OperationRegistry } from "@alknet/call";
- * import { openStore } from "@alknet/storage";
- * import { registerStoreOperations } from "./store.ts";
- * const store = await openStore(":memory:");
- * const names = registerStoreOperations(new OperationRegistry(), store);
- * console.log(names.includes("peers/add")); // true
- * await store.close();
- * ```
  */
 export function registerStoreOperations(registry: OperationRegistry, store: Store): string[] {
   const ops = storageOperations(store, { toError });
@@ -55,14 +38,6 @@ export function registerStoreOperations(registry: OperationRegistry, store: Stor
 
 /**
  * The node's store, opened for `alknet serve`.
- *
- * @example
- * ```ts
- * import { Logger } from "@alknet/core";
- * import { NodeStore } from "./store.ts";
- * const store = await NodeStore.open(undefined, new Logger("text", () => {}));
- * console.log(store); // undefined: no --db, no ALKNET_DB, no [storage] db
- * ```
  */
 export class NodeStore {
   /** The open store. */
@@ -131,15 +106,6 @@ export class NodeStore {
  * Opens the store of `alknet connect --worker NAME --db LOCATION`: the
  * worker serves its operations to the head, each guarded by scopes as on
  * a node (the head's callers need them).
- *
- * @example
- * ```ts
- * import { openWorkerStore } from "./store.ts";
- * import { workerCalls } from "./mesh.ts";
- * const store = await openWorkerStore(":memory:");
- * console.log((await workerCalls({})).spec("peers/list")?.type); // "query"
- * await store.close();
- * ```
  */
 export async function openWorkerStore(location: string): Promise<Store> {
   const store = await openStore(location);

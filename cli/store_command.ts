@@ -31,12 +31,6 @@ import {
 
 /**
  * The help lines of the database flags.
- *
- * @example
- * ```ts
- * import { DB_HELP } from "./store_command.ts";
- * console.log(DB_HELP.includes("--db")); // true
- * ```
  */
 export const DB_HELP: string =
   `  --db LOCATION                the database: a SQLite path, sqlite:PATH or postgres://...
@@ -46,12 +40,6 @@ export const DB_HELP: string =
 
 /**
  * The help lines of the location flags: the database, or a node.
- *
- * @example
- * ```ts
- * import { LOCATION_HELP } from "./store_command.ts";
- * console.log(LOCATION_HELP.includes("--node")); // true
- * ```
  */
 export const LOCATION_HELP: string = `${DB_HELP}
   --node URL                   act on a node's database through its call protocol instead
@@ -63,15 +51,6 @@ const LOCAL_ADMIN = { id: "local", scopes: ["*"], resources: {} };
 
 /**
  * Runs the store's operations, locally or on a node.
- *
- * @example
- * ```ts
- * import type { StoreClient } from "./store_command.ts";
- * async function count(c: StoreClient): Promise<number> {
- *   return (await c.call<unknown[]>("peers/list", {})).length;
- * }
- * console.log(typeof count); // "function"
- * ```
  */
 export interface StoreClient {
   /** Calls a query or mutation. */
@@ -106,12 +85,6 @@ export interface StoreCommandOptions {
  * The database location for a local command: `--db`, else the
  * configuration (`ALKNET_DB`, `[storage] db` of `--config` or
  * `ALKNET_CONFIG`), else undefined (the default SQLite file).
- *
- * @example
- * ```ts
- * import { storeLocation } from "./store_command.ts";
- * console.log(await storeLocation("sqlite:/tmp/x.db")); // "sqlite:/tmp/x.db"
- * ```
  */
 export async function storeLocation(
   db: string | undefined,
@@ -147,14 +120,6 @@ function localClient(store: Store): StoreClient {
 /**
  * Parses the flags, opens the database (or connects to `--node`), runs
  * `run`, closes, and turns errors into exit codes.
- *
- * @example
- * ```ts
- * import { runStoreCommand } from "./store_command.ts";
- * const code = await runStoreCommand(["--db", ":memory:"], { command: "demo", usage: "usage: ..." },
- *   async (client) => (await client.call<unknown[]>("peers/list", {})).length);
- * console.log(code); // 0
- * ```
  */
 export async function runStoreCommand(
   args: string[],
@@ -210,12 +175,6 @@ export async function runStoreCommand(
 
 /**
  * Splits `--scopes a,b` into a list (undefined when not given).
- *
- * @example
- * ```ts
- * import { listFlag } from "./store_command.ts";
- * console.log(listFlag("--scopes", "relay:connect, admin:peers")); // [ "relay:connect", "admin:peers" ]
- * ```
  */
 export function listFlag(flag: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
@@ -226,12 +185,6 @@ export function listFlag(flag: string, value: unknown): string[] | undefined {
 
 /**
  * Formats rows as aligned columns (the last one unpadded).
- *
- * @example
- * ```ts
- * import { columns } from "./store_command.ts";
- * console.log(columns([["PEER", "ENABLED"], ["alice", "yes"]]));
- * ```
  */
 export function columns(rows: string[][]): string {
   const widths: number[] = [];

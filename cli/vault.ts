@@ -28,7 +28,7 @@ import {
   encodeOpenSshPrivateKey,
   fingerprint,
   publicKeyLine,
-} from "@alknet/core";
+} from "@alknet/core/auth";
 import {
   type DerivedKey,
   ETHEREUM_PATH,
@@ -195,13 +195,6 @@ async function promptHidden(message: string): Promise<string | undefined> {
  * The keystore passphrase: from `--passphrase-fd`, else
  * `ALKNET_VAULT_PASSPHRASE`, else a hidden prompt on the terminal (asked twice
  * when `confirm` is set). Throws when there is no source.
- *
- * @example
- * ```ts
- * import { readPassphrase } from "./vault.ts";
- * Deno.env.set("ALKNET_VAULT_PASSPHRASE", "example");
- * console.log(await readPassphrase("ks.json")); // "example"
- * ```
  */
 export async function readPassphrase(
   keystorePath: string,
@@ -649,12 +642,6 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 /**
  * Runs `alknet vault`; resolves to the exit code: 0 ok, 2 usage error, 1 any
  * other failure (with a one-line error on stderr).
- *
- * @example
- * ```ts
- * import { main } from "./vault.ts";
- * console.log(await main(["--help"])); // 0
- * ```
  */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

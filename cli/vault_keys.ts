@@ -5,18 +5,12 @@
  * @module
  */
 
-import { type PrivateKey, privateKeyFromSeed } from "@alknet/core";
+import { type PrivateKey, privateKeyFromSeed } from "@alknet/core/auth";
 import { loadVaultKeys } from "./vault.ts";
 
 /**
  * Unlocks the keystore (passphrase from `ALKNET_VAULT_PASSPHRASE` or a
  * prompt), derives the requested key and wipes the derived seeds.
- *
- * @example
- * ```ts
- * import { vaultKey } from "./vault_keys.ts";
- * const host = await vaultKey("./node.keystore", "host").catch((e) => console.error(e.message));
- * ```
  */
 export async function vaultKey(keystore: string, which: "identity" | "host"): Promise<PrivateKey> {
   const { identitySeed, hostSeed } = await loadVaultKeys(keystore);

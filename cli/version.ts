@@ -7,11 +7,5 @@
 
 /**
  * The version of the `alknet` command.
- *
- * @example
- * ```ts
- * import { VERSION } from "./version.ts";
- * console.log(VERSION); // "0.1.0"
- * ```
  */
 export const VERSION = "0.1.0";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { connectSsh, generateEd25519Key, parsePrivateKey } from "@alknet/core";
+import { connectSsh } from "@alknet/core/ssh";
+import { generateEd25519Key, parsePrivateKey } from "@alknet/core";
 import {
   echoServer,
   keyDir,

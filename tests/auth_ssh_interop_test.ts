@@ -5,11 +5,10 @@ import assert from "node:assert/strict";
 import {
   AuthorizedKeysAuthenticator,
   generateEd25519Key,
-  Logger,
   parsePrivateKey,
   RulePolicy,
-  serve,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { Logger, serve } from "@alknet/core";
 
 async function run(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();

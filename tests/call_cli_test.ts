@@ -5,8 +5,8 @@ import {
   AuthorizedKeysAuthenticator,
   generateEd25519Key,
   parsePrivateKey,
-  serve,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { serve } from "@alknet/core";
 import {
   acceptCallStream,
   CallError,

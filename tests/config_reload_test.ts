@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateApiKey } from "@alknet/core";
+import { generateApiKey } from "@alknet/core/auth";
 import {
   echoServer,
   keyDir,

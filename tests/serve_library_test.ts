@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { generateEd25519Key, mintToken, parsePrivateKey, serve } from "@alknet/core";
+import { serve } from "@alknet/core";
+import { generateEd25519Key, mintToken, parsePrivateKey } from "@alknet/core/auth";
 import { OperationRegistry } from "@alknet/call";
 import { keyDir, runAlknet } from "./helpers.ts";
 

@@ -9,13 +9,9 @@
 // The probe list is in stealth_probes.ts and docs/decisions/stealth.md.
 
 import assert from "node:assert/strict";
-import {
-  builtinDecoyFiles,
-  DECOY_MIME_TYPES,
-  generateEd25519Key,
-  parseAuthorizedKeys,
-  serve,
-} from "@alknet/core";
+import { builtinDecoyFiles, DECOY_MIME_TYPES } from "@alknet/core/transport";
+import { serve } from "@alknet/core";
+import { generateEd25519Key, parseAuthorizedKeys } from "@alknet/core/auth";
 import { freePort } from "./helpers.ts";
 import { testCert } from "./transport_util.ts";
 import { type Probe, probeList, runProbe, ticketLifetime } from "./stealth_probes.ts";

@@ -1,7 +1,13 @@
 // The optional iroh transport, on loopback only: relays and discovery are
 // off (`?relay=off`), peers are dialled at their direct loopback address.
 import assert from "node:assert/strict";
-import { type ByteConn, dialIroh, listenIroh, parseIrohUrl, TransportUrlError } from "@alknet/core";
+import {
+  type ByteConn,
+  dialIroh,
+  listenIroh,
+  parseIrohUrl,
+  TransportUrlError,
+} from "@alknet/core/transport";
 import { echoServer, keyDir, Proc, run, runAlknet, sha256Hex, socksEcho } from "./helpers.ts";
 import { readN } from "./transport_util.ts";
 

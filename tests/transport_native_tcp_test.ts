@@ -2,22 +2,24 @@ import assert from "node:assert/strict";
 import {
   AuthorizedKeysAuthenticator,
   generateEd25519Key,
-  Logger,
   mintToken,
   parsePrivateKey,
   RulePolicy,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { Logger } from "@alknet/core";
 import {
   type ConnInfo,
   decodeNativeTcpHeader,
   encodeNativeTcpHeader,
   listenEndpoint,
   NativeTcpError,
+} from "@alknet/core/transport";
+import {
   nativeTcpHandler,
   nativeTcpOverQuic,
   nativeTcpOverTls,
   openNativeTcp,
-} from "../core/mod.ts";
+} from "@alknet/core/ssh";
 import { writeAll } from "../core/transport/stream.ts";
 import { randomBytes, readN, testCert } from "./transport_util.ts";
 

@@ -2,16 +2,11 @@ import assert from "node:assert/strict";
 import { echoServer } from "./helpers.ts";
 import {
   AuthorizedKeysAuthenticator,
-  connectSsh,
-  connToDuplex,
-  DialError,
   generateEd25519Key,
-  Logger,
   parsePrivateKey,
-  relayConns,
-  SshServer,
-  writeAll,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { connectSsh, SshServer } from "@alknet/core/ssh";
+import { connToDuplex, DialError, Logger, relayConns, writeAll } from "@alknet/core/transport";
 import {
   dialTcpVia,
   egressDialer,
@@ -193,7 +188,7 @@ Deno.test("client tcp, tls, ws and wss chain through SOCKS5 and HTTP CONNECT wit
     logger: new Logger("text", () => {}),
   });
   const ssh = (
-    conn: import("@alknet/core").ByteConn,
+    conn: import("@alknet/core/transport").ByteConn,
     info: import("../core/transport/mod.ts").ConnInfo,
   ) =>
     server.handle(

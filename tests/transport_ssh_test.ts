@@ -4,13 +4,11 @@ import type { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import {
   AuthorizedKeysAuthenticator,
-  connectSsh,
-  connToDuplex,
   generateEd25519Key,
-  Logger,
   parsePrivateKey,
-  SshServer,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { connectSsh, SshServer } from "@alknet/core/ssh";
+import { connToDuplex, Logger } from "@alknet/core/transport";
 import {
   type ConnInfo,
   type Endpoint,

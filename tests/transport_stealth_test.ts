@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import {
   AuthorizedKeysAuthenticator,
-  connect,
-  connectSsh,
-  connToDuplex,
   generateEd25519Key,
-  Logger,
   mintToken,
   parseAuthorizedKeys,
   parsePrivateKey,
-  serve,
-  SshServer,
-} from "@alknet/core";
+} from "@alknet/core/auth";
+import { connect, serve } from "@alknet/core";
+import { connectSsh, SshServer } from "@alknet/core/ssh";
+import { connToDuplex, Logger } from "@alknet/core/transport";
 import {
   decoySite,
   dialTls,

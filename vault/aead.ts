@@ -21,7 +21,7 @@ import { isKeyVersion } from "./paths.ts";
  *
  * @example
  * ```ts
- * import { importAesKey } from "./aead.ts";
+ * import { importAesKey } from "@alknet/vault";
  * const key = await importAesKey(new Uint8Array(32));
  * console.log(key.algorithm.name); // "AES-GCM"
  * ```
@@ -41,7 +41,7 @@ export async function importAesKey(raw: Uint8Array): Promise<CryptoKey> {
  *
  * @example
  * ```ts
- * import { aesGcmEncrypt, importAesKey } from "./aead.ts";
+ * import { aesGcmEncrypt, importAesKey } from "@alknet/vault";
  * const key = await importAesKey(new Uint8Array(32));
  * const out = await aesGcmEncrypt(key, new Uint8Array(12), new Uint8Array(0));
  * console.log(out.length); // 16
@@ -66,7 +66,7 @@ export async function aesGcmEncrypt(
  *
  * @example
  * ```ts
- * import { aesGcmDecrypt, aesGcmEncrypt, importAesKey } from "./aead.ts";
+ * import { aesGcmDecrypt, aesGcmEncrypt, importAesKey } from "@alknet/vault";
  * const key = await importAesKey(new Uint8Array(32));
  * const iv = new Uint8Array(12);
  * const pt = await aesGcmDecrypt(key, iv, await aesGcmEncrypt(key, iv, new Uint8Array([1])));
@@ -96,7 +96,7 @@ export async function aesGcmDecrypt(
  *
  * @example
  * ```ts
- * import { importAesKey, sealEncryptedData } from "./aead.ts";
+ * import { importAesKey, sealEncryptedData } from "@alknet/vault";
  * const key = await importAesKey(new Uint8Array(32));
  * const blob = await sealEncryptedData(key, 2, new TextEncoder().encode("hi"));
  * console.log(blob.key_version); // 2
@@ -121,7 +121,7 @@ export async function sealEncryptedData(
  *
  * @example
  * ```ts
- * import { importAesKey, openEncryptedData, sealEncryptedData } from "./aead.ts";
+ * import { importAesKey, openEncryptedData, sealEncryptedData } from "@alknet/vault";
  * const key = await importAesKey(new Uint8Array(32));
  * const blob = await sealEncryptedData(key, 2, new Uint8Array([42]));
  * console.log(await openEncryptedData(key, blob)); // Uint8Array(1) [ 42 ]

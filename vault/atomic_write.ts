@@ -24,7 +24,7 @@ export interface WriteFileAtomicOptions {
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from "./atomic_write.ts";
+ * import { writeFileAtomic } from "@alknet/vault";
  * const path = await Deno.makeTempFile();
  * await writeFileAtomic(path, new TextEncoder().encode("hello"));
  * console.log(await Deno.readTextFile(path)); // "hello"

@@ -22,7 +22,7 @@ export interface Bip32Node {
  *
  * @example
  * ```ts
- * import { bip32Derive } from "./bip32.ts";
+ * import { bip32Derive } from "@alknet/vault";
  * const node = bip32Derive(new Uint8Array(16), [0x80000000 + 44, 0]);
  * console.log(node.publicKey.length); // 33
  * ```

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { wipe } from "./bytes.ts";
+ * import { wipe } from "@alknet/vault";
  * const secret = new Uint8Array([1, 2, 3]);
  * wipe(secret);
  * console.log(secret); // Uint8Array(3) [ 0, 0, 0 ]
@@ -26,7 +26,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
  *
  * @example
  * ```ts
- * import { toHex } from "./bytes.ts";
+ * import { toHex } from "@alknet/vault";
  * console.log(toHex(new Uint8Array([0, 255]))); // "00ff"
  * ```
  */
@@ -41,7 +41,7 @@ export function toHex(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { fromHex } from "./bytes.ts";
+ * import { fromHex } from "@alknet/vault";
  * console.log(fromHex("00ff")); // Uint8Array(2) [ 0, 255 ]
  * ```
  */
@@ -67,7 +67,7 @@ interface Base64Ctor {
  *
  * @example
  * ```ts
- * import { toBase64 } from "./bytes.ts";
+ * import { toBase64 } from "@alknet/vault";
  * console.log(toBase64(new Uint8Array([1, 2, 3, 4]))); // "AQIDBA=="
  * ```
  */
@@ -82,7 +82,7 @@ export function toBase64(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { fromBase64Strict } from "./bytes.ts";
+ * import { fromBase64Strict } from "@alknet/vault";
  * console.log(fromBase64Strict("AQIDBA==")); // Uint8Array(4) [ 1, 2, 3, 4 ]
  * console.log(fromBase64Strict("AQIDBA")); // undefined
  * ```
@@ -106,7 +106,7 @@ export function fromBase64Strict(text: string): Uint8Array | undefined {
  *
  * @example
  * ```ts
- * import { equalBytes } from "./bytes.ts";
+ * import { equalBytes } from "@alknet/vault";
  * console.log(equalBytes(new Uint8Array([1]), new Uint8Array([1]))); // true
  * ```
  */
@@ -123,7 +123,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { copyBytes } from "./bytes.ts";
+ * import { copyBytes } from "@alknet/vault";
  * console.log(copyBytes(new Uint8Array([7])).length); // 1
  * ```
  */

@@ -22,7 +22,7 @@ export interface TtlLruCacheOptions<V> {
  *
  * @example
  * ```ts
- * import { TtlLruCache } from "./cache.ts";
+ * import { TtlLruCache } from "@alknet/vault";
  * let now = 0;
  * const cache = new TtlLruCache<string>({ capacity: 2, ttlMs: 10, clock: () => now });
  * cache.set("a", "A");

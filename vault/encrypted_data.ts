@@ -42,7 +42,7 @@ export interface DecodedEncryptedData {
  *
  * @example
  * ```ts
- * import { IV_LENGTH } from "./encrypted_data.ts";
+ * import { IV_LENGTH } from "@alknet/vault";
  * console.log(IV_LENGTH); // 12
  * ```
  */
@@ -53,7 +53,7 @@ export const IV_LENGTH = 12;
  *
  * @example
  * ```ts
- * import { SALT_LENGTH } from "./encrypted_data.ts";
+ * import { SALT_LENGTH } from "@alknet/vault";
  * console.log(SALT_LENGTH); // 32
  * ```
  */
@@ -64,7 +64,7 @@ export const SALT_LENGTH = 32;
  *
  * @example
  * ```ts
- * import { TAG_LENGTH } from "./encrypted_data.ts";
+ * import { TAG_LENGTH } from "@alknet/vault";
  * console.log(TAG_LENGTH); // 16
  * ```
  */
@@ -81,7 +81,7 @@ const FIELDS = ["key_version", "salt", "iv", "data"];
  *
  * @example
  * ```ts
- * import { decodeEncryptedData } from "./encrypted_data.ts";
+ * import { decodeEncryptedData } from "@alknet/vault";
  * const d = decodeEncryptedData(JSON.stringify({
  *   key_version: 2, salt: btoa("s".repeat(32)), iv: btoa("i".repeat(12)), data: btoa("d".repeat(16)),
  * }));
@@ -151,7 +151,7 @@ export function decodeEncryptedData(input: string | unknown): DecodedEncryptedDa
  *
  * @example
  * ```ts
- * import { parseEncryptedData } from "./encrypted_data.ts";
+ * import { parseEncryptedData } from "@alknet/vault";
  * const e = parseEncryptedData({
  *   key_version: 2, salt: btoa("s".repeat(32)), iv: btoa("i".repeat(12)), data: btoa("d".repeat(16)),
  * });
@@ -167,7 +167,7 @@ export function parseEncryptedData(input: string | unknown): EncryptedData {
  *
  * @example
  * ```ts
- * import { encodeEncryptedData } from "./encrypted_data.ts";
+ * import { encodeEncryptedData } from "@alknet/vault";
  * const e = encodeEncryptedData({
  *   keyVersion: 2, salt: new Uint8Array(32), iv: new Uint8Array(12), data: new Uint8Array(16),
  * });

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { VaultError, VaultLocked } from "./errors.ts";
+ * import { VaultError, VaultLocked } from "@alknet/vault";
  * console.log(new VaultLocked() instanceof VaultError); // true
  * ```
  */
@@ -34,7 +34,7 @@ export type MnemonicProblem = "empty" | "word-count" | "unknown-word" | "checksu
  *
  * @example
  * ```ts
- * import { InvalidMnemonic } from "./errors.ts";
+ * import { InvalidMnemonic } from "@alknet/vault";
  * const e = new InvalidMnemonic("unknown-word", "word 3 ('abandonn') is not in the BIP39 English wordlist", 3);
  * console.log(e.problem, e.position); // "unknown-word" 3
  * ```
@@ -57,7 +57,7 @@ export class InvalidMnemonic extends VaultError {
  *
  * @example
  * ```ts
- * import { InvalidPath } from "./errors.ts";
+ * import { InvalidPath } from "@alknet/vault";
  * console.log(new InvalidPath("m/0", "Ed25519 allows hardened indices only").message);
  * ```
  */
@@ -77,7 +77,7 @@ export class InvalidPath extends VaultError {
  *
  * @example
  * ```ts
- * import { VaultLocked } from "./errors.ts";
+ * import { VaultLocked } from "@alknet/vault";
  * console.log(new VaultLocked().message);
  * ```
  */
@@ -93,7 +93,7 @@ export class VaultLocked extends VaultError {
  *
  * @example
  * ```ts
- * import { AlreadyUnlocked } from "./errors.ts";
+ * import { AlreadyUnlocked } from "@alknet/vault";
  * console.log(new AlreadyUnlocked().code); // "already-unlocked"
  * ```
  */
@@ -119,7 +119,7 @@ export type EncryptedDataProblem =
  *
  * @example
  * ```ts
- * import { InvalidEncryptedData } from "./errors.ts";
+ * import { InvalidEncryptedData } from "@alknet/vault";
  * console.log(new InvalidEncryptedData("iv-length", "iv must be 12 bytes, got 8").problem);
  * ```
  */
@@ -139,7 +139,7 @@ export class InvalidEncryptedData extends VaultError {
  *
  * @example
  * ```ts
- * import { UnsupportedKeyVersion } from "./errors.ts";
+ * import { UnsupportedKeyVersion } from "@alknet/vault";
  * console.log(new UnsupportedKeyVersion(1).message);
  * ```
  */
@@ -163,7 +163,7 @@ export class UnsupportedKeyVersion extends VaultError {
  *
  * @example
  * ```ts
- * import { DecryptionFailed } from "./errors.ts";
+ * import { DecryptionFailed } from "@alknet/vault";
  * console.log(new DecryptionFailed().message);
  * ```
  */
@@ -182,7 +182,7 @@ export class DecryptionFailed extends VaultError {
  *
  * @example
  * ```ts
- * import { KeystoreError, WrongPassphrase } from "./errors.ts";
+ * import { KeystoreError, WrongPassphrase } from "@alknet/vault";
  * console.log(new WrongPassphrase("ks.json") instanceof KeystoreError); // true
  * ```
  */
@@ -201,7 +201,7 @@ export class KeystoreError extends VaultError {
  *
  * @example
  * ```ts
- * import { WrongPassphrase } from "./errors.ts";
+ * import { WrongPassphrase } from "@alknet/vault";
  * console.log(new WrongPassphrase("ks.json").message); // "keystore ks.json: wrong passphrase"
  * ```
  */
@@ -218,7 +218,7 @@ export class WrongPassphrase extends KeystoreError {
  *
  * @example
  * ```ts
- * import { KeystoreCorrupt } from "./errors.ts";
+ * import { KeystoreCorrupt } from "@alknet/vault";
  * console.log(new KeystoreCorrupt("ks.json", "not JSON").message);
  * ```
  */
@@ -234,7 +234,7 @@ export class KeystoreCorrupt extends KeystoreError {
  *
  * @example
  * ```ts
- * import { KeystoreNotFound } from "./errors.ts";
+ * import { KeystoreNotFound } from "@alknet/vault";
  * console.log(new KeystoreNotFound("ks.json").message);
  * ```
  */
@@ -250,7 +250,7 @@ export class KeystoreNotFound extends KeystoreError {
  *
  * @example
  * ```ts
- * import { KeystoreExists } from "./errors.ts";
+ * import { KeystoreExists } from "@alknet/vault";
  * console.log(new KeystoreExists("ks.json").message);
  * ```
  */

@@ -14,7 +14,7 @@ import { toHex } from "./bytes.ts";
  *
  * @example
  * ```ts
- * import { toChecksumAddress } from "./ethereum.ts";
+ * import { toChecksumAddress } from "@alknet/vault";
  * console.log(toChecksumAddress("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
  * // "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
  * ```
@@ -36,7 +36,7 @@ export function toChecksumAddress(address: string): string {
  *
  * @example
  * ```ts
- * import { ethereumAddress } from "./ethereum.ts";
+ * import { ethereumAddress } from "@alknet/vault";
  * import { secp256k1 } from "@noble/curves/secp256k1.js";
  * const pub = secp256k1.getPublicKey(new Uint8Array(32).fill(1));
  * console.log(ethereumAddress(pub).length); // 42

@@ -23,7 +23,7 @@ export type Curve = "ed25519" | "secp256k1";
  *
  * @example
  * ```ts
- * import { DerivedKey } from "./keys.ts";
+ * import { DerivedKey } from "@alknet/vault";
  * const k = new DerivedKey("ed25519", "m/0'", new Uint8Array(32).fill(1), new Uint8Array(32));
  * console.log(String(k), JSON.stringify(k), k.publicKey.length); // [REDACTED] "[REDACTED]" 32
  * k.wipe();
@@ -96,7 +96,7 @@ export class DerivedKey extends Redacted {
    *
    * @example
    * ```ts
-   * import { DerivedKey } from "./keys.ts";
+   * import { DerivedKey } from "@alknet/vault";
    * const a = new DerivedKey("ed25519", "m/0'", new Uint8Array(32).fill(1), new Uint8Array(32));
    * const b = a.clone();
    * a.wipe();

@@ -38,7 +38,7 @@ export interface ScryptParams {
  *
  * @example
  * ```ts
- * import { DEFAULT_SCRYPT_PARAMS } from "./keystore.ts";
+ * import { DEFAULT_SCRYPT_PARAMS } from "@alknet/vault";
  * console.log(DEFAULT_SCRYPT_PARAMS.logN); // 17
  * ```
  */
@@ -53,7 +53,7 @@ export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = Object.freeze({
  *
  * @example
  * ```ts
- * import { KEYSTORE_VERSION } from "./keystore.ts";
+ * import { KEYSTORE_VERSION } from "@alknet/vault";
  * console.log(KEYSTORE_VERSION); // 1
  * ```
  */
@@ -67,7 +67,7 @@ const MAX_SCRYPT_MEMORY = 2 ** 31;
  *
  * @example
  * ```ts
- * import { MnemonicSecret } from "./keystore.ts";
+ * import { MnemonicSecret } from "@alknet/vault";
  * const s = new MnemonicSecret("abandon ... about", "");
  * console.log(String(s)); // "[REDACTED]"
  * ```
@@ -177,7 +177,7 @@ async function open(
  *
  * @example
  * ```ts
- * import { createKeystore, MnemonicSecret } from "./keystore.ts";
+ * import { createKeystore, MnemonicSecret } from "@alknet/vault";
  * const text = await createKeystore(
  *   new MnemonicSecret("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"),
  *   "correct horse",
@@ -225,7 +225,7 @@ export async function createKeystore(
  *
  * @example
  * ```ts
- * import { createKeystore, MnemonicSecret, openKeystore } from "./keystore.ts";
+ * import { createKeystore, MnemonicSecret, openKeystore } from "@alknet/vault";
  * const phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
  * const text = await createKeystore(new MnemonicSecret(phrase), "pw", { logN: 10, r: 8, p: 1 });
  * console.log((await openKeystore(text, "pw")).mnemonic === phrase); // true
@@ -318,7 +318,7 @@ export interface WriteKeystoreOptions {
  *
  * @example
  * ```ts
- * import { MnemonicSecret, writeKeystoreFile } from "./keystore.ts";
+ * import { MnemonicSecret, writeKeystoreFile } from "@alknet/vault";
  * const dir = await Deno.makeTempDir();
  * await writeKeystoreFile(
  *   `${dir}/ks.json`,
@@ -364,7 +364,7 @@ async function exists(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
- * import { MnemonicSecret, readKeystoreFile, writeKeystoreFile } from "./keystore.ts";
+ * import { MnemonicSecret, readKeystoreFile, writeKeystoreFile } from "@alknet/vault";
  * const path = `${await Deno.makeTempDir()}/ks.json`;
  * const phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
  * await writeKeystoreFile(path, new MnemonicSecret(phrase), "pw", { params: { logN: 10, r: 8, p: 1 } });
@@ -388,8 +388,8 @@ export async function readKeystoreFile(path: string, passphrase: string): Promis
  *
  * @example
  * ```ts
- * import { MnemonicSecret, unlockFromKeystore, writeKeystoreFile } from "./keystore.ts";
- * import { Vault } from "./vault.ts";
+ * import { MnemonicSecret, unlockFromKeystore, writeKeystoreFile } from "@alknet/vault";
+ * import { Vault } from "@alknet/vault";
  * const path = `${await Deno.makeTempDir()}/ks.json`;
  * const phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
  * await writeKeystoreFile(path, new MnemonicSecret(phrase), "pw", { params: { logN: 10, r: 8, p: 1 } });

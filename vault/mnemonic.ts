@@ -18,7 +18,7 @@ export type MnemonicWordCount = 12 | 15 | 18 | 21 | 24;
  *
  * @example
  * ```ts
- * import { MNEMONIC_WORD_COUNTS } from "./mnemonic.ts";
+ * import { MNEMONIC_WORD_COUNTS } from "@alknet/vault";
  * console.log(MNEMONIC_WORD_COUNTS.includes(24)); // true
  * ```
  */
@@ -31,7 +31,7 @@ const WORDS = new Set(wordlist);
  *
  * @example
  * ```ts
- * import { isMnemonicWordCount } from "./mnemonic.ts";
+ * import { isMnemonicWordCount } from "@alknet/vault";
  * console.log(isMnemonicWordCount(13)); // false
  * ```
  */
@@ -44,7 +44,7 @@ export function isMnemonicWordCount(n: number): n is MnemonicWordCount {
  *
  * @example
  * ```ts
- * import { generateMnemonic } from "./mnemonic.ts";
+ * import { generateMnemonic } from "@alknet/vault";
  * console.log(generateMnemonic(12).split(" ").length); // 12
  * ```
  */
@@ -60,7 +60,7 @@ export function generateMnemonic(words: MnemonicWordCount = 24): string {
  *
  * @example
  * ```ts
- * import { entropyToMnemonic } from "./mnemonic.ts";
+ * import { entropyToMnemonic } from "@alknet/vault";
  * console.log(entropyToMnemonic(new Uint8Array(16))); // "abandon abandon ... about"
  * ```
  */
@@ -77,7 +77,7 @@ export function entropyToMnemonic(entropy: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { normalizeMnemonic } from "./mnemonic.ts";
+ * import { normalizeMnemonic } from "@alknet/vault";
  * console.log(normalizeMnemonic("  Abandon\tabout ")); // "abandon about"
  * ```
  */
@@ -92,7 +92,7 @@ export function normalizeMnemonic(phrase: string): string {
  *
  * @example
  * ```ts
- * import { validateMnemonic } from "./mnemonic.ts";
+ * import { validateMnemonic } from "@alknet/vault";
  * const ok = validateMnemonic("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
  * console.log(ok.split(" ").length); // 12
  * ```
@@ -140,7 +140,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { mnemonicToSeed } from "./mnemonic.ts";
+ * import { mnemonicToSeed } from "@alknet/vault";
  * const seed = await mnemonicToSeed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "TREZOR");
  * console.log(seed.length); // 64
  * ```

@@ -11,7 +11,7 @@ import { InvalidPath } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { HARDENED_OFFSET } from "./path.ts";
+ * import { HARDENED_OFFSET } from "@alknet/vault";
  * console.log(HARDENED_OFFSET); // 2147483648
  * ```
  */
@@ -34,7 +34,7 @@ const SEGMENT = /^(0|[1-9][0-9]*)(['h])?$/;
  *
  * @example
  * ```ts
- * import { parsePath } from "./path.ts";
+ * import { parsePath } from "@alknet/vault";
  * console.log(parsePath("m/74'/0h/1")); // [ 2147483722, 2147483648, 1 ]
  * ```
  */
@@ -75,7 +75,7 @@ export function parsePath(path: string, options: ParsePathOptions = {}): number[
  *
  * @example
  * ```ts
- * import { formatPath, HARDENED_OFFSET } from "./path.ts";
+ * import { formatPath, HARDENED_OFFSET } from "@alknet/vault";
  * console.log(formatPath([HARDENED_OFFSET + 74, 0])); // "m/74'/0"
  * ```
  */
@@ -95,7 +95,7 @@ export function formatPath(indices: readonly number[]): string {
  *
  * @example
  * ```ts
- * import { canonicalPath } from "./path.ts";
+ * import { canonicalPath } from "@alknet/vault";
  * console.log(canonicalPath("m/74h/0h")); // "m/74'/0'"
  * ```
  */

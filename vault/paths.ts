@@ -11,7 +11,7 @@ import { UnsupportedKeyVersion } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { IDENTITY_PATH } from "./paths.ts";
+ * import { IDENTITY_PATH } from "@alknet/vault";
  * console.log(IDENTITY_PATH); // "m/74'/0'/0'/0'"
  * ```
  */
@@ -22,7 +22,7 @@ export const IDENTITY_PATH = "m/74'/0'/0'/0'";
  *
  * @example
  * ```ts
- * import { SSH_HOST_PATH } from "./paths.ts";
+ * import { SSH_HOST_PATH } from "@alknet/vault";
  * console.log(SSH_HOST_PATH); // "m/74'/0'/1'/0'"
  * ```
  */
@@ -33,7 +33,7 @@ export const SSH_HOST_PATH = "m/74'/0'/1'/0'";
  *
  * @example
  * ```ts
- * import { ETHEREUM_PATH } from "./paths.ts";
+ * import { ETHEREUM_PATH } from "@alknet/vault";
  * console.log(ETHEREUM_PATH); // "m/44'/60'/0'/0/0"
  * ```
  */
@@ -44,7 +44,7 @@ export const ETHEREUM_PATH = "m/44'/60'/0'/0/0";
  *
  * @example
  * ```ts
- * import { CURRENT_KEY_VERSION } from "./paths.ts";
+ * import { CURRENT_KEY_VERSION } from "@alknet/vault";
  * console.log(CURRENT_KEY_VERSION); // 2
  * ```
  */
@@ -55,7 +55,7 @@ export const CURRENT_KEY_VERSION = 2;
  *
  * @example
  * ```ts
- * import { MIN_KEY_VERSION } from "./paths.ts";
+ * import { MIN_KEY_VERSION } from "@alknet/vault";
  * console.log(MIN_KEY_VERSION); // 2
  * ```
  */
@@ -66,7 +66,7 @@ export const MIN_KEY_VERSION = 2;
  *
  * @example
  * ```ts
- * import { MAX_KEY_VERSION } from "./paths.ts";
+ * import { MAX_KEY_VERSION } from "@alknet/vault";
  * console.log(MAX_KEY_VERSION); // 2147483649
  * ```
  */
@@ -77,7 +77,7 @@ export const MAX_KEY_VERSION: number = 0x7fffffff + 2;
  *
  * @example
  * ```ts
- * import { isKeyVersion } from "./paths.ts";
+ * import { isKeyVersion } from "@alknet/vault";
  * console.log(isKeyVersion(2), isKeyVersion(1)); // true false
  * ```
  */
@@ -91,7 +91,7 @@ export function isKeyVersion(v: unknown): v is number {
  *
  * @example
  * ```ts
- * import { devicePath } from "./paths.ts";
+ * import { devicePath } from "@alknet/vault";
  * console.log(devicePath(3)); // "m/74'/0'/0'/3'"
  * ```
  */
@@ -108,7 +108,7 @@ export function devicePath(n: number): string {
  *
  * @example
  * ```ts
- * import { encryptionKeyPath } from "./paths.ts";
+ * import { encryptionKeyPath } from "@alknet/vault";
  * console.log(encryptionKeyPath(2)); // "m/74'/2'/0'/0'"
  * ```
  */

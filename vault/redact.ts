@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { REDACTED } from "./redact.ts";
+ * import { REDACTED } from "@alknet/vault";
  * console.log(REDACTED); // "[REDACTED]"
  * ```
  */
@@ -23,7 +23,7 @@ export const REDACTED = "[REDACTED]";
  *
  * @example
  * ```ts
- * import { Redacted } from "./redact.ts";
+ * import { Redacted } from "@alknet/vault";
  * class Box extends Redacted { #secret = new Uint8Array([1, 2, 3]); }
  * const b = new Box();
  * console.log(JSON.stringify({ b }), String(b), Deno.inspect(b)); // {"b":"[REDACTED]"} [REDACTED] [REDACTED]

@@ -25,7 +25,7 @@ const MASTER_KEY = new TextEncoder().encode("ed25519 seed");
  *
  * @example
  * ```ts
- * import { slip10Master } from "./slip10.ts";
+ * import { slip10Master } from "@alknet/vault";
  * const node = slip10Master(new Uint8Array(16));
  * console.log(node.key.length, node.chainCode.length); // 32 32
  * ```
@@ -44,7 +44,7 @@ export function slip10Master(seed: Uint8Array): Slip10Node {
  *
  * @example
  * ```ts
- * import { slip10Child, slip10Master } from "./slip10.ts";
+ * import { slip10Child, slip10Master } from "@alknet/vault";
  * const child = slip10Child(slip10Master(new Uint8Array(16)), 0x80000000);
  * console.log(child.key.length); // 32
  * ```
@@ -68,7 +68,7 @@ export function slip10Child(parent: Slip10Node, index: number): Slip10Node {
  *
  * @example
  * ```ts
- * import { slip10Derive } from "./slip10.ts";
+ * import { slip10Derive } from "@alknet/vault";
  * const node = slip10Derive(new Uint8Array(16), [0x80000000 + 74]);
  * console.log(node.key.length); // 32
  * ```

@@ -42,7 +42,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { IDENTITY_PATH, Vault } from "./mod.ts";
+ * import { IDENTITY_PATH, Vault } from "@alknet/vault";
  * const vault = new Vault();
  * await vault.unlock("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
  * const id = vault.deriveEd25519(IDENTITY_PATH);
@@ -82,7 +82,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * console.log(new Vault().cacheStats); // { size: 0, hits: 0, misses: 0 }
    * ```
    */
@@ -97,7 +97,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * await v.unlock("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "TREZOR");
    * console.log(v.unlocked); // true
@@ -125,7 +125,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * const phrase = await v.unlockNew(12);
    * console.log(phrase.split(" ").length, v.unlocked); // 12 true
@@ -143,7 +143,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(64));
    * console.log(v.unlocked); // true
@@ -160,7 +160,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.lock();
    * console.log(v.unlocked); // false
@@ -185,7 +185,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const k = v.deriveEd25519("m/74'/0'/0'/0'");
@@ -212,7 +212,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const k = v.deriveSecp256k1("m/44'/60'/0'/0/0");
@@ -246,7 +246,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const k = v.encryptionKey(2);
@@ -283,7 +283,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const blob = await v.encrypt(new Uint8Array([1, 2, 3]));
@@ -312,7 +312,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const pt = await v.decrypt(await v.encrypt("hi"));
@@ -332,7 +332,7 @@ export class Vault extends Redacted {
    *
    * @example
    * ```ts
-   * import { Vault } from "./vault.ts";
+   * import { Vault } from "@alknet/vault";
    * const v = new Vault();
    * v.unlockWithSeed(new Uint8Array(32));
    * const rotated = await v.rotate(await v.encrypt("hi"), 3);

@@ -10,12 +10,6 @@
 /**
  * `/style.css`: readable on a phone (one column, pictures scroll sideways),
  * two columns on wide screens, colours of the call statuses.
- *
- * @example
- * ```ts
- * import { STATUS_CSS } from "./assets.ts";
- * console.log(STATUS_CSS.includes("@media")); // true
- * ```
  */
 export const STATUS_CSS: string = `
 :root { color-scheme: light; --fg: #1b1f23; --muted: #5f6b76; --line: #d8dee4; --bg: #f6f8fa; }
@@ -68,12 +62,6 @@ th { color: var(--muted); font-weight: normal; }
  * `/app.js`: follows `/events` (server-sent events, `state` messages) and
  * updates the counts, the call graph picture and the recent-calls table.
  * Text goes in as text; the picture is SVG the node rendered.
- *
- * @example
- * ```ts
- * import { STATUS_JS } from "./assets.ts";
- * console.log(STATUS_JS.includes("EventSource")); // true
- * ```
  */
 export const STATUS_JS: string = `"use strict";
 (function () {

@@ -10,12 +10,6 @@
 
 /**
  * One audit event as the page shows it: no addresses, no destinations.
- *
- * @example
- * ```ts
- * import type { AuditRow } from "./audit.ts";
- * const r: AuditRow = { seq: 7, at: Date.now(), type: "login.accepted", who: "SHA256:abc" };
- * ```
  */
 export interface AuditRow {
   /** Position in the topic. */
@@ -30,14 +24,6 @@ export interface AuditRow {
 
 /**
  * The part of a store the page reads (`@alknet/storage`'s `Store` fits).
- *
- * @example
- * ```ts
- * import type { AuditStoreLike } from "./audit.ts";
- * const none: AuditStoreLike = {
- *   streams: { head: () => Promise.resolve(0), read: () => Promise.resolve([]) },
- * };
- * ```
  */
 export interface AuditStoreLike {
   /** The store's event streams. */
@@ -54,12 +40,6 @@ export interface AuditStoreLike {
 
 /**
  * The part of a registry the page uses when the node serves `streams/*`.
- *
- * @example
- * ```ts
- * import type { AuditRegistryLike } from "./audit.ts";
- * const r: AuditRegistryLike = { spec: () => undefined, invoke: () => Promise.resolve([]) };
- * ```
  */
 export interface AuditRegistryLike {
   /** The spec of an operation, when registered. */
@@ -74,12 +54,6 @@ export interface AuditRegistryLike {
 
 /**
  * Reads the newest audit events, newest first.
- *
- * @example
- * ```ts
- * import type { AuditReader } from "./audit.ts";
- * const read: AuditReader = () => Promise.resolve([]);
- * ```
  */
 export type AuditReader = (limit: number) => Promise<AuditRow[]>;
 
@@ -99,17 +73,6 @@ function rowOf(e: { seq: number; at: number; type: string; data: unknown }): Aud
  * The reader for the node's audit events: from `store` when given, else
  * through `registry` when it serves `streams/read` and `streams/topics`,
  * else null (the node has no store).
- *
- * @example
- * ```ts
- * import { auditReader } from "./audit.ts";
- * const events = [{ seq: 1, at: 5, type: "login.accepted", data: { identity: "alice" } }];
- * const read = auditReader({
- *   store: { streams: { head: () => Promise.resolve(1), read: () => Promise.resolve(events) } },
- * });
- * console.log(await read!(20)); // [ { seq: 1, at: 5, type: "login.accepted", who: "alice" } ]
- * console.log(auditReader({})); // null
- * ```
  */
 export function auditReader(
   from: { store?: AuditStoreLike; registry?: AuditRegistryLike },

@@ -10,12 +10,6 @@ import { timingSafeEqual } from "@alknet/core/auth";
 
 /**
  * Options of {@link StatusGate}.
- *
- * @example
- * ```ts
- * import type { StatusGateOptions } from "./auth.ts";
- * const o: StatusGateOptions = { token: "s3cret", authorize: (t) => t === "node-token" };
- * ```
  */
 export interface StatusGateOptions {
   /** The status page's own token (`--status-token`, `ALKNET_STATUS_TOKEN`). */
@@ -34,12 +28,6 @@ export interface StatusGateOptions {
  * What {@link StatusGate.admit} decided: refused, or let in (with a cookie
  * to set when a token started a session, and whether the token came in the
  * address, so the page can drop it with a redirect).
- *
- * @example
- * ```ts
- * import type { Admission } from "./auth.ts";
- * const a: Admission = { ok: true, cookie: "alknet_status=abc; Path=/", fromQuery: true };
- * ```
  */
 export type Admission = { ok: false } | { ok: true; cookie?: string; fromQuery: boolean };
 
@@ -70,15 +58,6 @@ function bearerOf(req: Request): string | undefined {
 
 /**
  * Checks requests to the status page.
- *
- * @example
- * ```ts
- * import { StatusGate } from "./auth.ts";
- * const gate = new StatusGate({ token: "s3cret" });
- * console.log((await gate.admit(new Request("http://127.0.0.1/"))).ok); // false
- * const a = await gate.admit(new Request("http://127.0.0.1/?token=s3cret"));
- * console.log(a.ok && a.fromQuery, a.ok && a.cookie?.startsWith("alknet_status=")); // true true
- * ```
  */
 export class StatusGate {
   readonly #token: Promise<Uint8Array> | undefined;

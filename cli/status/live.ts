@@ -12,12 +12,6 @@ import { type LiveState, liveState } from "./model.ts";
 
 /**
  * Options of {@link LiveFeed}.
- *
- * @example
- * ```ts
- * import type { LiveFeedOptions } from "./live.ts";
- * const o: LiveFeedOptions = { recorder: null, sessions: () => 0, intervalMs: 250 };
- * ```
  */
 export interface LiveFeedOptions {
   /** The node's call recorder (null: recording is off; counts only). */
@@ -38,18 +32,6 @@ const KEEPALIVE = encoder.encode(": keepalive\n\n");
 /**
  * Server-sent events for the status page (`event: state`, data a
  * {@link LiveState}).
- *
- * @example
- * ```ts
- * import { CallRecorder } from "@alknet/flowgraph";
- * import { LiveFeed } from "./live.ts";
- * const feed = new LiveFeed({ recorder: new CallRecorder(), sessions: () => 0 });
- * const res = feed.stream();
- * const reader = res.body!.getReader();
- * const first = new TextDecoder().decode((await reader.read()).value);
- * console.log(res.headers.get("content-type"), first.startsWith("event: state")); // text/event-stream true
- * feed.close();
- * ```
  */
 export class LiveFeed {
   readonly #o: Required<LiveFeedOptions>;

@@ -19,15 +19,6 @@ import {
 
 /**
  * The node as the status page sees it.
- *
- * @example
- * ```ts
- * import type { StatusNode } from "./model.ts";
- * const node: StatusNode = {
- *   version: "0.1.0", hostKeyFingerprint: "SHA256:x", startedAt: Date.now(),
- *   listening: [{ address: "ssh://127.0.0.1:2222", transport: "tcp" }], sessions: () => 0,
- * };
- * ```
  */
 export interface StatusNode {
   /** alknet's version. */
@@ -46,12 +37,6 @@ export interface StatusNode {
 
 /**
  * Counts shown at the top of the page, and updated live.
- *
- * @example
- * ```ts
- * import type { Counts } from "./model.ts";
- * const c: Counts = { sessions: 1, live: 0, recorded: 12, events: 40 };
- * ```
  */
 export interface Counts {
   /** SSH sessions open now. */
@@ -67,12 +52,6 @@ export interface Counts {
 /**
  * One line of the recent-calls table (no inputs, no destinations: the
  * operation, its status and how long it took).
- *
- * @example
- * ```ts
- * import type { CallRow } from "./model.ts";
- * const r: CallRow = { id: "c1", operation: "node/ping", status: "completed", duration: "3 ms", child: false };
- * ```
  */
 export interface CallRow {
   /** The call id. */
@@ -91,12 +70,6 @@ export interface CallRow {
 
 /**
  * The live part of the page: what one update over the event stream carries.
- *
- * @example
- * ```ts
- * import type { LiveState } from "./model.ts";
- * const s: LiveState = { at: 0, counts: { sessions: 0, live: 0, recorded: 0, events: 0 }, calls: [], svg: "" };
- * ```
  */
 export interface LiveState {
   /** When it was taken (epoch ms). */
@@ -116,16 +89,6 @@ export const TABLE_CALLS = 20;
 
 /**
  * The live state now, with the call graph rendered to SVG.
- *
- * @example
- * ```ts
- * import { CallRecorder } from "@alknet/flowgraph";
- * import { liveState } from "./model.ts";
- * const recorder = new CallRecorder();
- * recorder.observer({ type: "requested", id: "c1", operation: "node/ping", at: Date.now() });
- * const s = await liveState(recorder, () => 2);
- * console.log(s.counts.live, s.calls[0].status, s.svg.includes("node/ping")); // 1 "pending" true
- * ```
  */
 export async function liveState(
   recorder: CallRecorder | null,
@@ -171,14 +134,6 @@ export async function liveState(
 /**
  * The operation graph as SVG, re-rendered only when the set of operations
  * changes (workers come and go on a mesh head).
- *
- * @example
- * ```ts
- * import { OperationsPicture } from "./model.ts";
- * const ops = new OperationsPicture(() => [{ name: "node/ping", type: "query" }]);
- * const { specs, svg } = await ops.current();
- * console.log(specs.length, svg.includes("node/ping")); // 1 true
- * ```
  */
 export class OperationsPicture {
   readonly #list: () => OperationSpecLike[];

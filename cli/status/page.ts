@@ -13,16 +13,6 @@ import type { CallRow, LiveState, StatusNode } from "./model.ts";
 
 /**
  * Everything one page shows.
- *
- * @example
- * ```ts
- * import type { PageView } from "./page.ts";
- * const v: PageView = {
- *   node: { version: "0.1.0", hostKeyFingerprint: "SHA256:x", startedAt: 0, listening: [], sessions: () => 0 },
- *   live: { at: 0, counts: { sessions: 0, live: 0, recorded: 0, events: 0 }, calls: [], svg: "" },
- *   recording: true, operations: [], operationsSvg: "", audit: null,
- * };
- * ```
  */
 export interface PageView {
   /** The node. */
@@ -43,12 +33,6 @@ export interface PageView {
 
 /**
  * Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
- *
- * @example
- * ```ts
- * import { escapeHtml } from "./page.ts";
- * console.log(escapeHtml(`<a href="x">&</a>`)); // "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
- * ```
  */
 export function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
@@ -152,17 +136,6 @@ ${v.audit.length === 0 && error === "" ? '<p class="note">No events yet.</p>' : 
 
 /**
  * The whole page.
- *
- * @example
- * ```ts
- * import { renderPage } from "./page.ts";
- * const html = renderPage({
- *   node: { version: "0.1.0", hostKeyFingerprint: "SHA256:x", startedAt: 0, listening: [], sessions: () => 0 },
- *   live: { at: 0, counts: { sessions: 0, live: 0, recorded: 0, events: 0 }, calls: [], svg: "" },
- *   recording: true, operations: [{ name: "node/ping", type: "query" }], operationsSvg: "", audit: null,
- * });
- * console.log(html.includes('data-op="node/ping"'), html.includes("No store")); // true true
- * ```
  */
 export function renderPage(v: PageView): string {
   return `<!doctype html>
@@ -185,12 +158,6 @@ ${auditSection(v)}
 /**
  * The answer without a valid token: what to do, and a form to paste the
  * token into (it works without JavaScript).
- *
- * @example
- * ```ts
- * import { renderRefused } from "./page.ts";
- * console.log(renderRefused().includes('name="token"')); // true
- * ```
  */
 export function renderRefused(): string {
   return `<!doctype html>

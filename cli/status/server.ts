@@ -16,15 +16,6 @@ import { renderPage, renderRefused } from "./page.ts";
 
 /**
  * Options of {@link startStatusServer}.
- *
- * @example
- * ```ts
- * import type { StatusServerOptions } from "./server.ts";
- * const o: StatusServerOptions = {
- *   hostname: "127.0.0.1", port: 0, recorder: null, specs: () => [], gate: { token: "t" },
- *   node: { version: "0.1.0", hostKeyFingerprint: "SHA256:x", startedAt: 0, listening: [], sessions: () => 0 },
- * };
- * ```
  */
 export interface StatusServerOptions {
   /** Where to listen (a loopback address unless the operator asked otherwise). */
@@ -47,12 +38,6 @@ export interface StatusServerOptions {
 
 /**
  * A running status page.
- *
- * @example
- * ```ts
- * import type { StatusServer } from "./server.ts";
- * const show = (s: StatusServer) => s.url;
- * ```
  */
 export interface StatusServer {
   /** The bound address. */
@@ -88,17 +73,6 @@ function urlOf(addr: Deno.NetAddr): string {
 
 /**
  * Starts the status page.
- *
- * @example
- * ```ts
- * import { startStatusServer } from "./server.ts";
- * const status = startStatusServer({
- *   hostname: "127.0.0.1", port: 0, recorder: null, specs: () => [], gate: { token: "t" },
- *   node: { version: "0.1.0", hostKeyFingerprint: "SHA256:x", startedAt: 0, listening: [], sessions: () => 0 },
- * });
- * console.log((await fetch(status.url).then(async (r) => (await r.body?.cancel(), r.status)))); // 401
- * await status.close();
- * ```
  */
 export function startStatusServer(o: StatusServerOptions): StatusServer {
   const gate = new StatusGate(o.gate);

@@ -1,13 +1,23 @@
 /**
- * Authentication for alknet: SSH wire helpers, public keys and fingerprints,
- * `authorized_keys` parsing, the SSH authenticator, OpenSSH certificates,
- * signed tokens and API keys.
+ * `@alknet/core/auth` — who may do what: SSH keys (parse, generate,
+ * fingerprint), `authorized_keys` with its options, the SSH authenticator,
+ * OpenSSH certificates, signed bearer tokens, API keys, the `Identity` a
+ * login or token resolves to, identity providers and the forwarding policy.
  *
- * @example
+ * @example One key: an SSH login and a bearer token
  * ```ts
- * import { AuthorizedKeysAuthenticator } from "@alknet/core/auth";
- * const auth = AuthorizedKeysAuthenticator.fromText("# no keys yet\n", "inline");
- * console.log(auth.entries.length); // 0
+ * import {
+ *   AuthorizedKeysAuthenticator,
+ *   generateEd25519Key,
+ *   mintToken,
+ *   parsePrivateKey,
+ * } from "@alknet/core/auth";
+ *
+ * const me = generateEd25519Key("me");
+ * const auth = AuthorizedKeysAuthenticator.fromText(`${me.publicLine}\n`, "authorized_keys");
+ * console.log(auth.resolveFingerprint(me.fingerprint)?.scopes); // ["relay:connect"]
+ * const token = mintToken(parsePrivateKey(me.privateText, "me").seed!); // valid for 5 minutes
+ * console.log(auth.authorizeToken(token).ok); // true
  * ```
  *
  * @module

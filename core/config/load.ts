@@ -24,7 +24,7 @@ import {
  *
  * @example
  * ```ts
- * import type { LoadConfigOptions } from "./load.ts";
+ * import type { LoadConfigOptions } from "@alknet/core/config";
  * const o: LoadConfigOptions = { path: "/etc/alknet/alknet.toml", flags: { server: { logFormat: "json" } } };
  * ```
  */
@@ -42,7 +42,7 @@ export interface LoadConfigOptions {
  *
  * @example
  * ```ts
- * import { loadConfig } from "./load.ts";
+ * import { loadConfig } from "@alknet/core/config";
  * const { config, path } = await loadConfig({ env: {} });
  * console.log(path, config.server.listen); // undefined [ "127.0.0.1:2222" ]
  * ```
@@ -76,7 +76,7 @@ function resolveFrom(base: string, p: string | undefined): string | undefined {
  * @throws {ConfigError} naming file, line and key for every problem.
  * @example
  * ```ts
- * import { parseConfigFile } from "./load.ts";
+ * import { parseConfigFile } from "@alknet/core/config";
  * const layer = parseConfigFile('[server]\nlisten = ["0.0.0.0:22"]\n', "/etc/alknet.toml");
  * console.log(layer.server?.listen); // [ "0.0.0.0:22" ]
  * ```
@@ -124,7 +124,7 @@ export function parseConfigFile(text: string, path: string): ConfigLayer {
  * @throws {ConfigError} naming file, line and key (or variable) for every problem.
  * @example
  * ```ts
- * import { loadConfig } from "./load.ts";
+ * import { loadConfig } from "@alknet/core/config";
  * const { config } = await loadConfig({ env: { ALKNET_PENALTY_SECONDS: "90" } });
  * console.log(config.limits.penaltySeconds); // 90
  * ```

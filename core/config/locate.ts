@@ -17,7 +17,7 @@ function normalizeKey(raw: string): string {
  *
  * @example
  * ```ts
- * import { TomlLineIndex } from "./locate.ts";
+ * import { TomlLineIndex } from "@alknet/core/config";
  * const idx = new TomlLineIndex("[limits]\npenalty_seconds = 5\n");
  * console.log(idx.lineOf("limits.penalty_seconds")); // 2
  * ```

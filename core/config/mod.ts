@@ -1,13 +1,21 @@
 /**
- * alknet configuration: TOML file, `ALKNET_*` environment and CLI flags
- * (flags > env > file > defaults), validation with file/line/key errors,
- * the static/dynamic split and atomic reloads.
+ * `@alknet/core/config` — the node's configuration: the TOML file,
+ * `ALKNET_*` environment variables and command-line values merged in that
+ * order of precedence (flags > environment > file > defaults), validation
+ * with file, line and key in every error, the split between static settings
+ * (a restart) and dynamic ones (`reload`), and atomic reloads.
  *
- * @example
+ * @example Load a file, then reload it
  * ```ts
- * import { ConfigReloader } from "./mod.ts";
- * const reloader = await ConfigReloader.create({ env: {} });
- * console.log(reloader.config.forwarding.default); // allow
+ * import { ConfigReloader } from "@alknet/core/config";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/alknet.toml`, `[forwarding]\ndefault = "deny"\n`);
+ * const reloader = await ConfigReloader.create({ path: `${dir}/alknet.toml`, env: {} });
+ * console.log(reloader.config.forwarding.default); // "deny"
+ * await Deno.writeTextFile(`${dir}/alknet.toml`, `[forwarding]\ndefault = "allow"\n`);
+ * console.log((await reloader.reload()).ok, reloader.config.forwarding.default); // true "allow"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -29,7 +29,7 @@ import { type AlknetConfig, ConfigError, type ServerConfig } from "./schema.ts";
  *
  * @example
  * ```ts
- * import { buildDynamic, defaultConfig } from "./mod.ts";
+ * import { buildDynamic, defaultConfig } from "@alknet/core/config";
  * const d = await buildDynamic(defaultConfig());
  * console.log(d.authenticator.entries.length); // 0
  * ```
@@ -52,7 +52,7 @@ export interface DynamicConfig {
  *
  * @example
  * ```ts
- * import type { BuildOptions } from "./reload.ts";
+ * import type { BuildOptions } from "@alknet/core/config";
  * const o: BuildOptions = { warn: (m) => console.error(m) };
  * ```
  */
@@ -69,7 +69,7 @@ export interface BuildOptions {
  * @throws {ConfigError} when the authorized_keys file cannot be read or a limit is invalid.
  * @example
  * ```ts
- * import { buildDynamic, defaultConfig } from "./mod.ts";
+ * import { buildDynamic, defaultConfig } from "@alknet/core/config";
  * const d = await buildDynamic({ ...defaultConfig(), forwarding: { default: "deny", rules: [] } });
  * console.log(d.policy.defaultAction); // deny
  * ```
@@ -128,7 +128,7 @@ export async function buildDynamic(
  *
  * @example
  * ```ts
- * import type { ReloadResult } from "./reload.ts";
+ * import type { ReloadResult } from "@alknet/core/config";
  * function log(r: ReloadResult): string {
  *   return r.ok ? `reloaded; restart needed for: ${r.restartNeeded.join(",") || "nothing"}` : `kept old config: ${r.error.message}`;
  * }
@@ -166,7 +166,7 @@ const STATIC_KEYS: Record<keyof ServerConfig, string> = {
  *
  * @example
  * ```ts
- * import { ConfigReloader } from "./reload.ts";
+ * import { ConfigReloader } from "@alknet/core/config";
  * const reloader = await ConfigReloader.create({ env: {} });
  * const result = await reloader.reload();
  * console.log(result.ok, reloader.config.server.listen); // true [ "127.0.0.1:2222" ]

@@ -16,7 +16,7 @@ export const REDACTED = "<redacted>";
  *
  * @example
  * ```ts
- * import { defaultConfig, renderConfig } from "./mod.ts";
+ * import { defaultConfig, renderConfig } from "@alknet/core/config";
  * console.log(renderConfig(defaultConfig()).includes('log_format = "text"')); // true
  * ```
  */

@@ -16,7 +16,7 @@ import { sshBannerIdent } from "../ssh/server_ext_info.ts";
  *
  * @example
  * ```ts
- * import { defaultConfig } from "./schema.ts";
+ * import { defaultConfig } from "@alknet/core/config";
  * const c = defaultConfig();
  * console.log(c.forwarding.default, c.limits.preauthTimeoutS); // allow 30
  * ```
@@ -41,7 +41,7 @@ export interface AlknetConfig {
  *
  * @example
  * ```ts
- * import type { StorageConfig } from "./schema.ts";
+ * import type { StorageConfig } from "@alknet/core/config";
  * const s: StorageConfig = { db: "postgres://alknet@db.internal/alknet" };
  * ```
  */
@@ -55,7 +55,7 @@ export interface StorageConfig {
  *
  * @example
  * ```ts
- * import type { SshConfig } from "./schema.ts";
+ * import type { SshConfig } from "@alknet/core/config";
  * const s: SshConfig = { banner: "OpenSSH_9.9" };
  * ```
  */
@@ -69,7 +69,7 @@ export interface SshConfig {
  *
  * @example
  * ```ts
- * import type { ServerConfig } from "./schema.ts";
+ * import type { ServerConfig } from "@alknet/core/config";
  * const s: ServerConfig = { listen: ["0.0.0.0:2222"], logFormat: "text", allowRemoteBind: false };
  * ```
  */
@@ -95,7 +95,7 @@ export interface ServerConfig {
  *
  * @example
  * ```ts
- * import type { AuthConfig } from "./schema.ts";
+ * import type { AuthConfig } from "@alknet/core/config";
  * const a: AuthConfig = { authorizedKeys: "/etc/alknet/authorized_keys", apiKeys: [] };
  * ```
  */
@@ -111,7 +111,7 @@ export interface AuthConfig {
  *
  * @example
  * ```ts
- * import type { ForwardingConfig } from "./schema.ts";
+ * import type { ForwardingConfig } from "@alknet/core/config";
  * const f: ForwardingConfig = { default: "deny", rules: [{ action: "allow", target: "*:443" }] };
  * ```
  */
@@ -128,7 +128,7 @@ export interface ForwardingConfig {
  *
  * @example
  * ```ts
- * import { defaultConfig } from "./schema.ts";
+ * import { defaultConfig } from "@alknet/core/config";
  * console.log(defaultConfig().server.listen); // [ "127.0.0.1:2222" ]
  * ```
  */
@@ -148,7 +148,7 @@ export function defaultConfig(): AlknetConfig {
  *
  * @example
  * ```ts
- * import type { ConfigIssue } from "./schema.ts";
+ * import type { ConfigIssue } from "@alknet/core/config";
  * const i: ConfigIssue = { source: "alknet.toml", line: 3, key: "limits.x", message: "unknown key" };
  * ```
  */
@@ -168,7 +168,7 @@ export interface ConfigIssue {
  *
  * @example
  * ```ts
- * import { formatIssue } from "./schema.ts";
+ * import { formatIssue } from "@alknet/core/config";
  * console.log(formatIssue({ source: "a.toml", line: 2, key: "server.listen", message: "must be a list" }));
  * // a.toml:2: server.listen: must be a list
  * ```
@@ -182,7 +182,7 @@ export function formatIssue(i: ConfigIssue): string {
  *
  * @example
  * ```ts
- * import { ConfigError } from "./schema.ts";
+ * import { ConfigError } from "@alknet/core/config";
  * const e = new ConfigError([{ source: "env", key: "ALKNET_LOG_FORMAT", message: "must be text or json" }]);
  * console.log(e.message); // invalid configuration: env: ALKNET_LOG_FORMAT: must be text or json
  * ```
@@ -208,7 +208,7 @@ export class ConfigError extends CoreError {
  *
  * @example
  * ```ts
- * import type { ConfigLayer } from "./schema.ts";
+ * import type { ConfigLayer } from "@alknet/core/config";
  * const fromFlags: ConfigLayer = { server: { listen: ["127.0.0.1:2222"] }, limits: { maxAuthFailures: 3 } };
  * ```
  */
@@ -233,7 +233,7 @@ export interface ConfigLayer {
  *
  * @example
  * ```ts
- * import type { IssueReporter } from "./schema.ts";
+ * import type { IssueReporter } from "@alknet/core/config";
  * const problems: string[] = [];
  * const report: IssueReporter = (key, message) => problems.push(`${key}: ${message}`);
  * ```
@@ -366,7 +366,7 @@ function expiry(v: unknown, key: string, report: Report): number | undefined {
  *
  * @example
  * ```ts
- * import { layerFromToml } from "./schema.ts";
+ * import { layerFromToml } from "@alknet/core/config";
  * const problems: string[] = [];
  * const layer = layerFromToml({ limits: { penalty_seconds: "x" } }, (k, m) => problems.push(`${k}: ${m}`));
  * console.log(problems[0]); // limits.penalty_seconds: must be an integer >= 0, not a string
@@ -578,7 +578,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
  *
  * @example
  * ```ts
- * import { ENV_VARS } from "./schema.ts";
+ * import { ENV_VARS } from "@alknet/core/config";
  * console.log(ENV_VARS.ALKNET_LISTEN); // server.listen
  * ```
  */
@@ -608,7 +608,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
  *
  * @example
  * ```ts
- * import { layerFromEnv } from "./schema.ts";
+ * import { layerFromEnv } from "@alknet/core/config";
  * const layer = layerFromEnv({ ALKNET_LISTEN: "0.0.0.0:22,[::]:22" }, () => {});
  * console.log(layer.server?.listen); // [ "0.0.0.0:22", "[::]:22" ]
  * ```
@@ -662,7 +662,7 @@ export function layerFromEnv(
  *
  * @example
  * ```ts
- * import { mergeLayers } from "./schema.ts";
+ * import { mergeLayers } from "@alknet/core/config";
  * const c = mergeLayers([{ limits: { penaltySeconds: 5 } }, { limits: { penaltySeconds: 7 } }]);
  * console.log(c.limits.penaltySeconds); // 7
  * ```

@@ -12,12 +12,6 @@ import type { Identity } from "../auth/identity.ts";
 
 /**
  * The HTTP path of the call protocol's WebSocket carrier.
- *
- * @example
- * ```ts
- * import { CALL_WEBSOCKET_PATH } from "@alknet/core";
- * console.log(CALL_WEBSOCKET_PATH); // "/alknet/call"
- * ```
  */
 export const CALL_WEBSOCKET_PATH = "/alknet/call";
 

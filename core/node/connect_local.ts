@@ -76,20 +76,6 @@ function closeQuietly(c: { close(): void }): void {
 /**
  * Opens the SOCKS5 and `-L` listeners (throwing, with every listener closed
  * again, when one cannot bind) and serves them until `close()`.
- *
- * @example
- * ```ts
- * import { startLocalListeners } from "./connect_local.ts";
- * import { Logger } from "@alknet/core/transport";
- * const local = startLocalListeners({
- *   socks: { host: "127.0.0.1", port: 0 },
- *   localForwards: [],
- *   open: () => Promise.reject(new Error("no node")),
- *   logger: new Logger("text", () => {}),
- * });
- * console.log(local.socksAddr!.port > 0); // true
- * local.close();
- * ```
  */
 export function startLocalListeners(options: LocalListenerOptions): LocalListeners {
   const listeners: Deno.TcpListener[] = [];

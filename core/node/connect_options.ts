@@ -202,21 +202,6 @@ function parseForwards(
  *
  * @throws {OptionError} naming the first bad option
  * @throws {TransportUrlError} for a malformed target
- * @example
- * ```ts
- * import { resolveConnectOptions } from "./connect_options.ts";
- * const r = resolveConnectOptions("tls://127.0.0.1:443", {
- *   identity: "./id", knownHosts: "./known_hosts", socks: "127.0.0.1:0",
- * });
- * console.log(r.target.scheme, r.socks, r.dataPath); // tls { host: "127.0.0.1", port: 0 } auto
- * try {
- *   resolveConnectOptions("127.0.0.1:2222", {
- *     identity: "./id", knownHosts: "./k", localForwards: ["8080:alknet-control:1"],
- *   });
- * } catch (e) {
- *   console.log((e as Error).message); // localForwards: 'alknet-control' is reserved ...
- * }
- * ```
  */
 export function resolveConnectOptions(
   target: string | { host: string; port: number },

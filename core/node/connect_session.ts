@@ -17,12 +17,6 @@ import type { ConnectState, ConnectStateEvent } from "./connect_options.ts";
 
 /**
  * Backoff steps in seconds between reconnect attempts.
- *
- * @example
- * ```ts
- * import { RECONNECT_BACKOFF_S } from "@alknet/core";
- * console.log(RECONNECT_BACKOFF_S.at(-1)); // 30
- * ```
  */
 export const RECONNECT_BACKOFF_S: readonly number[] = [1, 2, 4, 8, 16, 30];
 
@@ -47,18 +41,6 @@ export interface SessionKeeperOptions {
 /**
  * One SSH session kept up. Created by {@link SessionKeeper.start}, which
  * rejects when the first connection fails.
- *
- * @example
- * ```ts
- * import { SessionKeeper } from "./connect_session.ts";
- * import { Logger } from "@alknet/core/transport";
- * const failed = await SessionKeeper.start({
- *   open: () => Promise.reject(new Error("offline")),
- *   remoteForwards: [], reconnect: true, logger: new Logger("text", () => {}),
- *   server: "127.0.0.1:1", fingerprint: "SHA256:...", onState: () => {},
- * }).catch((e) => e.message);
- * console.log(failed); // offline
- * ```
  */
 export class SessionKeeper {
   #o: SessionKeeperOptions;

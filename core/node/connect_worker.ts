@@ -68,19 +68,6 @@ function refusal(name: string, server: string, e: unknown): CoreError {
 /**
  * Keeps a worker registered over the SSH sessions a `SessionKeeper` brings
  * up. `attach` is called with each new session.
- *
- * @example
- * ```ts
- * import { WorkerKeeper } from "./connect_worker.ts";
- * import { Logger } from "@alknet/core/transport";
- * const keeper = new WorkerKeeper({
- *   worker: { name: "w1", calls: { serveCallStream: () => ({ closed: Promise.resolve(), close() {} }),
- *     serveCallWebSocket: () => new Response(null) } },
- *   headId: "SHA256:head", server: "127.0.0.1:2222", logger: new Logger("text", () => {}),
- * });
- * console.log(keeper.status); // { name: "w1", registered: false }
- * keeper.close();
- * ```
  */
 export class WorkerKeeper {
   #o: WorkerKeeperOptions;

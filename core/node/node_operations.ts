@@ -10,13 +10,6 @@ import type { CallService, NodeOperationDefinition } from "./call_service.ts";
 
 /**
  * What `node/info` reports.
- *
- * @example
- * ```ts
- * import type { NodeInfoSource } from "./node_operations.ts";
- * const info: NodeInfoSource = { version: "0.1.0", fingerprint: "SHA256:abc", listeners: () => [] };
- * console.log(info.version); // "0.1.0"
- * ```
  */
 export interface NodeInfoSource {
   /** Software version. */
@@ -48,13 +41,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * The built-in operations: `node/info` (version, uptime, host key
  * fingerprint, listeners), `node/ping` (returns its input) and `node/ticks`
  * (a subscription yielding `{n}` `count` times, `interval_ms` apart).
- *
- * @example
- * ```ts
- * import { nodeOperations } from "./node_operations.ts";
- * const ops = nodeOperations({ version: "0.1.0", fingerprint: "SHA256:abc", listeners: () => [] });
- * console.log(ops.map((o) => o.name)); // [ "node/info", "node/ping", "node/ticks" ]
- * ```
  */
 export function nodeOperations(info: NodeInfoSource): NodeOperationDefinition[] {
   const started = (info.startedAt ?? new Date()).getTime();
@@ -117,25 +103,6 @@ export function nodeOperations(info: NodeInfoSource): NodeOperationDefinition[] 
  * Registers the built-in operations on `calls` (when it can register),
  * skipping names already taken; returns a function that removes the ones it
  * added.
- *
- * @example
- * ```ts
- * import { nodeOperations, registerNodeOperationsOn } from "./node_operations.ts";
- * const names = new Set<string>();
- * const calls = {
- *   serveCallStream: () => ({ closed: Promise.resolve(), close: () => {} }),
- *   serveCallWebSocket: () => new Response(null, { status: 401 }),
- *   register: (d: { name: string }) => names.add(d.name),
- *   unregister: (n: string) => names.delete(n),
- * };
- * const remove = registerNodeOperationsOn(
- *   calls,
- *   nodeOperations({ version: "0.1.0", fingerprint: "SHA256:abc", listeners: () => [] }),
- * );
- * console.log(names.size); // 3
- * remove();
- * console.log(names.size); // 0
- * ```
  */
 export function registerNodeOperationsOn(
   calls: CallService,

@@ -182,14 +182,6 @@ async function buildState(
  * The node's identity and policy state. Hand `authenticator`, `policy` and
  * `limiter` to the servers once: they always delegate to the current state,
  * which {@link NodeAuth.reload} replaces atomically.
- *
- * @example
- * ```ts
- * import { NodeAuth } from "./serve_auth.ts";
- * const auth = await NodeAuth.create({ authorizedKeys: [], policy: { default: "deny" } });
- * console.log(auth.hasLogins); // false
- * await auth.authenticate("not-a-token").catch((e) => console.log(e.message)); // "malformed token"
- * ```
  */
 export class NodeAuth {
   #state: AuthState;
@@ -299,19 +291,6 @@ export class NodeAuth {
  * Follows the identity provider's changes (when it reports them) and closes
  * the SSH sessions of identities it now refuses, or of keys it revoked;
  * `onClosed` hears how many. Returns the unsubscribe.
- *
- * @example
- * ```ts
- * import { watchRevocations } from "./serve_auth.ts";
- * const listeners: ((c: { peerId: string; identity: null }) => void)[] = [];
- * const provider = {
- *   resolveFingerprint: () => null,
- *   resolveToken: () => null,
- *   onChange: (l: (c: { peerId: string; identity: null }) => void) => (listeners.push(l), () => {}),
- * };
- * watchRevocations(provider, { closeSessions: () => 1 }, (id, n) => console.log(id, n));
- * listeners[0]({ peerId: "alice", identity: null }); // alice 1
- * ```
  */
 export function watchRevocations(
   provider: WatchedIdentityProvider | undefined,

@@ -108,19 +108,6 @@ function peerOf(
 
 /**
  * Builds the carriers: `calls` on every carrier, low-level handlers first.
- *
- * @example
- * ```ts
- * import { callCarriers } from "./serve_calls.ts";
- * const carriers = callCarriers({
- *   calls: {
- *     serveCallStream: (conn) => ({ closed: Promise.resolve(), close: () => conn.close() }),
- *     serveCallWebSocket: () => new Response("401 Unauthorized: no token\n", { status: 401 }),
- *   },
- *   authenticate: () => Promise.reject(new Error("no keys")),
- * });
- * console.log(Object.keys(carriers.reserved)); // [ "alknet-control" ]
- * ```
  */
 export function callCarriers(setup: CallCarrierSetup): CallCarriers {
   const calls = setup.calls;

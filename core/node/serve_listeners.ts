@@ -99,26 +99,6 @@ function addressOf(transport: string, addr: Deno.NetAddr, nodeId?: string): stri
 
 /**
  * Binds every listen URL, in order; on failure closes what was bound.
- *
- * @example
- * ```ts
- * import { generateEd25519Key, Logger, parsePrivateKey, SshServer } from "@alknet/core";
- * import { bindListeners } from "./serve_listeners.ts";
- * const logger = new Logger("text", () => {});
- * const ssh = new SshServer({
- *   hostKeys: [parsePrivateKey(generateEd25519Key().privateText, "host")],
- *   authenticator: { authorize: () => ({ ok: false, reason: "none" }) },
- *   policy: { evaluate: () => "deny" },
- *   logger,
- * });
- * const bound = await bindListeners(["127.0.0.1:0"], {
- *   handlers: { ssh: (c) => c.close() }, ssh, logger, peekTimeoutMs: 5000,
- * });
- * console.log(bound.listening[0].address.startsWith("ssh://127.0.0.1:")); // true
- * await bound.stopAccepting();
- * await bound.closeEndpoints();
- * await ssh.shutdown(0);
- * ```
  */
 export async function bindListeners(
   listen: string[],

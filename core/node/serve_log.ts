@@ -81,15 +81,6 @@ class RecordLogger extends Logger {
 
 /**
  * Turns a `logger` option into a {@link Logger}.
- *
- * @example
- * ```ts
- * import { toLogger } from "./serve_log.ts";
- * const events: string[] = [];
- * toLogger((r) => events.push(r.event)).event("conn opened", { remote: "127.0.0.1:1" });
- * toLogger(false).event("never seen");
- * console.log(events); // [ "conn opened" ]
- * ```
  */
 export function toLogger(option: LoggerOption | undefined): Logger {
   if (option === undefined) return new Logger();
@@ -125,15 +116,6 @@ export type NodeAuditEvent = SessionAuditEvent | {
 /**
  * The `audit` option of `serve()` as a function that never throws (a
  * failing hook is ignored).
- *
- * @example
- * ```ts
- * import { toAuditHook } from "./serve_log.ts";
- * const audit = toAuditHook(() => {
- *   throw new Error("disk full");
- * });
- * audit({ type: "config.reloaded", ok: true }); // no throw
- * ```
  */
 export function toAuditHook(
   hook: ((event: NodeAuditEvent) => void) | undefined,

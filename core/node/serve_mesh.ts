@@ -63,16 +63,6 @@ const BACKOFF_S = [1, 2, 4, 8, 16, 30];
 /**
  * Checks `workerOf` (nothing is dialled); throws `OptionError` naming
  * `workerOf.<option>`.
- *
- * @example
- * ```ts
- * import { checkWorkerOf } from "./serve_mesh.ts";
- * try {
- *   checkWorkerOf({ url: "127.0.0.1:2222", name: "a/b" }, undefined);
- * } catch (e) {
- *   console.log((e as Error).message); // workerOf: needs calls ...
- * }
- * ```
  */
 export function checkWorkerOf(
   workerOf: ServeWorkerOfOptions | undefined,
@@ -106,20 +96,6 @@ export function checkWorkerOf(
  * Starts being a worker of `workerOf.url`: connects (retrying with backoff
  * 1, 2, 4, 8, 16, 30 s until the first registration succeeds), then
  * `connect()` keeps the session and the registration up.
- *
- * @example
- * ```ts
- * import { startWorkerOf } from "./serve_mesh.ts";
- * import { Logger } from "@alknet/core/transport";
- * import { generateEd25519Key, parsePrivateKey } from "@alknet/core/auth";
- * import { OperationRegistry } from "@alknet/call";
- * const member = startWorkerOf(
- *   { url: "127.0.0.1:1", name: "w1", hostKeyFingerprint: "SHA256:2Qx9fA0cW9yBvWq3D1eB3o0t8n1V0m3c5k5bqg8u0nE" },
- *   { calls: new OperationRegistry(), hostKey: parsePrivateKey(generateEd25519Key().privateText, "k"),
- *     logger: new Logger("text", () => {}) },
- * );
- * await member.close(); // stops retrying
- * ```
  */
 export function startWorkerOf(
   workerOf: ServeWorkerOfOptions,

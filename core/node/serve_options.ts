@@ -123,7 +123,8 @@ export type PolicyOption = ForwardingPolicy | {
  *
  * @example
  * ```ts
- * import { parseAuthorizedKeys, type AuthorizedKeysOption } from "@alknet/core";
+ * import { parseAuthorizedKeys } from "@alknet/core/auth";
+ * import type { AuthorizedKeysOption } from "@alknet/core";
  * const fromFile: AuthorizedKeysOption = "/etc/alknet/authorized_keys";
  * const parsed: AuthorizedKeysOption = parseAuthorizedKeys("", "inline");
  * console.log(typeof fromFile, parsed.length); // string 0
@@ -325,13 +326,6 @@ export interface ServeOptions extends ServeReloadOptions {
 
 /**
  * A parsed listen address.
- *
- * @example
- * ```ts
- * import type { ListenAddress } from "@alknet/core";
- * const a: ListenAddress = { scheme: "tls", host: "0.0.0.0", port: 443 };
- * console.log(a.scheme); // "tls"
- * ```
  */
 export interface ListenAddress {
   /** `tcp` for SSH on plain TCP, or `tls`, `quic`, `ws`, `wss`. */
@@ -348,11 +342,6 @@ const LISTEN_SCHEMES = ["tcp", "tls", "quic", "ws", "wss"];
  * Parses a listen address: `HOST:PORT`, `[IPv6]:PORT` or `SCHEME://HOST:PORT`.
  *
  * @throws {OptionError} (`listen`) when it is malformed.
- * @example
- * ```ts
- * import { parseListenAddress } from "@alknet/core";
- * console.log(parseListenAddress("[::1]:2222")); // { scheme: "tcp", host: "::1", port: 2222 }
- * ```
  */
 export function parseListenAddress(text: string): ListenAddress {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*?)\/?$/i.exec(text);
@@ -376,12 +365,6 @@ export function parseListenAddress(text: string): ListenAddress {
 
 /**
  * True for an `iroh://` listen URL.
- *
- * @example
- * ```ts
- * import { isIrohUrl } from "./serve_options.ts";
- * console.log(isIrohUrl("iroh://"), isIrohUrl("tls://0.0.0.0:443")); // true false
- * ```
  */
 export function isIrohUrl(text: string): boolean {
   return /^iroh:\/\//i.test(text);
@@ -391,11 +374,6 @@ export function isIrohUrl(text: string): boolean {
  * The listen URLs as a non-empty list, each checked.
  *
  * @throws {OptionError} (`listen`) when empty or malformed.
- * @example
- * ```ts
- * import { listenList } from "./serve_options.ts";
- * console.log(listenList("127.0.0.1:0")); // [ "127.0.0.1:0" ]
- * ```
  */
 export function listenList(listen: string | string[] | undefined): string[] {
   const list = listen === undefined ? [] : typeof listen === "string" ? [listen] : [...listen];
@@ -406,12 +384,6 @@ export function listenList(listen: string | string[] | undefined): string[] {
 
 /**
  * True when `value` is PEM (or OpenSSH key) text rather than a path.
- *
- * @example
- * ```ts
- * import { isPemText } from "./serve_options.ts";
- * console.log(isPemText("-----BEGIN CERTIFICATE-----\n..."), isPemText("/etc/tls.crt")); // true false
- * ```
  */
 export function isPemText(value: PemSource): value is string {
   return typeof value === "string" && value.includes("-----BEGIN ");
@@ -419,12 +391,6 @@ export function isPemText(value: PemSource): value is string {
 
 /**
  * A path from a string or `file:` URL.
- *
- * @example
- * ```ts
- * import { pathOf } from "./serve_options.ts";
- * console.log(pathOf(new URL("file:///etc/alknet/host_key"))); // "/etc/alknet/host_key"
- * ```
  */
 export function pathOf(value: string | URL): string {
   if (typeof value === "string") return value;
@@ -438,13 +404,6 @@ export function pathOf(value: string | URL): string {
  * Reads or parses the host keys of {@link ServeOptions}.
  *
  * @throws {OptionError} (`hostKey`) when none is given or one cannot be read.
- * @example
- * ```ts
- * import { generateEd25519Key } from "@alknet/core";
- * import { resolveHostKeys } from "./serve_options.ts";
- * const keys = await resolveHostKeys({ hostKey: generateEd25519Key().privateText });
- * console.log(keys[0].type); // "ssh-ed25519"
- * ```
  */
 export async function resolveHostKeys(
   options: Pick<ServeOptions, "hostKey" | "hostKeys">,
@@ -482,15 +441,6 @@ export async function resolveHostKeys(
  * Checks the options that contradict each other.
  *
  * @throws {OptionError} naming the option.
- * @example
- * ```ts
- * import { checkServeOptions } from "./serve_options.ts";
- * try {
- *   checkServeOptions({ listen: ["127.0.0.1:0"], decoyDir: "/srv/www" });
- * } catch (e) {
- *   console.log((e as Error).message); // "decoyDir: needs stealth"
- * }
- * ```
  */
 export function checkServeOptions(options: ServeOptions): void {
   if (options.ssh?.banner !== undefined) sshBannerIdent(options.ssh.banner, "ssh.banner");

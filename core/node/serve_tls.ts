@@ -59,13 +59,6 @@ function checked<T>(option: string, f: () => T): T {
  *
  * @throws {OptionError} (`tls`, `tls.cert`, `tls.key`, `tls.selfSigned`)
  *   when no certificate is configured for such a listener or it is unusable.
- * @example
- * ```ts
- * import { Logger } from "@alknet/core";
- * import { prepareTls } from "./serve_tls.ts";
- * const none = await prepareTls({}, ["127.0.0.1:0"], new Logger(), () => {});
- * console.log(none); // undefined
- * ```
  */
 export async function prepareTls(
   options: Pick<ServeOptions, "tls" | "dataDir">,

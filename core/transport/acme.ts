@@ -187,12 +187,11 @@ function startResponder(options: AcmeOptions): Responder {
  * @example
  * ```ts
  * import { acmeCertificate } from "@alknet/core/transport";
- * const ck = await acmeCertificate({
- *   domains: ["vpn.example.com"],
- *   dataDir: "/var/lib/alknet",
- *   directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
- * }).catch((e) => e.message);
- * console.log(ck);
+ * // For real: acmeCertificate({ domains: ["vpn.example.com"], dataDir: "/var/lib/alknet" })
+ * // (the account, the key and the certificate are kept in dataDir/acme).
+ * const why = await acmeCertificate({ domains: ["not a domain"], dataDir: "/nonexistent" })
+ *   .catch((e) => e.message);
+ * console.log(why); // names the failed step and the domain
  * ```
  */
 export async function acmeCertificate(options: AcmeOptions): Promise<CertifiedKey> {

@@ -1,22 +1,40 @@
 /**
  * `@alknet/core/transport` — bytes between machines: listen on and dial
  * transport URLs (`tcp://`, `tls://`, `quic://`, `ws://`, `wss://`,
- * `iroh://`), the ALPN dispatch of an endpoint with a stealth decoy site,
- * certificates (PEM files, a self-signed certificate in the data directory,
- * ACME, `SHA256:` fingerprints for pinning), SOCKS5 / HTTP CONNECT proxy
- * chaining, the native `alknet/tcp` header codec, `host:port` and address
- * helpers, connection limits, and the shared helpers (logging, errors,
+ * `iroh://`), the ALPN dispatch of an endpoint (with the stealth decoy
+ * site), certificates (PEM, self-signed in a data directory, ACME, the
+ * `SHA256:` fingerprints clients pin), SOCKS5 and HTTP CONNECT proxies, the
+ * native `alknet/tcp` header codec, `host:port` and IP address helpers,
+ * connection limits, and the shared helpers (logging, the `CoreError` base,
  * timeouts, hex and base64).
  *
- * @example
+ * @example Listen on a URL, dial it with the certificate pinned
  * ```ts
- * import { listenEndpoint, parseTransportUrl } from "@alknet/core/transport";
- * const ep = await listenEndpoint("tcp://127.0.0.1:0", {
- *   handlers: { ssh: (conn) => conn.close() },
- *   stealth: true,
+ * import { listenEndpoint, selfSignedCertificate, transportDialer } from "@alknet/core/transport";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const { cert, key, fingerprint } = await selfSignedCertificate(dir);
+ * const ep = await listenEndpoint("tls://127.0.0.1:0", {
+ *   cert,
+ *   key,
+ *   handlers: { // by ALPN: ssh, call, tcp (the native path), http
+ *     ssh: async (conn) => { // an echo, once
+ *       const buf = new Uint8Array(64);
+ *       const n = await conn.read(buf).catch(() => null);
+ *       if (n) await conn.write(buf.subarray(0, n));
+ *       conn.close();
+ *     },
+ *   },
  * });
- * console.log(parseTransportUrl(`tls://127.0.0.1:${ep.addr.port}`).scheme); // "tls"
+ * const dial = transportDialer("tls", { fingerprint }); // pinned; or a CA, a proxy, ...
+ * const conn = await dial("127.0.0.1", ep.addr.port); // offers ALPN alknet/ssh
+ * await conn.write(new TextEncoder().encode("hello"));
+ * const buf = new Uint8Array(64);
+ * const n = await conn.read(buf);
+ * console.log(new TextDecoder().decode(buf.subarray(0, n ?? 0))); // "hello"
+ * conn.close();
  * await ep.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

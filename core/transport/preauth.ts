@@ -16,16 +16,6 @@ import type { UnauthenticatedSlot } from "./limits.ts";
  * pre-auth clock. `authenticated()` and `closed()` free the slot and stop
  * the clock; `handOver()` stops only the clock (the protocol that now owns
  * the connection keeps a clock of its own, or has none: HTTP).
- *
- * @example
- * ```ts
- * import { ConnectionLimiter } from "@alknet/core/transport";
- * import { PreauthGuard } from "./preauth.ts";
- * const slot = new ConnectionLimiter().admitUnauthenticated("192.0.2.1")!;
- * const guard = new PreauthGuard(slot, 30_000, () => console.log("too slow"));
- * guard.authenticated();
- * console.log(guard.done); // true
- * ```
  */
 export class PreauthGuard {
   /** When the connection was accepted (`Date.now()`). */
@@ -106,13 +96,6 @@ export type HttpDeadline = "header" | "idle";
 
 /**
  * A connection with HTTP deadlines, and the switch that lifts them.
- *
- * @example
- * ```ts
- * import type { HttpGuarded } from "./preauth.ts";
- * const lift = (g: HttpGuarded) => g.disarm();
- * console.log(typeof lift); // "function"
- * ```
  */
 export interface HttpGuarded {
   /** Reads and writes go through to the connection. */
@@ -127,14 +110,6 @@ export interface HttpGuarded {
  * line; HTTP/2's preface has one too) has not arrived within
  * `headerMs`, or when nothing was read or written for `idleMs`. Like
  * nginx's `client_header_timeout` and `keepalive_timeout`.
- *
- * @example
- * ```ts
- * import { httpDeadlines } from "./preauth.ts";
- * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * // const g = httpDeadlines(await l.accept(), { headerMs: 60_000, idleMs: 75_000, onTimeout: () => {} });
- * l.close();
- * ```
  */
 export function httpDeadlines(
   conn: ByteConn,
