@@ -14,10 +14,10 @@ import {
   ConfigError,
   type ConfigIssue,
   type ConfigLayer,
-  layerFromEnv,
-  layerFromToml,
   mergeLayers,
 } from "./schema.ts";
+import { layerFromToml } from "./toml_layer.ts";
+import { layerFromEnv } from "./env_layer.ts";
 
 /**
  * Where to load from.

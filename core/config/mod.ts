@@ -28,17 +28,16 @@ export {
   type ConfigIssue,
   type ConfigLayer,
   defaultConfig,
-  ENV_VARS,
   formatIssue,
   type ForwardingConfig,
   type IssueReporter,
-  layerFromEnv,
-  layerFromToml,
   mergeLayers,
   type ServerConfig,
   type SshConfig,
   type StorageConfig,
 } from "./schema.ts";
+export { layerFromToml } from "./toml_layer.ts";
+export { ENV_VARS, layerFromEnv } from "./env_layer.ts";
 export { loadConfig, type LoadConfigOptions, type LoadedConfig, parseConfigFile } from "./load.ts";
 export {
   buildDynamic,

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { fc, type FuzzCase, fuzzTests, outcome, rawText } from "../../tests/fuzz_util.ts";
 import { TomlLineIndex } from "./locate.ts";
-import { ENV_VARS, layerFromEnv, layerFromToml, mergeLayers } from "./schema.ts";
+import { mergeLayers } from "./schema.ts";
+import { layerFromToml } from "./toml_layer.ts";
+import { ENV_VARS, layerFromEnv } from "./env_layer.ts";
 
 const SECTIONS = ["server", "auth", "forwarding", "limits"];
 const KEYS = [
