@@ -20,6 +20,7 @@ import {
 } from "./native_client.ts";
 import type { Logger } from "../util/log.ts";
 import type { IrohUrl } from "../transport/iroh_url.ts";
+import { type StandbyPool, standbyPool } from "./native_pool.ts";
 
 /** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
 export type DataPathMode = "auto" | "ssh" | "direct";
@@ -85,6 +86,7 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
   };
   let dialNode: NativeStreamOpener;
   let closeOpener = () => {};
+  let pool: StandbyPool | undefined;
   if (options.scheme === "iroh") {
     const q = nativeTcpOverIroh(options.iroh ?? `iroh://${options.host}`);
     dialNode = q.open;
@@ -107,11 +109,15 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
       throw new ServiceNotReached(e);
     }
   };
+  // One TLS connection per forward: standby connections spare the
+  // handshakes (QUIC and iroh open a stream on one connection anyway).
+  if (options.scheme === "tls") pool = standbyPool(opener, tokenNow);
   let unavailable = false;
   return {
     async open(host, port) {
       if (unavailable) return null;
       try {
+        if (pool) return await pool.open(tokenNow(), host, port);
         return await openNativeTcp(opener, tokenNow(), host, port);
       } catch (e) {
         const notOffered = e instanceof ServiceNotReached || e instanceof NotNativeServiceError ||
@@ -129,6 +135,7 @@ export function directDataPath(options: DirectDataPathOptions): DirectDataPath {
     },
     close() {
       seed.fill(0);
+      pool?.close();
       closeOpener();
     },
   };

@@ -24,6 +24,7 @@ import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../auth/id
 import { restrictionsAllow } from "../auth/policy.ts";
 import type { Logger } from "../util/log.ts";
 import { Deadline, TIMED_OUT } from "../util/timeout.ts";
+import { NATIVE_STANDBY_HOST, NATIVE_STANDBY_IDLE_MS } from "./native_pool.ts";
 
 /**
  * What a token stands for: an identity, optionally with per-key forwarding limits.
@@ -81,10 +82,12 @@ function isGrant(v: Identity | NativeTcpGrant): v is NativeTcpGrant {
     (v as NativeTcpGrant).identity !== null;
 }
 
+/** The header and the bytes after it; null when `quiet` and the stream ends before any byte. */
 async function readHeader(
   conn: ByteConn,
   timeoutMs: number,
-): Promise<{ header: NativeTcpHeader; rest: Uint8Array }> {
+  quiet = false,
+): Promise<{ header: NativeTcpHeader; rest: Uint8Array } | null> {
   const buf = new Uint8Array(NATIVE_TCP_MAX_HEADER + 64 * 1024);
   let have = 0;
   const deadline = new Deadline(timeoutMs);
@@ -95,6 +98,7 @@ async function readHeader(
       if (have >= NATIVE_TCP_MAX_HEADER) throw new NativeTcpError("malformed", "header too long");
       const n = await deadline.race(conn.read(buf.subarray(have)));
       if (n === TIMED_OUT) throw new NativeTcpError("timeout", "no header in time");
+      if (n === null && quiet && have === 0) return null;
       if (n === null) throw new NativeTcpError("malformed", "stream ended inside the header");
       have += n;
     }
@@ -129,13 +133,21 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
       closeQuietly(conn);
     }
   };
-  const serve = async (conn: ByteConn, info: ConnInfo) => {
+  // `standby`: the connection's first header named NATIVE_STANDBY_HOST and
+  // was accepted; this is the wait for the real one (closing or timing out
+  // here is the client's pool letting it go, not an error).
+  const serve = async (conn: ByteConn, info: ConnInfo, standby = false): Promise<void> => {
     const remote = hostPort(info.remoteAddress, info.remotePort);
     let header: NativeTcpHeader;
     let rest: Uint8Array;
     try {
-      ({ header, rest } = await readHeader(conn, headerMs));
+      const got = await readHeader(conn, standby ? NATIVE_STANDBY_IDLE_MS : headerMs, standby);
+      if (!got) return closeQuietly(conn);
+      ({ header, rest } = got);
     } catch (e) {
+      if (standby && e instanceof NativeTcpError && e.status === "timeout") {
+        return closeQuietly(conn);
+      }
       const status = e instanceof NativeTcpError && e.status === "timeout"
         ? NativeTcpStatus.TIMEOUT
         : NativeTcpStatus.MALFORMED;
@@ -153,6 +165,14 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
       return answer(conn, NativeTcpStatus.FORBIDDEN);
     }
     info.authenticated?.();
+    if (header.host === NATIVE_STANDBY_HOST && !standby) {
+      try {
+        await writeAll(conn, new Uint8Array([NativeTcpStatus.OK]));
+      } catch {
+        return closeQuietly(conn);
+      }
+      return serve(rest.length > 0 ? prefixedConn(conn, rest) : conn, info, true);
+    }
     const identity = isGrant(resolved) ? resolved.identity : resolved;
     const restrictions = isGrant(resolved) ? resolved.restrictions : undefined;
     const { host, port } = header;

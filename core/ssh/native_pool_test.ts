@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import {
+  type ConnHandler,
+  listenEndpoint,
+  Logger,
+  selfSignedCertificate,
+} from "../transport/mod.ts";
+import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
+import { nativeTcpHandler } from "./native_server.ts";
+import { nativeTcpOverStealthTls } from "./native_client.ts";
+import { NATIVE_STANDBY_HOST, standbyPool } from "./native_pool.ts";
+import { decodeNativeTcpHeader, NativeTcpStatus } from "../transport/native_header.ts";
+
+const TOKEN = "t".repeat(20);
+const who = { id: "me", scopes: [], resources: {} };
+
+/** An echo server on loopback. */
+function echo(): { port: number; close(): void } {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  (async () => {
+    for await (const c of l) {
+      conns.add(c);
+      (async () => {
+        const buf = new Uint8Array(4096);
+        try {
+          for (let n = await c.read(buf); n !== null; n = await c.read(buf)) {
+            await writeAll(c, buf.subarray(0, n));
+          }
+        } catch { /* closed */ }
+        conns.delete(c);
+        closeQuietly(c);
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (l.addr as Deno.NetAddr).port,
+    close() {
+      closeQuietly(l);
+      for (const c of conns) closeQuietly(c);
+    },
+  };
+}
+
+/** `p`, or a failure after `ms` (a wait that never ends fails instead of hanging). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits (bounded) until `cond()` holds. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+}
+
+async function node(tcp: ConnHandler) {
+  const dir = await Deno.makeTempDir({ prefix: "alknet-pool-" });
+  const { cert, key } = await selfSignedCertificate(dir);
+  await Deno.remove(dir, { recursive: true });
+  const lines: string[] = [];
+  let accepted = 0;
+  const ep = await listenEndpoint("tls://127.0.0.1:0", {
+    cert,
+    key,
+    logger: new Logger("text", (l) => lines.push(l)),
+    handlers: {
+      ssh: (c) => c.close(),
+      tcp: (c, info) => {
+        accepted++;
+        tcp(c, info);
+      },
+    },
+  });
+  const opener = nativeTcpOverStealthTls("127.0.0.1", ep.addr.port, { caCerts: [cert] });
+  return { ep, opener, lines, accepted: () => accepted };
+}
+
+async function roundTrip(conn: ByteConn) {
+  await writeAll(conn, new TextEncoder().encode("ping"));
+  const buf = new Uint8Array(4);
+  let have = 0;
+  while (have < 4) {
+    const n = await within(conn.read(buf.subarray(have)), 10_000, "echo");
+    assert.notEqual(n, null);
+    have += n!;
+  }
+  assert.equal(new TextDecoder().decode(buf), "ping");
+}
+
+Deno.test("standby pool: later connections ride standby connections; a client letting one go is not logged", async () => {
+  const target = echo();
+  const n = await node(nativeTcpHandler({
+    resolveToken: (t) => t === TOKEN ? who : null,
+    policy: { evaluate: () => "allow" },
+  }));
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 2, maxIdleMs: 60_000 });
+  try {
+    // The first connection dials; the pool fills behind it.
+    const first = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(first);
+    first.close();
+    await until(() => n.accepted() === 3, "two standby connections opened");
+    // The next two use them (no new TLS connection until the refill).
+    for (let i = 0; i < 2; i++) {
+      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+      await roundTrip(c);
+      c.close();
+    }
+    await until(() => n.accepted() === 5, "the pool refilled");
+  } finally {
+    pool.close();
+  }
+  // Standby connections closed by their client leave no `conn rejected` line.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(n.lines.filter((l) => / conn rejected /.test(l)), []);
+  await n.ep.close();
+  target.close();
+});
+
+Deno.test("standby pool: a node that refuses standby headers is dialled per connection", async () => {
+  const target = echo();
+  const real = nativeTcpHandler({
+    resolveToken: (t) => t === TOKEN ? who : null,
+    policy: { evaluate: () => "allow" },
+  });
+  let refused = 0;
+  // What an older node answers: alknet-* hosts are forbidden.
+  const old: ConnHandler = (c, info) => {
+    (async () => {
+      const buf = new Uint8Array(2048);
+      const got = await c.read(buf);
+      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
+      if (h && h.header.host === NATIVE_STANDBY_HOST) {
+        refused++;
+        await writeAll(c, new Uint8Array([NativeTcpStatus.FORBIDDEN]));
+        return closeQuietly(c);
+      }
+      const { prefixedConn } = await import("../transport/conn.ts");
+      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
+    })().catch(() => closeQuietly(c));
+  };
+  const n = await node(old);
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 2 });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+      await roundTrip(c);
+      c.close();
+      await until(() => refused >= 1, "the standby header was tried");
+    }
+    // Tried once per pool slot at most, then never again.
+    assert.ok(refused <= 2, `standby tried ${refused} times`);
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
+
+Deno.test("standby pool: a standby connection the node closed is replaced by a fresh one", async () => {
+  const target = echo();
+  const real = nativeTcpHandler({
+    resolveToken: (t) => t === TOKEN ? who : null,
+    policy: { evaluate: () => "allow" },
+  });
+  // A node that accepts standby connections, then drops them (as a restart would).
+  let dropped = 0;
+  const n = await node((c, info) => {
+    (async () => {
+      const buf = new Uint8Array(2048);
+      const got = await c.read(buf);
+      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
+      if (h && h.header.host === NATIVE_STANDBY_HOST) {
+        await writeAll(c, new Uint8Array([NativeTcpStatus.OK]));
+        dropped++;
+        return closeQuietly(c);
+      }
+      const { prefixedConn } = await import("../transport/conn.ts");
+      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
+    })().catch(() => closeQuietly(c));
+  });
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
+  try {
+    (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
+    await until(() => dropped === 1, "a standby connection was made and dropped");
+    await new Promise((r) => setTimeout(r, 50));
+    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(c);
+    c.close();
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
