@@ -17,13 +17,18 @@
  * rotating order.
  *
  * Usage: deno run -A bench/tunnel.ts [--mb 256] [--requests 1000] [--connections 100]
- *          [--runs 3] [--only ssh,tcp,tls,quic]
+ *          [--runs 3] [--only ssh,tcp,tls,quic] [--rtt-ms 0]
+ *
+ * `--rtt-ms N` puts a relay adding N/2 ms each way (and a round trip for
+ * each TCP connection) between every client and its server, so connection
+ * setup shows in round trips as it would across a network.
  *
  * @module
  */
 
 import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
 import { Children, treeCpuSeconds, waitLine } from "./procs.ts";
+import { type DelayRelay, tcpDelayRelay, udpDelayRelay } from "./delay_proxy.ts";
 import { parseArgs } from "node:util";
 import { generateEd25519Key } from "@alknet/core";
 import { socks5ClientConnect } from "@alknet/core/transport";
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "100" },
     runs: { type: "string", default: "3" },
     only: { type: "string", default: "ssh,tcp,tls,quic" },
+    "rtt-ms": { type: "string", default: "0" },
   },
 });
 const MB = Number(values.mb);
@@ -43,6 +49,19 @@ const REQUESTS = Number(values.requests);
 const CONNECTIONS = Number(values.connections);
 const RUNS = Number(values.runs);
 const ONLY = new Set(values.only.split(","));
+/** Round trip added between every client and its server (delay relays), in ms. */
+const RTT_MS = Number(values["rtt-ms"]);
+const relays: DelayRelay[] = [];
+/** The port a client dials for `port`: `port` itself, or a delay relay in front of it. */
+function via(port: number, udp = false): number {
+  if (RTT_MS <= 0) return port;
+  const t = tcpDelayRelay(port, RTT_MS / 2);
+  relays.push(t);
+  // QUIC: the UDP relay takes the same port number as the TCP one (pinning reads the
+  // certificate over TLS on the QUIC port).
+  if (udp) relays.push(udpDelayRelay(port, RTT_MS / 2, t.port));
+  return t.port;
+}
 
 function listen(): Deno.TcpListener {
   return Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -268,7 +287,7 @@ try {
   const direct = ["--tls-fingerprint", tlsFp, "--data-path", "direct"];
   const paths: Path[] = [];
   if (ONLY.has("tcp")) {
-    const c = await client(`127.0.0.1:${sport}`, []);
+    const c = await client(`127.0.0.1:${via(sport)}`, []);
     paths.push({
       key: "tcp",
       name: "alknet, SSH over TCP",
@@ -278,7 +297,7 @@ try {
     });
   }
   if (ONLY.has("tls")) {
-    const c = await client(`tls://127.0.0.1:${tport}`, direct);
+    const c = await client(`tls://127.0.0.1:${via(tport)}`, direct);
     paths.push({
       key: "tls",
       name: "alknet, native over TLS",
@@ -288,7 +307,7 @@ try {
     });
   }
   if (ONLY.has("quic")) {
-    const c = await client(`quic://127.0.0.1:${qport}`, direct);
+    const c = await client(`quic://127.0.0.1:${via(qport, true)}`, direct);
     paths.push({
       key: "quic",
       name: "alknet, native over QUIC",
@@ -320,7 +339,7 @@ try {
     "-i",
     `${dir}/id`,
     "-p",
-    String(dport),
+    String(via(dport)),
     "-o",
     "StrictHostKeyChecking=no",
     "-o",
@@ -340,7 +359,9 @@ try {
   const all = [openssh, ...paths];
 
   console.log(
-    `tunnel benchmark: ${MB} MB download, ${REQUESTS} x 1 kB round trips, ${CONNECTIONS} x new connection + 1 kB, ${RUNS} runs`,
+    `tunnel benchmark: ${MB} MB download, ${REQUESTS} x 1 kB round trips, ${CONNECTIONS} x new connection + 1 kB, ${RUNS} runs${
+      RTT_MS > 0 ? `, ${RTT_MS} ms added round trip` : ""
+    }`,
   );
   const results = new Map<string, Result[]>(all.map((p) => [p.key, []]));
   for (let run = 0; run < RUNS; run++) {
@@ -392,6 +413,7 @@ try {
   }
 } finally {
   await children.stopAll();
+  for (const r of relays) r.close();
   source.close();
   await echo.close();
   await Deno.remove(dir, { recursive: true });
