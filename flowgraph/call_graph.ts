@@ -332,6 +332,35 @@ export class CallGraph {
     return g;
   }
 
+  /**
+   * A graph of copies of these records, in the order given (a record whose
+   * id came before replaces the earlier one), linked parent → child where
+   * both are present.
+   *
+   * @example
+   * ```ts
+   * import { CallGraph } from "@alknet/flowgraph";
+   * const g = CallGraph.fromRecords([
+   *   { id: "p", operation: "a/b", status: "running", requestedAt: 1, runningAt: 2 },
+   *   { id: "c", operation: "c/d", parentId: "p", status: "pending", requestedAt: 3 },
+   * ]);
+   * console.log(g.children("p").map((c) => c.id), g.cascade("p")); // ["c"] ["c"]
+   * ```
+   */
+  static fromRecords(records: Iterable<CallRecord>): CallGraph {
+    const g = new CallGraph();
+    for (const r of records) {
+      g.#calls.delete(r.id);
+      g.#insert(r);
+    }
+    for (const c of g.#calls.values()) {
+      if (c.parentId !== undefined && c.parentId !== c.id && g.#calls.has(c.parentId)) {
+        g.#link(c.parentId, c.id);
+      }
+    }
+    return g;
+  }
+
   /** Adds a record as it is (for snapshots), without links. */
   #insert(r: CallRecord): void {
     if (this.#calls.has(r.id)) {

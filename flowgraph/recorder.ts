@@ -11,6 +11,7 @@ import type { CallEnvelopeLike, CallEventLike, EnvelopeOptions } from "./call_ev
 import { eventsFromEnvelope } from "./call_events.ts";
 import { isTerminal } from "./call_status.ts";
 import { FlowgraphError, type FlowgraphErrorCode } from "./errors.ts";
+import { FinishedCalls } from "./finished.ts";
 
 /**
  * Options of {@link CallRecorder}.
@@ -114,6 +115,14 @@ function positive(name: string, v: number, allowZero: boolean): number {
  * `@alknet/call` `OperationRegistry` (`new OperationRegistry({ observer:
  * recorder.observer })`) to record a node's own calls.
  *
+ * Recording is cheap per call: only pending and running calls are kept in a
+ * graph as events arrive; finished calls are stored compactly in the order
+ * they finished, and {@link graph} is built from both when read after a
+ * change.
+ * An event for a call that already finished is refused as `UNKNOWN_CALL`,
+ * and an id reused after its call finished names a new call (the older one
+ * leaves the views).
+ *
  * @example
  * ```ts
  * import { CallRecorder } from "@alknet/flowgraph";
@@ -131,13 +140,13 @@ function positive(name: string, v: number, allowZero: boolean): number {
  * ```
  */
 export class CallRecorder {
-  #graph = new CallGraph();
+  #live = new CallGraph(); // pending and running calls
+  #done = new FinishedCalls(); // in the order they finished
+  #view: CallGraph | undefined; // every call held, built when read
   readonly #maxCalls: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #listeners = new Set<CallListener>();
-  #finished: string[] = []; // ids in the order they finished
-  #head = 0;
   #recorded = 0;
   #refused = 0;
   #evicted = 0;
@@ -150,9 +159,25 @@ export class CallRecorder {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The calls held now (read it; change it only through the recorder). */
+  /**
+   * Every call held now, in request order (by request time), as a graph
+   * built when read after a change: read it, do not change it (changes are
+   * not kept).
+   */
   get graph(): CallGraph {
-    return this.#graph;
+    if (this.#view === undefined) {
+      const records: CallRecord[] = [];
+      for (let i = 0; i < this.#done.size; i++) records.push(this.#done.record(i));
+      for (const c of this.#live.calls()) records.push(c);
+      records.sort((a, b) => a.requestedAt - b.requestedAt); // stable
+      this.#view = CallGraph.fromRecords(records);
+    }
+    return this.#view;
+  }
+
+  /** Calls pending or running now. */
+  get live(): number {
+    return this.#live.size;
   }
 
   /** {@link record} as a bound function: a call observer. */
@@ -164,15 +189,22 @@ export class CallRecorder {
   record(event: CallEventLike): boolean {
     let call: CallRecord;
     try {
-      call = this.#graph.apply(event);
+      call = this.#live.apply(event);
     } catch (e) {
       this.#refused++;
       this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
       return false;
     }
     this.#recorded++;
-    if (isTerminal(call.status)) this.#finished.push(call.id);
-    this.#evict(event.at);
+    this.#view = undefined;
+    if (isTerminal(call.status)) {
+      this.#live.delete(call.id);
+      this.#done.push(call);
+      this.#evictAge(event.at);
+    } else if (event.type === "requested") {
+      this.#evictAge(event.at);
+      this.#evictCount();
+    }
     if (this.#listeners.size > 0) {
       for (const listener of this.#listeners) {
         try {
@@ -189,7 +221,7 @@ export class CallRecorder {
   recordEnvelope(envelope: CallEnvelopeLike, options: EnvelopeOptions = {}): boolean {
     let events: CallEventLike[];
     try {
-      events = eventsFromEnvelope(envelope, this.#graph.get(envelope.id), options);
+      events = eventsFromEnvelope(envelope, this.#live.get(envelope.id), options);
     } catch (e) {
       this.#refused++;
       this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
@@ -293,41 +325,42 @@ export class CallRecorder {
   /** Drops expired calls, then returns copies of every call (see {@link CallGraph.toJSON}). */
   snapshot(): CallGraphSnapshot {
     const now = this.#now();
-    this.#evict(now);
-    return this.#graph.toJSON(now);
+    this.#evictAge(now);
+    return this.graph.toJSON(now);
   }
 
   /** Drops finished calls older than `maxAgeMs` now; returns how many. */
   prune(): number {
     const before = this.#evicted;
-    this.#evict(this.#now());
+    this.#evictAge(this.#now());
     return this.#evicted - before;
   }
 
   /** Replaces everything held with a snapshot (parsed JSON); `INVALID_JSON` when malformed. */
   load(snapshot: unknown): void {
-    const graph = CallGraph.fromJSON(snapshot);
-    this.#graph = graph;
-    this.#finished = graph.calls()
-      .filter((c) => isTerminal(c.status))
-      .sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))
-      .map((c) => c.id);
-    this.#head = 0;
-    const at = (snapshot as { at: number }).at;
-    this.#evict(at);
+    const calls = CallGraph.fromJSON(snapshot).calls();
+    this.#live = CallGraph.fromRecords(calls.filter((c) => !isTerminal(c.status)));
+    this.#done.clear();
+    for (
+      const c of calls.filter((c) => isTerminal(c.status))
+        .sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))
+    ) this.#done.push(c);
+    this.#view = undefined;
+    this.#evictAge((snapshot as { at: number }).at);
+    this.#evictCount();
   }
 
   /** Forgets every call (counters stay). */
   clear(): void {
-    this.#graph.clear();
-    this.#finished = [];
-    this.#head = 0;
+    this.#live.clear();
+    this.#done.clear();
+    this.#view = undefined;
   }
 
   /** The counters. */
   stats(): RecorderStats {
     const s: RecorderStats = {
-      calls: this.#graph.size,
+      calls: this.#live.size + this.#done.size,
       recorded: this.#recorded,
       refused: this.#refused,
       evicted: this.#evicted,
@@ -336,29 +369,28 @@ export class CallRecorder {
     return s;
   }
 
-  #evict(now: number): void {
-    const g = this.#graph;
-    const finished = this.#finished;
-    if (this.#maxAgeMs !== Infinity) {
-      const limit = now - this.#maxAgeMs;
-      while (this.#head < finished.length) {
-        const c = g.get(finished[this.#head]);
-        if (c !== undefined && (c.endedAt as number) >= limit) break;
-        if (c !== undefined && g.delete(c.id)) this.#evicted++;
-        this.#head++;
-      }
+  #dropFinished(): void {
+    this.#done.dropFirst();
+    this.#evicted++;
+    this.#view = undefined;
+  }
+
+  /** Finished calls that ended before `now - maxAgeMs` go. */
+  #evictAge(now: number): void {
+    if (this.#maxAgeMs === Infinity) return;
+    const limit = now - this.#maxAgeMs;
+    while (this.#done.size > 0 && this.#done.endedAt(0) < limit) this.#dropFinished();
+  }
+
+  /** Beyond `maxCalls`: the calls that finished first go, then (only live ones left) the oldest. */
+  #evictCount(): void {
+    while (this.#live.size + this.#done.size > this.#maxCalls && this.#done.size > 0) {
+      this.#dropFinished();
     }
-    while (g.size > this.#maxCalls && this.#head < finished.length) {
-      if (g.delete(finished[this.#head++])) this.#evicted++;
-    }
-    while (g.size > this.#maxCalls) {
-      // Only live calls are left: the bound still holds, oldest first.
-      g.delete((g.oldest() as CallRecord).id);
+    while (this.#live.size > this.#maxCalls) {
+      this.#live.delete((this.#live.oldest() as CallRecord).id);
       this.#evicted++;
-    }
-    if (this.#head > 4096 && this.#head * 2 > finished.length) {
-      this.#finished = finished.slice(this.#head);
-      this.#head = 0;
+      this.#view = undefined;
     }
   }
 }

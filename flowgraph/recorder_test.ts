@@ -218,3 +218,24 @@ Deno.test("load and followCalls: a client keeps the node's call graph from flow/
     (e) => e instanceof FlowgraphError && e.code === "INVALID_JSON",
   );
 });
+
+Deno.test("recorder: the graph is built when read after a change; live counts; ids reused after the end", () => {
+  const r = new CallRecorder();
+  run(r, "p", 0, false);
+  r.record(ev("requested", "c", 1, "p"));
+  assert.equal(r.live, 2);
+  const g = r.graph;
+  assert.equal(r.graph, g, "unchanged: the same graph");
+  assert.deepEqual(g.cascade("p"), ["c"]);
+  r.record(ev("completed", "p", 2)); // the parent ends first; the child still links to it
+  assert.notEqual(r.graph, g);
+  assert.equal(r.live, 1);
+  assert.equal(r.graph.parent("c")?.id, "p");
+  assert.equal(r.graph.get("p")?.status, "completed");
+  // An event for a finished call is refused; its id may name a new call later.
+  assert.equal(r.record(ev("running", "p", 3)), false);
+  assert.equal(r.stats().lastRefused, "UNKNOWN_CALL");
+  run(r, "p", 4);
+  assert.deepEqual(r.graph.calls().map((c) => `${c.id}@${c.requestedAt}`), ["c@1", "p@4"]);
+  assert.equal(r.stats().calls, 3, "held: the old p, c and the new p");
+});

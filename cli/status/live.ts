@@ -118,7 +118,7 @@ export class LiveFeed {
 
   #tick(): void {
     const sessions = this.#o.sessions();
-    const live = this.#o.recorder?.graph.calls().some((c) => c.endedAt === undefined) ?? false;
+    const live = (this.#o.recorder?.live ?? 0) > 0;
     if (live || sessions !== this.#lastSessions) return this.#dirty();
     if (++this.#quiet * this.#o.tickMs >= 15_000) {
       this.#quiet = 0;

@@ -105,8 +105,7 @@ export async function liveState(
   }
   const graph = recorder.graph;
   const all = graph.calls();
-  let live = 0;
-  for (const c of all) if (c.endedAt === undefined) live++;
+  const live = recorder.live;
   const calls: CallRow[] = [];
   for (let i = all.length - 1; i >= 0 && calls.length < TABLE_CALLS; i--) {
     const c = all[i];
