@@ -21,7 +21,7 @@ import { readKeystoreFile, Vault, wipe } from "@alknet/vault";
 import type { EncryptedData } from "@alknet/storage";
 import { writeLine } from "./call_flags.ts";
 import { UsageError } from "./args.ts";
-import { readPassphrase } from "./vault.ts";
+import { readPassphrase } from "./vault_unlock.ts";
 import {
   columns,
   LOCATION_HELP,

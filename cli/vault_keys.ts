@@ -6,7 +6,7 @@
  */
 
 import { type PrivateKey, privateKeyFromSeed } from "@alknet/core/auth";
-import { loadVaultKeys } from "./vault.ts";
+import { loadVaultKeys } from "./vault_unlock.ts";
 
 /**
  * Unlocks the keystore (passphrase from `ALKNET_VAULT_PASSPHRASE` or a

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ETHEREUM_PATH, IDENTITY_PATH, SSH_HOST_PATH, toHex, Vault } from "@alknet/vault";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { loadVaultKeys } from "../cli/vault.ts";
+import { loadVaultKeys } from "../cli/vault_unlock.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const ABOUT =
