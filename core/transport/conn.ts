@@ -13,6 +13,8 @@ import type { ByteConn } from "./stream.ts";
 
 /** Bytes buffered from a carrier before reading from it is paused. */
 const HIGH_WATER = 1024 * 1024;
+/** The most a QUIC stream read takes at once. */
+const QUIC_READ_SIZE = 256 * 1024;
 
 /** A queue of received chunks that `read(p)` drains into the caller's buffer. */
 class ChunkQueue {
@@ -194,23 +196,42 @@ export function quicStreamConn(
   stream: Deno.QuicBidirectionalStream,
   onClose?: () => void,
 ): ByteConn {
-  const reader = stream.readable.getReader();
+  // A BYOB reader fills our own scratch buffer (no chunk allocated per read).
+  let byob: ReadableStreamBYOBReader | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    byob = stream.readable.getReader({ mode: "byob" });
+  } catch {
+    reader = stream.readable.getReader();
+  }
+  let scratch = new Uint8Array(QUIC_READ_SIZE);
   const writer = stream.writable.getWriter();
   let leftover: Uint8Array | undefined;
   let writeClosed = false;
   let closed = false;
+  const next = async (want: number): Promise<Uint8Array | null> => {
+    if (byob) {
+      const r = await byob.read(new Uint8Array(scratch.buffer, 0, Math.min(want, scratch.length)));
+      if (r.done || !r.value) return null;
+      // The read took the buffer over; the view it returned is ours again.
+      scratch = new Uint8Array(r.value.buffer);
+      return r.value;
+    }
+    const r = await reader!.read();
+    return r.done ? null : r.value;
+  };
   return {
     async read(p) {
       if (!leftover || leftover.length === 0) {
-        let r: ReadableStreamReadResult<Uint8Array>;
+        let chunk: Uint8Array | null;
         try {
-          r = await reader.read();
+          chunk = await next(p.length);
         } catch (e) {
           if (closed) return null;
           throw e;
         }
-        if (r.done) return null;
-        leftover = r.value;
+        if (chunk === null) return null;
+        leftover = chunk;
       }
       const n = Math.min(p.length, leftover.length);
       p.set(leftover.subarray(0, n));
@@ -219,7 +240,9 @@ export function quicStreamConn(
     },
     async write(p) {
       if (writeClosed || closed) throw new Deno.errors.BrokenPipe("stream is closed for writing");
-      await writer.write(p.slice());
+      // Not copied: like Deno.Conn's, a write owns `p` until it resolves,
+      // and a QUIC stream has taken the bytes by then.
+      await writer.write(p);
       return p.length;
     },
     async closeWrite() {
@@ -230,7 +253,7 @@ export function quicStreamConn(
     close() {
       if (closed) return;
       closed = true;
-      reader.cancel().catch(() => {});
+      (byob ?? reader)!.cancel().catch(() => {});
       if (!writeClosed) writer.abort().catch(() => {});
       writeClosed = true;
       try {
