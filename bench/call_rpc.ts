@@ -11,7 +11,15 @@
  * ```sh
  * deno run -A bench/call_rpc.ts            # 5000 sequential calls per carrier
  * deno run -A bench/call_rpc.ts --calls 1000
+ * deno run -A bench/call_rpc.ts --record   # a node recording its call graph vs not
  * ```
+ *
+ * `--record` runs two server processes, one whose registry's observer feeds
+ * a `CallRecorder` (the bounds `alknet serve` uses: 10 000 calls, 10
+ * minutes) and one without, and measures them in alternating batches over
+ * framed TCP and WebSocket: calls/s with 64 in flight, and the server's CPU
+ * time per call (from /proc, which a loaded machine disturbs far less than
+ * wall-clock throughput).
  *
  * @module
  */
@@ -29,6 +37,7 @@ import {
   serveCallTls,
   serveCallWebSocket,
 } from "../call/mod.ts";
+import { CallRecorder } from "../flowgraph/mod.ts";
 import {
   connectBareFramed,
   connectBareWebSocket,
@@ -53,8 +62,9 @@ async function selfSigned(): Promise<{ cert: string; key: string }> {
   return { cert, key };
 }
 
-async function server(): Promise<void> {
-  const registry = new OperationRegistry();
+async function server(record: boolean): Promise<void> {
+  const recorder = record ? new CallRecorder({ maxCalls: 10_000, maxAgeMs: 600_000 }) : undefined;
+  const registry = new OperationRegistry({ observer: recorder?.observer });
   registry.register({
     name: "bench/echo",
     type: "query",
@@ -101,6 +111,10 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/**
+ * Latency over `n` sequential calls (after 3000 to warm up), then
+ * throughput with 64 in flight.
+ */
 async function measure(carrier: string, call: Call, n: number): Promise<Result> {
   const input = { text: "x".repeat(80), n: 0 }; // ≈ 100 bytes of JSON
   for (let i = 0; i < 3000; i++) await call(input); // warm up (JIT, TCP windows)
@@ -131,9 +145,21 @@ async function measure(carrier: string, call: Call, n: number): Promise<Result> 
   };
 }
 
-async function client(n: number): Promise<void> {
+/** What a server process prints. */
+interface Ports {
+  tcp: number;
+  tls: number;
+  ws: number;
+  capn: number;
+  /** The bare echoes (bench/bare_echo.ts): framed TCP, framed TLS, WebSocket. */
+  bare: [number, number, number];
+  cert: string;
+}
+
+/** A server process (`--server`, with `--recording` when `record`) and the ports it printed. */
+async function startServer(record: boolean): Promise<{ child: Deno.ChildProcess; ports: Ports }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.filename!, "--server"],
+    args: ["run", "-A", import.meta.filename!, "--server", ...(record ? ["--recording"] : [])],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -146,7 +172,11 @@ async function client(n: number): Promise<void> {
     line += value;
   }
   reader.releaseLock();
-  const ports = JSON.parse(line.split("\n")[0]);
+  return { child, ports: JSON.parse(line.split("\n")[0]) };
+}
+
+async function client(n: number): Promise<void> {
+  const { child, ports } = await startServer(false);
   const results: Result[] = [];
   const conns: CallConnection[] = [];
   const viaConn = (c: CallConnection): Call => (x) => c.call("bench/echo", x);
@@ -216,11 +246,100 @@ async function client(n: number): Promise<void> {
   console.log("\n" + JSON.stringify(results));
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11] and [12] are utime and stime (the 14th and 15th of the line), in ticks.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** `count` calls with 64 in flight. */
+async function burst(call: Call, count: number): Promise<void> {
+  const input = { text: "x".repeat(80), n: 0 };
+  let next = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (next < count) {
+      next++;
+      await call(input);
+    }
+  }));
+}
+
+const BATCHES = 40;
+const BATCH = 2000;
+
+/**
+ * `--record`: a server recording its calls and one not, measured in
+ * alternating batches of 2000 calls (64 in flight), 40 batches each per
+ * carrier, so that both see the same machine: calls/s over the batches and
+ * the server's CPU µs per call.
+ */
+async function compareRecording(): Promise<void> {
+  const servers = [await startServer(false), await startServer(true)];
+  const rows = [];
+  for (const carrier of ["tcp", "ws"] as const) {
+    const url = (p: Ports) =>
+      carrier === "tcp" ? `tcp://127.0.0.1:${p.tcp}` : `ws://127.0.0.1:${p.ws}`;
+    const calls: Call[] = [];
+    for (const { ports } of servers) {
+      const conn = await connectCall(url(ports), { token: TOKEN });
+      calls.push((x) => conn.call("bench/echo", x));
+      await burst(calls[calls.length - 1], 5000); // warm up
+    }
+    const wall = [0, 0];
+    const cpu = [0, 0];
+    for (let b = 0; b < BATCHES; b++) {
+      for (const i of [0, 1]) {
+        const pid = servers[i].child.pid;
+        const c0 = await cpuSeconds(pid);
+        const t0 = performance.now();
+        await burst(calls[i], BATCH);
+        wall[i] += (performance.now() - t0) / 1000;
+        cpu[i] += (await cpuSeconds(pid)) - c0;
+      }
+    }
+    const n = BATCHES * BATCH;
+    const rate = wall.map((w) => Math.round(n / w));
+    const us = cpu.map((c) => Math.round((c * 1e6) / n * 10) / 10);
+    rows.push({
+      carrier: carrier === "tcp" ? "framed TCP" : "WebSocket",
+      calls_per_s: { without: rate[0], with: rate[1] },
+      server_cpu_us_per_call: { without: us[0], with: us[1] },
+      throughput_ratio: Math.round((rate[1] / rate[0]) * 100) / 100,
+      cpu_ratio: Math.round((us[0] / us[1]) * 100) / 100,
+    });
+  }
+  for (const s of servers) {
+    await s.child.stdin.close();
+    await s.child.status;
+  }
+  console.log(
+    `\n${BATCHES} alternating batches of ${BATCH} calls (64 in flight) per server and carrier;` +
+      ` CPU: the server's CPU time per call; ratios: with ÷ without as calls/s\n`,
+  );
+  console.log(
+    "carrier       calls/s without  calls/s with  ratio   CPU µs without  CPU µs with  ratio",
+  );
+  for (const r of rows) {
+    console.log(
+      `${r.carrier.padEnd(13)} ${String(r.calls_per_s.without).padStart(15)}  ${
+        String(r.calls_per_s.with).padStart(12)
+      }  ${String(r.throughput_ratio).padStart(5)}   ${
+        String(r.server_cpu_us_per_call.without).padStart(14)
+      }  ${String(r.server_cpu_us_per_call.with).padStart(11)}  ${String(r.cpu_ratio).padStart(5)}`,
+    );
+  }
+  console.log("\n" + JSON.stringify(rows));
+}
+
 if (import.meta.main) {
   if (Deno.args.includes("--server")) {
-    await server();
+    await server(Deno.args.includes("--recording"));
   } else {
     const i = Deno.args.indexOf("--calls");
-    await client(i >= 0 ? Number(Deno.args[i + 1]) : 5000);
+    const n = i >= 0 ? Number(Deno.args[i + 1]) : 5000;
+    if (Deno.args.includes("--record")) await compareRecording();
+    else await client(n);
   }
 }
