@@ -8,7 +8,16 @@ import { VERSION } from "./version.ts";
 
 export { VERSION };
 
-/** One subcommand: a short summary and the function that runs it. */
+/**
+ * One subcommand: a short summary and the function that runs it.
+ *
+ * @example
+ * ```ts
+ * import type { Command } from "@alknet/cli";
+ * const hello: Command = { summary: "print hello", run: () => Promise.resolve(0) };
+ * console.log(await hello.run([])); // 0
+ * ```
+ */
 export interface Command {
   /** One line shown by `alknet help`. */
   summary: string;

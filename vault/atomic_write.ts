@@ -9,7 +9,19 @@
 import { basename, dirname, join } from "node:path";
 import { toHex } from "./bytes.ts";
 
-/** Options of {@linkcode writeFileAtomic}. */
+/**
+ * Options of {@linkcode writeFileAtomic}.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic, type WriteFileAtomicOptions } from "@alknet/vault";
+ * const dir = await Deno.makeTempDir();
+ * const o: WriteFileAtomicOptions = { mode: 0o600, createNew: true };
+ * await writeFileAtomic(`${dir}/secret`, new TextEncoder().encode("s3cret"), o);
+ * console.log((await Deno.stat(`${dir}/secret`)).mode! & 0o777); // 384 (0o600)
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface WriteFileAtomicOptions {
   /** Permission bits of the new file (default `0o600`). */
   mode?: number;

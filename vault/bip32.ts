@@ -6,7 +6,16 @@
 
 import { HDKey } from "@scure/bip32";
 
-/** A BIP-32 secp256k1 node. */
+/**
+ * A BIP-32 secp256k1 node.
+ *
+ * @example
+ * ```ts
+ * import { bip32Derive, type Bip32Node } from "@alknet/vault";
+ * const node: Bip32Node = bip32Derive(new Uint8Array(64).fill(1), [0x8000002c, 0x8000003c]);
+ * console.log(node.privateKey.length, node.publicKey.length); // 32 33
+ * ```
+ */
 export interface Bip32Node {
   /** The 32-byte private key. */
   privateKey: Uint8Array;

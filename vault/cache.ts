@@ -5,7 +5,23 @@
  * @module
  */
 
-/** Options of {@linkcode TtlLruCache}. */
+/**
+ * Options of {@linkcode TtlLruCache}.
+ *
+ * @example
+ * ```ts
+ * import { TtlLruCache, type TtlLruCacheOptions } from "@alknet/vault";
+ * const o: TtlLruCacheOptions<Uint8Array> = {
+ *   capacity: 2,
+ *   ttlMs: 60_000,
+ *   onEvict: (v) => v.fill(0),
+ * };
+ * const cache = new TtlLruCache<Uint8Array>(o);
+ * cache.set("a", new Uint8Array([1]));
+ * console.log(cache.get("a")); // Uint8Array(1) [ 1 ]
+ * cache.clear();
+ * ```
+ */
 export interface TtlLruCacheOptions<V> {
   /** Maximum number of entries (default 64); the least recently used goes first. */
   capacity?: number;

@@ -13,6 +13,13 @@ import { isKeyVersion } from "./paths.ts";
  * A sealed secret as stored and exchanged (snake_case JSON). Binary fields
  * are standard padded base64: `salt` is 32 random bytes (reserved), `iv` 12
  * random bytes, `data` the AES-256-GCM ciphertext followed by its 16-byte tag.
+ *
+ * @example
+ * ```ts
+ * import type { EncryptedData } from "@alknet/vault";
+ * const sealed: EncryptedData = { key_version: 2, salt: "…", iv: "…", data: "…" }; // base64 fields
+ * console.log(Object.keys(sealed)); // [ "key_version", "salt", "iv", "data" ]
+ * ```
  */
 export interface EncryptedData {
   /** The key version (≥ 2): the key is derived at `m/74'/2'/0'/(v-2)'`. */
@@ -25,7 +32,21 @@ export interface EncryptedData {
   data: string;
 }
 
-/** `EncryptedData` with its binary fields decoded. */
+/**
+ * `EncryptedData` with its binary fields decoded.
+ *
+ * @example
+ * ```ts
+ * import type { DecodedEncryptedData } from "@alknet/vault";
+ * const d: DecodedEncryptedData = {
+ *   keyVersion: 2,
+ *   salt: new Uint8Array(32),
+ *   iv: new Uint8Array(12),
+ *   data: new Uint8Array(16),
+ * };
+ * console.log(d.iv.length); // 12
+ * ```
+ */
 export interface DecodedEncryptedData {
   /** The key version. */
   keyVersion: number;

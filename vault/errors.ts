@@ -25,7 +25,17 @@ export class VaultError extends Error {
   }
 }
 
-/** What is wrong with a mnemonic. */
+/**
+ * What is wrong with a mnemonic.
+ *
+ * @example
+ * ```ts
+ * import { InvalidMnemonic, type MnemonicProblem } from "@alknet/vault";
+ * const p: MnemonicProblem =
+ *   new InvalidMnemonic("checksum", "the checksum does not match").problem;
+ * console.log(p); // "checksum"
+ * ```
+ */
 export type MnemonicProblem = "empty" | "word-count" | "unknown-word" | "checksum";
 
 /**
@@ -104,7 +114,17 @@ export class AlreadyUnlocked extends VaultError {
   }
 }
 
-/** Why an `EncryptedData` value was refused before any decryption. */
+/**
+ * Why an `EncryptedData` value was refused before any decryption.
+ *
+ * @example
+ * ```ts
+ * import { type EncryptedDataProblem, InvalidEncryptedData } from "@alknet/vault";
+ * const p: EncryptedDataProblem =
+ *   new InvalidEncryptedData("iv-length", "iv must be 12 bytes").problem;
+ * console.log(p); // "iv-length"
+ * ```
+ */
 export type EncryptedDataProblem =
   | "json"
   | "shape"

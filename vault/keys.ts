@@ -10,7 +10,16 @@ import { wipe } from "./bytes.ts";
 import { VaultError } from "./errors.ts";
 import { Redacted } from "./redact.ts";
 
-/** The curves the vault derives keys on. */
+/**
+ * The curves the vault derives keys on.
+ *
+ * @example
+ * ```ts
+ * import type { Curve } from "@alknet/vault";
+ * const curves: Curve[] = ["ed25519", "secp256k1"];
+ * console.log(curves.length); // 2
+ * ```
+ */
 export type Curve = "ed25519" | "secp256k1";
 
 /**

@@ -23,7 +23,16 @@ import { validateMnemonic } from "./mnemonic.ts";
 import { Redacted } from "./redact.ts";
 import type { Vault } from "./vault.ts";
 
-/** scrypt cost parameters: N = 2^logN, block size r, parallelism p. */
+/**
+ * scrypt cost parameters: N = 2^logN, block size r, parallelism p.
+ *
+ * @example
+ * ```ts
+ * import type { ScryptParams } from "@alknet/vault";
+ * const standard: ScryptParams = { logN: 17, r: 8, p: 1 }; // the default: N = 2^17
+ * console.log(2 ** standard.logN); // 131072
+ * ```
+ */
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. */
   logN: number;
@@ -304,7 +313,16 @@ export async function openKeystore(
   }
 }
 
-/** Options of {@linkcode writeKeystoreFile}. */
+/**
+ * Options of {@linkcode writeKeystoreFile}.
+ *
+ * @example
+ * ```ts
+ * import type { WriteKeystoreOptions } from "@alknet/vault";
+ * const o: WriteKeystoreOptions = { params: { logN: 17, r: 8, p: 1 }, overwrite: false };
+ * console.log(o.overwrite); // false
+ * ```
+ */
 export interface WriteKeystoreOptions {
   /** scrypt parameters (default N = 2^17, r = 8, p = 1). */
   params?: ScryptParams;

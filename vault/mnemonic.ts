@@ -10,7 +10,16 @@ import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { wipe } from "./bytes.ts";
 import { InvalidMnemonic } from "./errors.ts";
 
-/** The word counts BIP39 allows. */
+/**
+ * The word counts BIP39 allows.
+ *
+ * @example
+ * ```ts
+ * import { MNEMONIC_WORD_COUNTS, type MnemonicWordCount } from "@alknet/vault";
+ * const words: MnemonicWordCount = 24;
+ * console.log(MNEMONIC_WORD_COUNTS.includes(words)); // true
+ * ```
+ */
 export type MnemonicWordCount = 12 | 15 | 18 | 21 | 24;
 
 /**

@@ -17,7 +17,16 @@ import { InvalidPath } from "./errors.ts";
  */
 export const HARDENED_OFFSET = 0x80000000;
 
-/** Options of {@linkcode parsePath}. */
+/**
+ * Options of {@linkcode parsePath}.
+ *
+ * @example
+ * ```ts
+ * import { parsePath, type ParsePathOptions } from "@alknet/vault";
+ * const ed25519: ParsePathOptions = { hardenedOnly: true };
+ * console.log(parsePath("m/74'/0'/0'/0'", ed25519).length); // 4
+ * ```
+ */
 export interface ParsePathOptions {
   /** Refuse unhardened indices (required for SLIP-0010 Ed25519). */
   hardenedOnly?: boolean;

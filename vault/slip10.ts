@@ -10,7 +10,16 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import { wipe } from "./bytes.ts";
 import { HARDENED_OFFSET } from "./path.ts";
 
-/** A SLIP-0010 node: the 32-byte private key (the Ed25519 seed) and chain code. */
+/**
+ * A SLIP-0010 node: the 32-byte private key (the Ed25519 seed) and chain code.
+ *
+ * @example
+ * ```ts
+ * import { slip10Derive, type Slip10Node } from "@alknet/vault";
+ * const node: Slip10Node = slip10Derive(new Uint8Array(64).fill(1), [0x8000004a, 0x80000000]);
+ * console.log(node.key.length, node.chainCode.length); // 32 32
+ * ```
+ */
 export interface Slip10Node {
   /** The 32-byte private key, usable as an RFC 8032 Ed25519 seed. */
   key: Uint8Array;

@@ -18,7 +18,17 @@ import { CURRENT_KEY_VERSION, encryptionKeyPath, isKeyVersion } from "./paths.ts
 import { Redacted } from "./redact.ts";
 import { slip10Derive } from "./slip10.ts";
 
-/** Options of {@linkcode Vault}. */
+/**
+ * Options of {@linkcode Vault}.
+ *
+ * @example
+ * ```ts
+ * import { Vault, type VaultOptions } from "@alknet/vault";
+ * const o: VaultOptions = { cacheTtlMs: 60_000, cacheCapacity: 8 };
+ * const vault = new Vault(o);
+ * console.log(vault.unlocked); // false
+ * ```
+ */
 export interface VaultOptions {
   /** Clock in ms for cache expiry (default `Date.now`). */
   clock?: () => number;

@@ -37,7 +37,17 @@ export interface ApiKeyRecord {
   expiresAt?: number;
 }
 
-/** Why an API key was refused or a record is invalid. */
+/**
+ * Why an API key was refused or a record is invalid.
+ *
+ * @example
+ * ```ts
+ * import { ApiKeyError, type ApiKeyErrorCode } from "@alknet/core/auth";
+ * const why = (e: unknown): ApiKeyErrorCode | undefined =>
+ *   e instanceof ApiKeyError ? e.reason : undefined;
+ * console.log(why(new Error("not an API key error"))); // undefined
+ * ```
+ */
 export type ApiKeyErrorCode =
   | "malformed"
   | "unknown-prefix"

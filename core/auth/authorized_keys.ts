@@ -21,7 +21,15 @@ import {
 } from "./keys.ts";
 import { fromBase64 } from "../util/bytes.ts";
 
-/** Scope granted to a listed key without `alknet-scopes=`. */
+/**
+ * Scope granted to a listed key without `alknet-scopes=`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SCOPE } from "@alknet/core/auth";
+ * console.log(DEFAULT_SCOPE); // "relay:connect"
+ * ```
+ */
 export const DEFAULT_SCOPE = "relay:connect";
 
 /** Longest line considered; longer lines are skipped. */
@@ -82,7 +90,18 @@ export interface AuthorizedKeyEntry {
   line: number;
 }
 
-/** Receives one human-readable warning, e.g. `keys:3: unknown option 'x'`. */
+/**
+ * Receives one human-readable warning, e.g. `keys:3: unknown option 'x'`.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthorizedKeys, type WarnFn } from "@alknet/core/auth";
+ * const warnings: string[] = [];
+ * const warn: WarnFn = (message) => warnings.push(message);
+ * parseAuthorizedKeys("not a key line\n", "inline", warn);
+ * console.log(warnings.length); // 1
+ * ```
+ */
 export type WarnFn = (message: string) => void;
 
 class LineError extends CoreError {

@@ -14,7 +14,15 @@ import { fingerprint as fingerprintOf } from "./ssh_keys.ts";
 
 const CERT_SUFFIX = "-cert-v01@openssh.com";
 
-/** Certificate types (`ssh-ed25519-cert-v01@openssh.com`, ...) this module reads. */
+/**
+ * Certificate types (`ssh-ed25519-cert-v01@openssh.com`, ...) this module reads.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_CERT_TYPES } from "@alknet/core/auth";
+ * console.log(SUPPORTED_CERT_TYPES.includes("ssh-ed25519-cert-v01@openssh.com")); // true
+ * ```
+ */
 export const SUPPORTED_CERT_TYPES: readonly string[] = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
@@ -23,9 +31,26 @@ export const SUPPORTED_CERT_TYPES: readonly string[] = [
   "ssh-rsa",
 ].map((t) => t + CERT_SUFFIX);
 
-/** OpenSSH certificate type code for user certificates. */
+/**
+ * OpenSSH certificate type code for user certificates.
+ *
+ * @example
+ * ```ts
+ * import { SSH_CERT_TYPE_HOST, SSH_CERT_TYPE_USER } from "@alknet/core/auth";
+ * console.log(SSH_CERT_TYPE_USER, SSH_CERT_TYPE_HOST); // 1 2
+ * ```
+ */
 export const SSH_CERT_TYPE_USER = 1;
-/** OpenSSH certificate type code for host certificates. */
+
+/**
+ * OpenSSH certificate type code for host certificates.
+ *
+ * @example
+ * ```ts
+ * import { SSH_CERT_TYPE_HOST } from "@alknet/core/auth";
+ * console.log(SSH_CERT_TYPE_HOST); // 2
+ * ```
+ */
 export const SSH_CERT_TYPE_HOST = 2;
 
 /**
@@ -53,7 +78,25 @@ export class CertificateError extends CoreError {
   }
 }
 
-/** Why a certificate was refused. */
+/**
+ * Why a certificate was refused.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   CertificateError,
+ *   type CertificateErrorCode,
+ *   parseCertificate,
+ * } from "@alknet/core/auth";
+ * let reason: CertificateErrorCode | undefined;
+ * try {
+ *   parseCertificate(new Uint8Array(4));
+ * } catch (e) {
+ *   if (e instanceof CertificateError) reason = e.reason;
+ * }
+ * console.log(reason); // "malformed"
+ * ```
+ */
 export type CertificateErrorCode =
   | "malformed"
   | "unsupported"

@@ -66,7 +66,18 @@ export interface SshPublicKey {
   verify(data: Uint8Array, signature: Uint8Array, hashAlgo?: string): boolean;
 }
 
-/** Key types this module can parse and verify. */
+/**
+ * Key types this module can parse and verify.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_KEY_TYPES } from "@alknet/core/auth";
+ * console.log(
+ *   SUPPORTED_KEY_TYPES.includes("ssh-ed25519"),
+ *   SUPPORTED_KEY_TYPES.includes("ssh-dss"),
+ * ); // true false
+ * ```
+ */
 export const SUPPORTED_KEY_TYPES: readonly string[] = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",

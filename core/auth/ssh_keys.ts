@@ -16,7 +16,21 @@ import { fsErrorReason } from "../util/fs_errors.ts";
 import { SshReader, SshWireError, SshWriter } from "./ssh_wire.ts";
 import { fromBase64, toBase64 } from "../util/bytes.ts";
 
-/** Why a key could not be used. */
+/**
+ * Why a key could not be used.
+ *
+ * @example
+ * ```ts
+ * import { KeyError, type KeyErrorKind, parsePrivateKey } from "@alknet/core/auth";
+ * let kind: KeyErrorKind | undefined;
+ * try {
+ *   parsePrivateKey("not a key", "inline");
+ * } catch (e) {
+ *   if (e instanceof KeyError) kind = e.kind;
+ * }
+ * console.log(kind); // "malformed"
+ * ```
+ */
 export type KeyErrorKind =
   | "not-found"
   | "unreadable"
@@ -55,7 +69,16 @@ const PRIVATE_END = "-----END OPENSSH PRIVATE KEY-----";
 const AUTH_MAGIC = new TextEncoder().encode("openssh-key-v1\0");
 const ED25519 = "ssh-ed25519";
 
-/** A parsed private key, ready to sign with or to hand to the SSH stack. */
+/**
+ * A parsed private key, ready to sign with or to hand to the SSH stack.
+ *
+ * @example
+ * ```ts
+ * import { generateEd25519Key, parsePrivateKey, type PrivateKey } from "@alknet/core";
+ * const key: PrivateKey = parsePrivateKey(generateEd25519Key("me").privateText, "generated");
+ * console.log(key.type, key.fingerprint.startsWith("SHA256:")); // "ssh-ed25519" true
+ * ```
+ */
 export interface PrivateKey {
   /** Key algorithm, e.g. `ssh-ed25519`. */
   type: string;
@@ -71,7 +94,16 @@ export interface PrivateKey {
   comment: string;
 }
 
-/** A parsed public key: algorithm, SSH wire blob and comment. */
+/**
+ * A parsed public key: algorithm, SSH wire blob and comment.
+ *
+ * @example
+ * ```ts
+ * import { generateEd25519Key, parsePublicKeyLine, type PublicKey } from "@alknet/core/auth";
+ * const pub: PublicKey = parsePublicKeyLine(generateEd25519Key("me").publicLine, "inline");
+ * console.log(pub.type, pub.comment); // "ssh-ed25519" "me"
+ * ```
+ */
 export interface PublicKey {
   /** Key algorithm, e.g. `ssh-ed25519`. */
   type: string;

@@ -15,7 +15,15 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { timingSafeEqual } from "./ct.ts";
 import { fromBase64Url, toBase64Url, toHex } from "../util/bytes.ts";
 
-/** How far (seconds) a token's timestamp may be from now, either way. */
+/**
+ * How far (seconds) a token's timestamp may be from now, either way.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_WINDOW_SECONDS } from "@alknet/core/auth";
+ * console.log(TOKEN_WINDOW_SECONDS); // 300
+ * ```
+ */
 export const TOKEN_WINDOW_SECONDS = 300;
 
 const KEY_ID_LEN = 32;
@@ -39,7 +47,21 @@ function rememberVerified(token: string): void {
   verifiedSignatures.add(token);
 }
 
-/** Why a token was refused. */
+/**
+ * Why a token was refused.
+ *
+ * @example
+ * ```ts
+ * import { TokenError, type TokenErrorCode, verifyToken } from "@alknet/core/auth";
+ * let reason: TokenErrorCode | undefined;
+ * try {
+ *   verifyToken("nope", () => null);
+ * } catch (e) {
+ *   if (e instanceof TokenError) reason = e.reason;
+ * }
+ * console.log(reason); // "malformed"
+ * ```
+ */
 export type TokenErrorCode = "malformed" | "expired" | "unknown-key" | "bad-signature";
 
 /**
@@ -203,6 +225,13 @@ export function mintToken(privateSeed32: Uint8Array, nowSeconds?: number): strin
 /**
  * Finds the raw 32-byte Ed25519 public key for a token key id, or null.
  * Key ids are public; they identify, they do not authenticate.
+ *
+ * @example
+ * ```ts
+ * import { keyLookup, type TokenKeyLookup } from "@alknet/core/auth";
+ * const lookup: TokenKeyLookup = keyLookup([]); // no keys: every token is refused
+ * console.log(lookup(new Uint8Array(32))); // null
+ * ```
  */
 export type TokenKeyLookup = (keyId: Uint8Array) => Uint8Array | null | undefined;
 

@@ -7,7 +7,15 @@
 import { stringify } from "smol-toml";
 import type { AlknetConfig } from "./schema.ts";
 
-/** Placeholder printed instead of secret material. */
+/**
+ * Placeholder printed instead of secret material.
+ *
+ * @example
+ * ```ts
+ * import { REDACTED } from "@alknet/core/config";
+ * console.log(REDACTED); // "<redacted>"
+ * ```
+ */
 export const REDACTED = "<redacted>";
 
 /**

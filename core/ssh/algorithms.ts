@@ -6,7 +6,16 @@
  * @module
  */
 
-/** Algorithm names by kind, most preferred first. */
+/**
+ * Algorithm names by kind, most preferred first.
+ *
+ * @example
+ * ```ts
+ * import { SSH_ALGORITHMS, type SshAlgorithmPreferences } from "@alknet/core/ssh";
+ * const prefs: SshAlgorithmPreferences = { ...SSH_ALGORITHMS, compress: ["none"] };
+ * console.log(prefs.compress); // [ "none" ]
+ * ```
+ */
 export interface SshAlgorithmPreferences {
   /** Ciphers. */
   cipher: string[];

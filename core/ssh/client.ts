@@ -27,7 +27,22 @@ import {
   type SshTransportOptions,
 } from "./target.ts";
 
-/** Options of {@link connectSsh}. */
+/**
+ * Options of {@link connectSsh}.
+ *
+ * @example
+ * ```ts
+ * import type { SshConnectOptions } from "@alknet/core/ssh";
+ * import { generateEd25519Key, parsePrivateKey } from "@alknet/core/auth";
+ * const o: SshConnectOptions = {
+ *   host: "127.0.0.1",
+ *   port: 2222,
+ *   identity: parsePrivateKey(generateEd25519Key("me").privateText, "generated"),
+ *   hostKey: { pinnedFingerprint: "SHA256:" + "A".repeat(43) },
+ * };
+ * console.log(o.port); // 2222
+ * ```
+ */
 export interface SshConnectOptions {
   /** Server host name or IP literal (IPv6 without brackets). */
   host: string;
@@ -51,6 +66,14 @@ export interface SshConnectOptions {
  * Why a channel could not be opened, decoded once from the SSH open
  * failure (RFC 4254 reason code, and for "connect failed" the server's
  * description, since the protocol has no finer code).
+ *
+ * @example
+ * ```ts
+ * import { type ChannelFailure, ChannelOpenError } from "@alknet/core/ssh";
+ * const failure = (e: unknown): ChannelFailure | undefined =>
+ *   e instanceof ChannelOpenError ? e.failure : undefined;
+ * console.log(failure(new Error("something else"))); // undefined
+ * ```
  */
 export type ChannelFailure =
   | "prohibited"
@@ -118,6 +141,13 @@ export class ChannelOpenError extends CoreError {
  * (`dial`), the key exchange or its deadline (`handshake`), the login
  * (`authentication`) or the server hanging up (`closed`). A host key that
  * is not trusted is a {@link HostKeyError} instead.
+ *
+ * @example
+ * ```ts
+ * import { SshConnectError, type SshConnectStage } from "@alknet/core/ssh";
+ * const stage: SshConnectStage = new SshConnectError("handshake", "the handshake timed out").stage;
+ * console.log(stage); // "handshake"
+ * ```
  */
 export type SshConnectStage = "dial" | "handshake" | "authentication" | "closed";
 
@@ -142,7 +172,19 @@ export class SshConnectError extends CoreError {
   }
 }
 
-/** A connection that arrived on a remote forward. */
+/**
+ * A connection that arrived on a remote forward.
+ *
+ * @example
+ * ```ts
+ * import type { ForwardedConnection } from "@alknet/core/ssh";
+ * const refuse = (c: ForwardedConnection) => {
+ *   console.log(`refusing a connection to ${c.bindHost}:${c.bindPort}`);
+ *   c.reject();
+ * };
+ * console.log(typeof refuse); // "function"
+ * ```
+ */
 export interface ForwardedConnection {
   /** Address the server bound. */
   bindHost: string;
@@ -370,6 +412,17 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
 /**
  * Options of {@link openSshSession}: who logs in, how the host key is
  * trusted, and the transport options of {@link SshTransportOptions}.
+ *
+ * @example
+ * ```ts
+ * import type { OpenSshSessionOptions } from "@alknet/core/ssh";
+ * const o: OpenSshSessionOptions = {
+ *   identity: "./id_alknet", // or a parsed key
+ *   knownHosts: "./known_hosts", // or hostKeyFingerprint
+ *   tlsFingerprint: "SHA256:" + "0".repeat(64), // for a tls://, quic:// or wss:// target
+ * };
+ * console.log(typeof o.identity); // "string"
+ * ```
  */
 export interface OpenSshSessionOptions extends SshTransportOptions {
   /** The client key: a path to an OpenSSH private key file, or a parsed key. */

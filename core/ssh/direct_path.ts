@@ -22,10 +22,35 @@ import type { Logger } from "../util/log.ts";
 import type { IrohUrl } from "../transport/iroh_url.ts";
 import { type StandbyPool, standbyPool } from "./native_pool.ts";
 
-/** `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it. */
+/**
+ * `auto` uses the native path when the node offers it, `direct` insists, `ssh` never uses it.
+ *
+ * @example
+ * ```ts
+ * import type { DataPathMode } from "@alknet/core/ssh";
+ * const mode: DataPathMode = "auto"; // the native path when the node has it, else SSH channels
+ * console.log(mode); // "auto"
+ * ```
+ */
 export type DataPathMode = "auto" | "ssh" | "direct";
 
-/** Options of {@link directDataPath}. */
+/**
+ * Options of {@link directDataPath}.
+ *
+ * @example
+ * ```ts
+ * import type { DirectDataPathOptions } from "@alknet/core/ssh";
+ * const o: DirectDataPathOptions = {
+ *   scheme: "tls",
+ *   host: "node.example",
+ *   port: 443,
+ *   dial: { fingerprint: "SHA256:" + "0".repeat(64) },
+ *   seed: new Uint8Array(32), // the identity key's Ed25519 seed
+ *   mode: "auto",
+ * };
+ * console.log(o.scheme); // "tls"
+ * ```
+ */
 export interface DirectDataPathOptions {
   /** `tls`, `quic` or `iroh` (other transports have no native path). */
   scheme: "tls" | "quic" | "iroh";
@@ -45,7 +70,16 @@ export interface DirectDataPathOptions {
   logger?: Logger;
 }
 
-/** A native data path opener for `connect({ direct })`. */
+/**
+ * A native data path opener for `connect({ direct })`.
+ *
+ * @example
+ * ```ts
+ * import type { DirectDataPath } from "@alknet/core/ssh";
+ * const sshOnly: DirectDataPath = { open: () => Promise.resolve(null), close: () => {} };
+ * console.log(await sshOnly.open("example.com", 443)); // null: use an SSH channel
+ * ```
+ */
 export interface DirectDataPath {
   /** Opens a stream to `host:port`, or resolves to null to use SSH instead (auto mode). */
   open(host: string, port: number): Promise<ByteConn | null>;

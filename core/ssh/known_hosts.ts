@@ -18,6 +18,13 @@ import { wildcardMatch } from "../transport/addr.ts";
  * the known-hosts file (`changed`), is marked `@revoked` (`revoked`), the
  * known-hosts file cannot be read (`unreadable`), or nothing was given to
  * verify it with (`unverifiable`).
+ *
+ * @example
+ * ```ts
+ * import { HostKeyError, type HostKeyFailure } from "@alknet/core/ssh";
+ * const f: HostKeyFailure = new HostKeyError("changed", "host key for [h]:22 changed").failure;
+ * console.log(f); // "changed"
+ * ```
  */
 export type HostKeyFailure = "mismatch" | "changed" | "revoked" | "unreadable" | "unverifiable";
 
@@ -76,7 +83,21 @@ function hostFieldMatches(field: string, name: string): boolean {
   return matched;
 }
 
-/** A host's keys as found in a known-hosts file. */
+/**
+ * A host's keys as found in a known-hosts file.
+ *
+ * @example
+ * ```ts
+ * import type { KnownHostEntry } from "@alknet/core/ssh";
+ * const e: KnownHostEntry = {
+ *   type: "ssh-ed25519",
+ *   blob: new Uint8Array(51),
+ *   revoked: false,
+ *   line: 1,
+ * };
+ * console.log(e.revoked ? "@revoked" : e.type); // "ssh-ed25519"
+ * ```
+ */
 export interface KnownHostEntry {
   /** Key algorithm. */
   type: string;
@@ -124,7 +145,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** How the client decides whether to trust a server's host key. */
+/**
+ * How the client decides whether to trust a server's host key.
+ *
+ * @example
+ * ```ts
+ * import type { HostKeyPolicy } from "@alknet/core/ssh";
+ * const pinned: HostKeyPolicy = { pinnedFingerprint: "SHA256:" + "A".repeat(43) };
+ * const firstUse: HostKeyPolicy = { knownHostsPath: "./known_hosts", onTrusted: console.log };
+ * console.log(Object.keys(pinned), Object.keys(firstUse).length); // [ "pinnedFingerprint" ] 2
+ * ```
+ */
 export interface HostKeyPolicy {
   /** Accept only this `SHA256:` fingerprint (then the known-hosts file is not used). */
   pinnedFingerprint?: string;

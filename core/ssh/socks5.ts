@@ -12,7 +12,15 @@ import { CoreError } from "../util/errors.ts";
 import { ChannelOpenError } from "./client.ts";
 import { NativeTcpError } from "../transport/native_header.ts";
 
-/** SOCKS5 reply codes (RFC 1928 section 6). */
+/**
+ * SOCKS5 reply codes (RFC 1928 section 6).
+ *
+ * @example
+ * ```ts
+ * import { Socks5Reply } from "@alknet/core/ssh";
+ * console.log(Socks5Reply.NOT_ALLOWED, Socks5Reply.CONNECTION_REFUSED); // 2 5
+ * ```
+ */
 export const Socks5Reply = {
   SUCCEEDED: 0x00,
   GENERAL_FAILURE: 0x01,
@@ -25,19 +33,48 @@ export const Socks5Reply = {
   ADDRESS_TYPE_NOT_SUPPORTED: 0x08,
 } as const;
 
-/** A parse step's outcome: need more bytes, a value, or a protocol error. */
+/**
+ * A parse step's outcome: need more bytes, a value, or a protocol error.
+ *
+ * @example
+ * ```ts
+ * import { type ParseResult, parseSocks5Greeting, type Socks5Greeting } from "@alknet/core/ssh";
+ * const r: ParseResult<Socks5Greeting> = parseSocks5Greeting(new Uint8Array([5, 1]));
+ * console.log(r.status); // "incomplete": read more bytes and parse again
+ * ```
+ */
 export type ParseResult<T> =
   | { status: "incomplete" }
   | { status: "ok"; value: T; consumed: number }
   | { status: "error"; message: string; reply?: number };
 
-/** The client's greeting: the authentication methods it offers. */
+/**
+ * The client's greeting: the authentication methods it offers.
+ *
+ * @example
+ * ```ts
+ * import { parseSocks5Greeting, type Socks5Greeting } from "@alknet/core/ssh";
+ * const r = parseSocks5Greeting(new Uint8Array([5, 2, 0, 2]));
+ * const greeting: Socks5Greeting | undefined = r.status === "ok" ? r.value : undefined;
+ * console.log(greeting?.methods); // [ 0, 2 ]
+ * ```
+ */
 export interface Socks5Greeting {
   /** Method codes offered (0 = no auth, 2 = username/password). */
   methods: number[];
 }
 
-/** A parsed SOCKS5 request. */
+/**
+ * A parsed SOCKS5 request.
+ *
+ * @example
+ * ```ts
+ * import type { Socks5Request } from "@alknet/core/ssh";
+ * // CONNECT to a name (address type 3)
+ * const r: Socks5Request = { command: 1, addressType: 3, host: "example.com", port: 443 };
+ * console.log(`${r.host}:${r.port}`); // "example.com:443"
+ * ```
+ */
 export interface Socks5Request {
   /** 1 CONNECT, 2 BIND, 3 UDP ASSOCIATE. */
   command: number;
@@ -246,7 +283,19 @@ export class Socks5Error extends CoreError {
   }
 }
 
-/** Options for {@link socks5Handshake}. */
+/**
+ * Options for {@link socks5Handshake}.
+ *
+ * @example
+ * ```ts
+ * import type { Socks5HandshakeOptions } from "@alknet/core/ssh";
+ * const o: Socks5HandshakeOptions = {
+ *   credentials: { username: "me", password: "secret" },
+ *   timeoutMs: 5000,
+ * };
+ * console.log(o.timeoutMs); // 5000
+ * ```
+ */
 export interface Socks5HandshakeOptions {
   /** Require RFC 1929 username/password with these credentials. */
   credentials?: { username: string; password: string };
@@ -254,7 +303,16 @@ export interface Socks5HandshakeOptions {
   timeoutMs?: number;
 }
 
-/** A finished handshake: the target and how to answer the client. */
+/**
+ * A finished handshake: the target and how to answer the client.
+ *
+ * @example
+ * ```ts
+ * import type { Socks5Accepted } from "@alknet/core/ssh";
+ * const target = (a: Socks5Accepted) => `${a.request.host}:${a.request.port}`;
+ * console.log(typeof target); // "function"
+ * ```
+ */
 export interface Socks5Accepted {
   /** The CONNECT target. */
   request: Socks5Request;

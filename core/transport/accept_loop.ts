@@ -14,7 +14,18 @@
 
 import type { Logger } from "../util/log.ts";
 
-/** Anything with an `accept()` (a `Deno.Listener`, a `Deno.QuicListener`). */
+/**
+ * Anything with an `accept()` (a `Deno.Listener`, a `Deno.QuicListener`).
+ *
+ * @example
+ * ```ts
+ * import type { Acceptor } from "@alknet/core/transport";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const acceptor: Acceptor<Deno.Conn> = listener; // a Deno listener is one
+ * console.log(typeof acceptor.accept); // "function"
+ * listener.close();
+ * ```
+ */
 export interface Acceptor<T> {
   /** Waits for the next connection. */
   accept(): Promise<T>;

@@ -16,10 +16,31 @@ import { type CertifiedKey, certifiedKey, pemToDer } from "./certs.ts";
 import { CertificateFileError } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
 
-/** Let's Encrypt's production directory. */
+/**
+ * Let's Encrypt's production directory.
+ *
+ * @example
+ * ```ts
+ * import { LETS_ENCRYPT_DIRECTORY } from "@alknet/core/transport";
+ * console.log(new URL(LETS_ENCRYPT_DIRECTORY).host); // "acme-v02.api.letsencrypt.org"
+ * ```
+ */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 
-/** Options of {@link acmeCertificate} and {@link AcmeManager}. */
+/**
+ * Options of {@link acmeCertificate} and {@link AcmeManager}.
+ *
+ * @example
+ * ```ts
+ * import type { AcmeOptions } from "@alknet/core/transport";
+ * const o: AcmeOptions = {
+ *   domains: ["vpn.example.com"],
+ *   dataDir: "/var/lib/alknet",
+ *   email: "ops@example.com",
+ * };
+ * console.log(o.domains[0]); // "vpn.example.com"
+ * ```
+ */
 export interface AcmeOptions {
   /** Domain names for the certificate (the first is its subject). */
   domains: string[];

@@ -143,7 +143,20 @@ export function normalizeLimits(limits: Partial<LimitSettings> = {}): LimitSetti
   return out;
 }
 
-/** Why a connection or session was refused. */
+/**
+ * Why a connection or session was refused.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionLimiter, type LimitRefusal } from "@alknet/core/transport";
+ * const limiter = new ConnectionLimiter({ maxConnectionsPerIp: 1 });
+ * const first = limiter.open("192.0.2.1");
+ * const second = limiter.open("192.0.2.1");
+ * const refusal: LimitRefusal | undefined = second.ok ? undefined : second.reason;
+ * console.log(refusal); // "too-many-connections"
+ * if (first.ok) first.connection.close();
+ * ```
+ */
 export type LimitRefusal =
   | "penalty"
   | "too-many-connections"

@@ -9,10 +9,36 @@
 import type { ByteConn } from "./stream.ts";
 import { Deadline, TIMED_OUT } from "../util/timeout.ts";
 
-/** What the first bytes of a connection look like. */
+/**
+ * What the first bytes of a connection look like.
+ *
+ * @example
+ * ```ts
+ * import type { PeekedProtocol } from "@alknet/core/transport";
+ * const handlerFor = (p: PeekedProtocol) =>
+ *   p === "ssh" ? "the SSH server" : p === "http" ? "the web site" : "close";
+ * console.log(handlerFor("http")); // "the web site"
+ * ```
+ */
 export type PeekedProtocol = "ssh" | "http" | "unknown" | "silent";
 
-/** The result of {@link peekProtocol}: the guess and the bytes consumed. */
+/**
+ * The result of {@link peekProtocol}: the guess and the bytes consumed.
+ *
+ * @example
+ * ```ts
+ * import type { Peeked } from "@alknet/core/transport";
+ * const describe = (p: Peeked) => `${p.protocol}, ${p.prefix.length} bytes read`;
+ * console.log(
+ *   describe({
+ *     protocol: "ssh",
+ *     prefix: new TextEncoder().encode("SSH-2.0-"),
+ *     eof: false,
+ *     timedOut: false,
+ *   }),
+ * );
+ * ```
+ */
 export interface Peeked {
   /** `ssh` (`SSH-`), `http` (a request line), `unknown`, or `silent` (nothing before the deadline). */
   protocol: PeekedProtocol;

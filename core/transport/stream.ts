@@ -9,7 +9,23 @@
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 
-/** The parts of a Deno connection the adapters need (TCP, TLS, Unix, QUIC-backed). */
+/**
+ * The parts of a Deno connection the adapters need (TCP, TLS, Unix, QUIC-backed).
+ *
+ * @example
+ * ```ts
+ * import type { ByteConn } from "@alknet/core/transport";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * // a Deno.TcpConn is a ByteConn
+ * const conn: ByteConn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const peer = await listener.accept();
+ * await conn.write(new TextEncoder().encode("hi"));
+ * console.log(await peer.read(new Uint8Array(8))); // 2
+ * conn.close();
+ * peer.close();
+ * listener.close();
+ * ```
+ */
 export interface ByteConn {
   /** Reads into `p`; resolves to the count read or `null` at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
@@ -57,7 +73,20 @@ export async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> 
   while (off < data.length) off += await conn.write(off === 0 ? data : data.subarray(off));
 }
 
-/** Extra fields ssh2 and loggers read from a socket. */
+/**
+ * Extra fields ssh2 and loggers read from a socket.
+ *
+ * @example
+ * ```ts
+ * import type { DuplexInfo } from "@alknet/core/transport";
+ * const info: DuplexInfo = {
+ *   remoteAddress: "192.0.2.1",
+ *   remotePort: 50000,
+ *   prefix: new Uint8Array(0),
+ * };
+ * console.log(info.remoteAddress); // "192.0.2.1"
+ * ```
+ */
 export interface DuplexInfo {
   /** Peer IP address. */
   remoteAddress?: string;

@@ -8,7 +8,19 @@
 import { CoreError } from "../util/errors.ts";
 import { TIMED_OUT, withTimeout } from "../util/timeout.ts";
 
-/** Why a dial failed, in the terms SOCKS5 replies and SSH open failures use. */
+/**
+ * Why a dial failed, in the terms SOCKS5 replies and SSH open failures use.
+ *
+ * @example
+ * ```ts
+ * import { DialError, type DialFailure, dialTcp } from "@alknet/core/transport";
+ * let kind: DialFailure | undefined;
+ * await dialTcp("127.0.0.1", 1).then((c) => c.close(), (e) => {
+ *   if (e instanceof DialError) kind = e.kind;
+ * });
+ * console.log(kind); // "refused": nothing listens on port 1
+ * ```
+ */
 export type DialFailure = "refused" | "unreachable" | "timeout";
 
 /**
@@ -44,7 +56,16 @@ export class DialError extends CoreError {
   }
 }
 
-/** Opens outbound TCP connections; the server's egress goes through one. */
+/**
+ * Opens outbound TCP connections; the server's egress goes through one.
+ *
+ * @example
+ * ```ts
+ * import type { Dialer } from "@alknet/core/transport";
+ * const direct: Dialer = (host, port) => Deno.connect({ hostname: host, port });
+ * console.log(typeof direct); // "function"
+ * ```
+ */
 export type Dialer = (host: string, port: number) => Promise<Deno.TcpConn>;
 
 /**

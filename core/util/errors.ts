@@ -38,6 +38,14 @@
  * - `closed`: the node, connection or stream is closed
  * - `websocket-upgrade`: a WebSocket upgrade was answered with an HTTP status
  * - `worker`: a mesh head refused this node as a worker (scope, name taken or not granted)
+ *
+ * @example
+ * ```ts
+ * import { CoreError, type CoreErrorCode } from "@alknet/core";
+ * const code = (e: unknown): CoreErrorCode | undefined =>
+ *   e instanceof CoreError ? e.code : undefined;
+ * console.log(code(new CoreError("closed", "the node is closed"))); // "closed"
+ * ```
  */
 export type CoreErrorCode =
   | "dial"

@@ -6,13 +6,42 @@
  * @module
  */
 
-/** Log output format. */
+/**
+ * Log output format.
+ *
+ * @example
+ * ```ts
+ * import { type LogFormat, Logger } from "@alknet/core/transport";
+ * const format: LogFormat = "json"; // one JSON object per line
+ * new Logger(format, console.log).event("conn opened", { transport: "tcp" });
+ * ```
+ */
 export type LogFormat = "text" | "json";
 
-/** Field values a log line may carry. */
+/**
+ * Field values a log line may carry.
+ *
+ * @example
+ * ```ts
+ * import { type LogFields, Logger } from "@alknet/core/transport";
+ * const fields: LogFields = { remote: "192.0.2.1:50000", transport: "tls", ok: true };
+ * new Logger("text", console.log).event("conn opened", fields); // a key=value line
+ * ```
+ */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** Where finished lines go (stderr by default; tests capture them). */
+/**
+ * Where finished lines go (stderr by default; tests capture them).
+ *
+ * @example
+ * ```ts
+ * import { Logger, type LogSink } from "@alknet/core/transport";
+ * const lines: string[] = [];
+ * const sink: LogSink = (line) => lines.push(line);
+ * new Logger("text", sink).event("conn closed", { transport: "tcp" });
+ * console.log(lines.length); // 1
+ * ```
+ */
 export type LogSink = (line: string) => void;
 
 const encoder = new TextEncoder();
