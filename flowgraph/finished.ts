@@ -26,17 +26,8 @@ const STATUS_CODE: Readonly<Record<CallStatus, number>> = {
 
 /**
  * Finished calls, oldest finish first: append at the end, drop from the
- * front. The ring grows (doubling) as needed.
- *
- * @example
- * ```ts
- * import { FinishedCalls } from "@alknet/flowgraph/finished";
- * const done = new FinishedCalls();
- * done.push({ id: "c1", operation: "node/ping", status: "completed", requestedAt: 1, runningAt: 2, endedAt: 3 });
- * console.log(done.size, done.endedAt(0), done.record(0).status); // 1 3 "completed"
- * done.dropFirst();
- * console.log(done.size); // 0
- * ```
+ * front. The ring grows (doubling) as needed. (Internal: no entry point
+ * exports it; `flowgraph/finished_test.ts` checks it against a plain list.)
  */
 export class FinishedCalls {
   #cap = 0;
