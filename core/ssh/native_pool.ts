@@ -134,32 +134,46 @@ export function standbyPool(
     async open(tok, host, port) {
       lastUse = Date.now();
       const ready = take();
-      refill();
-      if (ready) {
-        // Was the node still there? A stream that ends before any status
-        // byte was closed while it waited: try once more on a fresh one.
-        let ended = false;
-        const watched: ByteConn = {
-          read: async (p) => {
-            const n = await ready.read(p);
-            if (n === null) ended = true;
-            return n;
-          },
-          write: (p) => ready.write(p),
-          close: () => ready.close(),
-          closeWrite: ready.closeWrite ? () => ready.closeWrite!() : undefined,
-        };
-        try {
-          return await openNativeTcp(() => Promise.resolve(watched), tok, host, port);
-        } catch (e) {
-          if (!ended) throw e;
-        }
+      // Refilled once this connection has its answer: its handshakes
+      // would otherwise compete with the one round trip it waits for.
+      try {
+        return await openOn(ready, tok, host, port);
+      } finally {
+        refill();
       }
-      return await openNativeTcp(dial, tok, host, port);
     },
     close() {
       closed = true;
       for (const s of idle.splice(0)) closeQuietly(s.conn);
     },
   };
+
+  async function openOn(
+    ready: ByteConn | undefined,
+    tok: string,
+    host: string,
+    port: number,
+  ): Promise<ByteConn> {
+    if (ready) {
+      // Was the node still there? A stream that ends before any status
+      // byte was closed while it waited: try once more on a fresh one.
+      let ended = false;
+      const watched: ByteConn = {
+        read: async (p) => {
+          const n = await ready.read(p);
+          if (n === null) ended = true;
+          return n;
+        },
+        write: (p) => ready.write(p),
+        close: () => ready.close(),
+        closeWrite: ready.closeWrite ? () => ready.closeWrite!() : undefined,
+      };
+      try {
+        return await openNativeTcp(() => Promise.resolve(watched), tok, host, port);
+      } catch (e) {
+        if (!ended) throw e;
+      }
+    }
+    return await openNativeTcp(dial, tok, host, port);
+  }
 }

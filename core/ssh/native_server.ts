@@ -88,7 +88,7 @@ async function readHeader(
   timeoutMs: number,
   quiet = false,
 ): Promise<{ header: NativeTcpHeader; rest: Uint8Array } | null> {
-  const buf = new Uint8Array(NATIVE_TCP_MAX_HEADER + 64 * 1024);
+  const buf = new Uint8Array(NATIVE_TCP_MAX_HEADER + 16 * 1024);
   let have = 0;
   const deadline = new Deadline(timeoutMs);
   try {

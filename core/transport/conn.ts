@@ -13,7 +13,8 @@ import type { ByteConn } from "./stream.ts";
 
 /** Bytes buffered from a carrier before reading from it is paused. */
 const HIGH_WATER = 1024 * 1024;
-/** The most a QUIC stream read takes at once. */
+/** What a QUIC stream read takes at once: at first, and at most (it doubles while reads fill it). */
+const QUIC_FIRST_READ = 16 * 1024;
 const QUIC_READ_SIZE = 256 * 1024;
 
 /** A queue of received chunks that `read(p)` drains into the caller's buffer. */
@@ -204,17 +205,24 @@ export function quicStreamConn(
   } catch {
     reader = stream.readable.getReader();
   }
-  let scratch = new Uint8Array(QUIC_READ_SIZE);
+  let scratch = new Uint8Array(0);
+  let scratchSize = QUIC_FIRST_READ;
   const writer = stream.writable.getWriter();
   let leftover: Uint8Array | undefined;
   let writeClosed = false;
   let closed = false;
   const next = async (want: number): Promise<Uint8Array | null> => {
     if (byob) {
-      const r = await byob.read(new Uint8Array(scratch.buffer, 0, Math.min(want, scratch.length)));
+      if (scratch.length < scratchSize) scratch = new Uint8Array(scratchSize);
+      const asked = Math.min(want, scratch.length);
+      const r = await byob.read(new Uint8Array(scratch.buffer, 0, asked));
       if (r.done || !r.value) return null;
       // The read took the buffer over; the view it returned is ours again.
       scratch = new Uint8Array(r.value.buffer);
+      // Filled: a bulk transfer; read more at once next time.
+      if (r.value.length === asked && asked === scratch.length) {
+        scratchSize = Math.min(scratchSize * 2, QUIC_READ_SIZE);
+      }
       return r.value;
     }
     const r = await reader!.read();

@@ -38,8 +38,10 @@ export interface ByteConn {
 }
 
 const READ_SIZE = 64 * 1024;
-/** The largest chunk a relay direction grows to while its reads keep filling the buffer. */
+/** The first chunk of a relay direction, and the largest it grows to while reads fill it. */
+const RELAY_FIRST_CHUNK = 16 * 1024;
 const RELAY_MAX_CHUNK = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Closes `c`, ignoring the error of closing something already closed.
@@ -264,7 +266,7 @@ export function relayConnDuplex(
  * Moves bytes both ways between two Deno connections (used for direct
  * dials, e.g. a native data path), then closes both. Each direction reads
  * the next chunk while the previous one is being written (two buffers of
- * 64 KiB, doubled up to 1 MiB while reads keep filling them); a failed
+ * 16 KiB, doubled up to 1 MiB while reads keep filling them); a failed
  * write closes both connections, which ends the pending reads. Never
  * rejects.
  *
@@ -282,10 +284,13 @@ export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
     closeQuietly(b);
   };
   const pump = async (from: ByteConn, to: ByteConn) => {
-    const bufs = [new Uint8Array(READ_SIZE), new Uint8Array(READ_SIZE)];
+    // Small at first (a new connection zeroes no 64 KiB buffers), the
+    // second one only once a write is in flight.
+    const bufs = [new Uint8Array(RELAY_FIRST_CHUNK), EMPTY];
     let i = 0;
     let writing: Promise<void> | undefined;
     while (true) {
+      if (bufs[i].length === 0) bufs[i] = new Uint8Array(bufs[i ^ 1].length);
       const buf = bufs[i];
       const n = await from.read(buf);
       if (writing) await writing;
