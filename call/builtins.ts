@@ -1,11 +1,15 @@
 /**
- * Built-in node operations: `node/info`, `node/ping` and `node/ticks`.
+ * Built-in node operations: `node/info`, `node/ping` and `node/ticks`, as
+ * core defines them (`nodeOperations` of `@alknet/core/ssh`, which
+ * `serve()` registers too), on a call registry.
  *
  * @module
  */
 
-import { CallError } from "./errors.ts";
+import { type NodeInfo, nodeOperations } from "@alknet/core/ssh";
 import type { OperationRegistrar } from "./discovery.ts";
+
+export type { NodeInfo };
 
 /**
  * Options of {@link registerNodeOperations}.
@@ -21,48 +25,10 @@ export interface NodeInfoOptions {
   version: string;
   /** The node identity's `SHA256:` fingerprint, when it has one. */
   fingerprint?: string;
-  /** Listener URLs (`tls://0.0.0.0:443`, ...). */
+  /** Listener URLs (`tls://0.0.0.0:443`, ...), read at each `node/info`. */
   listeners?: string[];
   /** When the node started (default: now). */
   startedAt?: Date;
-}
-
-/**
- * Output of `node/info`.
- *
- * @example
- * ```ts
- * import type { NodeInfo } from "@alknet/call";
- * const info: NodeInfo = { version: "0.1.0", uptime_s: 12, fingerprint: null, listeners: [] };
- * ```
- */
-export interface NodeInfo {
-  /** Software version. */
-  version: string;
-  /** Seconds since the node started. */
-  uptime_s: number;
-  /** Node identity fingerprint, or null. */
-  fingerprint: string | null;
-  /** Listener URLs. */
-  listeners: string[];
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
@@ -82,55 +48,9 @@ export function registerNodeOperations(
   registry: OperationRegistrar,
   options: NodeInfoOptions,
 ): void {
-  const started = (options.startedAt ?? new Date()).getTime();
-  registry.register<unknown, NodeInfo>({
-    name: "node/info",
-    type: "query",
-    description: "Version, uptime, identity fingerprint and listeners of this node",
-    input_schema: { type: ["object", "null"] },
-    output_schema: {
-      type: "object",
-      properties: {
-        version: { type: "string" },
-        uptime_s: { type: "number" },
-        fingerprint: { type: ["string", "null"] },
-        listeners: { type: "array", items: { type: "string" } },
-      },
-      required: ["version", "uptime_s", "fingerprint", "listeners"],
-    },
-    handler: () => ({
-      version: options.version,
-      uptime_s: Math.floor((Date.now() - started) / 1000),
-      fingerprint: options.fingerprint ?? null,
-      listeners: [...(options.listeners ?? [])],
-    }),
-  });
-  registry.register({
-    name: "node/ping",
-    type: "query",
-    description: "Returns its input",
-    handler: (input) => input,
-  });
-  registry.register<{ count: number; interval_ms?: number }, { n: number }>({
-    name: "node/ticks",
-    type: "subscription",
-    description: "Emits {n} count times, interval_ms apart",
-    input_schema: {
-      type: "object",
-      properties: {
-        count: { type: "integer", minimum: 0, maximum: 1_000_000 },
-        interval_ms: { type: "integer", minimum: 0, maximum: 3_600_000 },
-      },
-      required: ["count"],
-      additionalProperties: false,
-    },
-    output_schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] },
-    subscribe: async function* ({ count, interval_ms = 0 }, ctx) {
-      for (let n = 1; n <= count; n++) {
-        if (n > 1 && interval_ms > 0) await sleep(interval_ms, ctx.signal);
-        if (ctx.signal.aborted) throw ctx.signal.reason ?? new CallError("INTERNAL", "aborted");
-        yield { n };
-      }
-    },
-  });
+  const { version, fingerprint, startedAt } = options;
+  const listeners = () => options.listeners ?? [];
+  for (const op of nodeOperations({ version, fingerprint, listeners, startedAt })) {
+    registry.register(op);
+  }
 }

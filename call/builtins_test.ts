@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { nodeOperations } from "@alknet/core/ssh";
 import { registerNodeOperations } from "./builtins.ts";
 import { CallConnection } from "./connection.ts";
 import type { CallError } from "./errors.ts";
@@ -60,4 +61,27 @@ Deno.test("builtins: node/ticks validates input and honours abort", async () => 
   await assert.rejects(done, (e: Error) => e.name === "AbortError");
   assert.deepEqual(items, [{ n: 1 }]);
   await conn.close();
+});
+
+Deno.test("builtins: the same definitions as core's nodeOperations; listeners read at each call", async () => {
+  const reg = new OperationRegistry();
+  const listeners: string[] = [];
+  registerNodeOperations(reg, { version: "1", listeners });
+  const core = nodeOperations({ version: "1" });
+  for (const op of core) {
+    const spec = reg.spec(op.name);
+    assert.ok(spec, op.name);
+    assert.equal(spec.type, op.type);
+    assert.equal(spec.description, op.description);
+    assert.deepEqual(spec.input_schema, op.input_schema ?? {});
+    assert.deepEqual(spec.output_schema, op.output_schema ?? {});
+  }
+  listeners.push("tcp://127.0.0.1:1");
+  const info = await reg.invoke("node/info", null) as Record<string, unknown>;
+  assert.deepEqual(info, {
+    version: "1",
+    uptime_s: info.uptime_s,
+    fingerprint: null,
+    listeners: ["tcp://127.0.0.1:1"],
+  });
 });

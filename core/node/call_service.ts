@@ -9,6 +9,7 @@
 
 import type { ByteConn } from "../transport/stream.ts";
 import type { Identity } from "../auth/identity.ts";
+import type { NodeOperationDefinition } from "../ssh/node_operations.ts";
 
 /**
  * The HTTP path of the call protocol's WebSocket carrier.
@@ -65,36 +66,7 @@ export interface CallSession {
   close(): unknown;
 }
 
-/**
- * A call operation as `serve()` registers it (the node's built-ins
- * `node/info`, `node/ping`, `node/ticks`): the structural subset of
- * `@alknet/call`'s `OperationDefinition` that core needs.
- *
- * @example
- * ```ts
- * import type { NodeOperationDefinition } from "@alknet/core";
- * const echo: NodeOperationDefinition = {
- *   name: "demo/echo", type: "query", description: "Returns its input", handler: (x) => x,
- * };
- * console.log(echo.name); // "demo/echo"
- * ```
- */
-export interface NodeOperationDefinition {
-  /** `ns/op`. */
-  name: string;
-  /** `query` or `subscription`. */
-  type: "query" | "subscription";
-  /** Human-readable description. */
-  description: string;
-  /** JSON Schema of the input. */
-  input_schema?: { [key: string]: unknown };
-  /** JSON Schema of the output. */
-  output_schema?: { [key: string]: unknown };
-  /** Handler of a query. */
-  handler?: (input: unknown, ctx: { signal: AbortSignal }) => unknown;
-  /** Handler of a subscription. */
-  subscribe?: (input: unknown, ctx: { signal: AbortSignal }) => AsyncIterable<unknown>;
-}
+export type { NodeOperationDefinition } from "../ssh/node_operations.ts";
 
 /**
  * How a worker serves its operations to a mesh head on a stream it dialled

@@ -51,3 +51,4 @@ export * from "./reserved.ts";
 export * from "./direct_path.ts";
 export * from "./native_server.ts";
 export * from "./native_client.ts";
+export * from "./node_operations.ts";
