@@ -6,7 +6,12 @@
  * - OpenSSH `ssh -N -D` to OpenSSH `sshd` (the reference);
  * - `alknet connect` to `alknet serve`, SSH over TCP;
  * - the native `alknet/tcp` data path over TLS (`--data-path direct`);
- * - the native data path over QUIC.
+ * - the native data path over QUIC;
+ * - two floors in plain Deno (`bench/tunnel_bare.ts`, nothing of alknet):
+ *   a SOCKS5 proxy that dials the target itself (`direct`: no tunnel), and
+ *   the same proxy opening one stream per connection on a QUIC connection to
+ *   a bare node that dials (`bare-quic`), or taking one of two TLS
+ *   connections opened ahead (`bare-tls`).
  *
  * For each it reports MB/s, round-trip p50/p99, new-connection p50/p99 and
  * the CPU seconds per GB moved of the server and of the client process
@@ -17,7 +22,7 @@
  * rotating order.
  *
  * Usage: deno run -A bench/tunnel.ts [--mb 256] [--requests 1000] [--connections 100]
- *          [--runs 3] [--only ssh,tcp,tls,quic] [--rtt-ms 0]
+ *          [--runs 3] [--only tcp,tls,quic,direct,bare-tls,bare-quic] [--rtt-ms 0]
  *
  * `--rtt-ms N` puts a relay adding N/2 ms each way (and a round trip for
  * each TCP connection) between every client and its server, so connection
@@ -40,7 +45,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "1000" },
     connections: { type: "string", default: "100" },
     runs: { type: "string", default: "3" },
-    only: { type: "string", default: "ssh,tcp,tls,quic" },
+    only: { type: "string", default: "tcp,tls,quic,direct,bare-tls,bare-quic" },
     "rtt-ms": { type: "string", default: "0" },
   },
 });
@@ -313,6 +318,73 @@ try {
       name: "alknet, native over QUIC",
       proxy: c.port,
       server: serve.pid,
+      client: c.pid,
+    });
+  }
+
+  // The floors in plain Deno (bench/tunnel_bare.ts): the node reuses serve's certificate.
+  const bare = (args: string[]) =>
+    children.spawn(Deno.execPath(), [
+      "run",
+      "-A",
+      `${new URL("tunnel_bare.ts", import.meta.url).pathname}`,
+      ...args,
+    ]);
+  if (ONLY.has("direct")) {
+    const c = bare(["client", "--direct"]);
+    const port = Number((await waitLine(c, /listening (\d+)/))[1]);
+    paths.push({
+      key: "direct",
+      name: "Deno SOCKS, no tunnel",
+      proxy: port,
+      server: c.pid,
+      client: c.pid,
+    });
+  }
+  if (ONLY.has("bare-tls")) {
+    const tp = freePort();
+    const crt = `${dir}/data/tls-selfsigned.crt`;
+    const n = bare([
+      "node",
+      "--tls",
+      "--port",
+      String(tp),
+      "--cert",
+      crt,
+      "--key",
+      `${dir}/data/tls-selfsigned.key`,
+    ]);
+    await waitLine(n, /listening/);
+    const c = bare(["client", "--tls", String(via(tp)), "--ca", crt]);
+    const port = Number((await waitLine(c, /listening (\d+)/))[1]);
+    paths.push({
+      key: "bare-tls",
+      name: "Deno bare TLS, 2 ready",
+      proxy: port,
+      server: n.pid,
+      client: c.pid,
+    });
+  }
+  if (ONLY.has("bare-quic")) {
+    const qp = freePort();
+    const crt = `${dir}/data/tls-selfsigned.crt`;
+    const n = bare([
+      "node",
+      "--port",
+      String(qp),
+      "--cert",
+      crt,
+      "--key",
+      `${dir}/data/tls-selfsigned.key`,
+    ]);
+    await waitLine(n, /listening/);
+    const c = bare(["client", "--quic", String(via(qp, true)), "--ca", crt]);
+    const port = Number((await waitLine(c, /listening (\d+)/))[1]);
+    paths.push({
+      key: "bare-quic",
+      name: "Deno bare QUIC stream",
+      proxy: port,
+      server: n.pid,
       client: c.pid,
     });
   }
