@@ -9,11 +9,12 @@
  * @module
  */
 
-import { accessDenial, type AccessSpec, type Identity } from "./access.ts";
+import type { AccessSpec, Identity } from "./access.ts";
 import type { Caller } from "./caller.ts";
-import { fromCall } from "./client.ts";
 import type { CallContext } from "./context.ts";
-import { CallError, ConnectionClosedError } from "./errors.ts";
+import { CallError } from "./errors.ts";
+import { anyRoute } from "./mesh_any.ts";
+import { importWorkerOperations, isGone, WorkerGoneError } from "./mesh_forward.ts";
 import {
   defaultWorkerPolicy,
   workerNameProblem,
@@ -24,28 +25,7 @@ import { OperationRegistry, type RegistryOptions } from "./registry.ts";
 import type { OperationEntry } from "./router.ts";
 import type { PeerInfo } from "./spec.ts";
 
-/**
- * What a worker's in-flight calls fail with when its connection closes:
- * `INTERNAL` "worker NAME gone" (`details.worker` names it).
- *
- * @example
- * ```ts
- * import { WorkerGoneError } from "@alknet/call";
- * const e = new WorkerGoneError("w1");
- * console.log(e.code, e.message, e.worker); // "INTERNAL" "worker w1 gone" "w1"
- * ```
- */
-export class WorkerGoneError extends CallError {
-  /** The worker's name. */
-  readonly worker: string;
-
-  /** The error for worker `worker`. */
-  constructor(worker: string, options: { cause?: unknown } = {}) {
-    super("INTERNAL", `worker ${worker} gone`, { details: { worker }, cause: options.cause });
-    this.name = "WorkerGoneError";
-    this.worker = worker;
-  }
-}
+export { WorkerGoneError };
 
 /**
  * Something that happened to a worker, for logs: it `registered`, was
@@ -101,39 +81,6 @@ interface Worker {
   gone: boolean;
 }
 
-function isGone(e: unknown): boolean {
-  return e instanceof WorkerGoneError || e instanceof ConnectionClosedError;
-}
-
-/** Wraps a worker's forwarding entry: connection loss becomes {@link WorkerGoneError}. */
-function goneAware(entry: OperationEntry, worker: string): OperationEntry {
-  const gone = (e: unknown) => e instanceof ConnectionClosedError ? new WorkerGoneError(worker) : e;
-  if (entry.spec.type !== "subscription") {
-    return {
-      ...entry,
-      run: (input, ctx) =>
-        Promise.resolve(entry.run(input, ctx)).catch((e) => {
-          throw gone(e);
-        }),
-    };
-  }
-  return {
-    ...entry,
-    run: (input, ctx) => mapErrors(entry.run(input, ctx) as AsyncIterable<unknown>, gone),
-  };
-}
-
-async function* mapErrors(
-  items: AsyncIterable<unknown>,
-  map: (e: unknown) => unknown,
-): AsyncGenerator<unknown> {
-  try {
-    yield* items;
-  } catch (e) {
-    throw map(e);
-  }
-}
-
 /**
  * A registry that is also the head of a mesh. Serve it like any registry
  * (`serve({ calls: head })` in `@alknet/core`, or the call servers); a
@@ -185,7 +132,8 @@ export class MeshHead extends OperationRegistry {
   #live = new Map<string, Worker>();
   #pending = new Set<string>();
   #gone: Worker[] = [];
-  #turn = new Map<string, number>();
+  /** `any/<op>` routes, built when first called, dropped when a worker comes or goes. */
+  #any = new Map<string, { entry: OperationEntry; live(): boolean }>();
 
   /** A head with the discovery operations and `mesh/register`. */
   constructor(options: MeshHeadOptions = {}) {
@@ -268,14 +216,9 @@ export class MeshHead extends OperationRegistry {
       this.#refuse("NAME_TAKEN", name, `a live worker is registered as ${name}`, id);
     }
     this.#pending.add(name);
-    let peer;
+    let ops: Map<string, OperationEntry>;
     try {
-      peer = await fromCall(connection, {
-        prefix: name + "/",
-        id: name,
-        access: this.#workerAccess,
-        filter: (s) => !s.name.startsWith("mesh/"),
-      });
+      ops = await importWorkerOperations(connection, name, this.#workerAccess);
     } catch (e) {
       this.#pending.delete(name);
       if (isGone(e)) throw new WorkerGoneError(name, { cause: e });
@@ -283,8 +226,6 @@ export class MeshHead extends OperationRegistry {
     }
     this.#pending.delete(name);
     if (connection.isClosed) throw new WorkerGoneError(name);
-    const ops = new Map<string, OperationEntry>();
-    for (const entry of peer.list()) ops.set(entry.spec.name, goneAware(entry, name));
     const worker: Worker = {
       name,
       identity: ctx.identity,
@@ -294,6 +235,7 @@ export class MeshHead extends OperationRegistry {
       gone: false,
     };
     this.#live.set(name, worker);
+    this.#any.clear();
     this.#gone = this.#gone.filter((w) => w.name !== name);
     void connection.closed.then(() => this.#leave(worker));
     this.#emit({ type: "registered", name, identity: id, operations: ops.size });
@@ -303,6 +245,7 @@ export class MeshHead extends OperationRegistry {
   #leave(worker: Worker): void {
     if (this.#live.get(worker.name) !== worker) return;
     this.#live.delete(worker.name);
+    this.#any.clear();
     worker.gone = true;
     worker.since = Date.now();
     if (this.#remember > 0) {
@@ -324,7 +267,16 @@ export class MeshHead extends OperationRegistry {
     const slash = name.indexOf("/");
     if (slash > 0 && this.#live.size > 0) {
       const first = name.slice(0, slash);
-      if (first === "any") return this.#anyEntry(name.slice(slash + 1));
+      if (first === "any") {
+        const op = name.slice(slash + 1);
+        let route = this.#any.get(op);
+        if (route === undefined) {
+          route = anyRoute(op, this.#live.values());
+          if (route === undefined) return undefined;
+          this.#any.set(op, route);
+        }
+        return route.live() ? route.entry : undefined;
+      }
       const w = this.#live.get(first);
       if (w) return w.connection.isClosed ? undefined : w.ops.get(name);
     }
@@ -353,76 +305,4 @@ export class MeshHead extends OperationRegistry {
     };
     return [...[...this.#live.values()].map(info), ...this.#gone.map(info)];
   }
-
-  /** Live workers offering `op`, starting with the next one in turn. */
-  #candidates(op: string): { worker: Worker; entry: OperationEntry }[] {
-    const found: { worker: Worker; entry: OperationEntry }[] = [];
-    for (const w of this.#live.values()) {
-      const entry = w.connection.isClosed ? undefined : w.ops.get(`${w.name}/${op}`);
-      if (entry) found.push({ worker: w, entry });
-    }
-    if (found.length < 2) return found;
-    const turn = this.#turn.get(op) ?? 0;
-    this.#turn.set(op, (turn + 1) % found.length);
-    const start = turn % found.length;
-    return [...found.slice(start), ...found.slice(0, start)];
-  }
-
-  #anyEntry(op: string): OperationEntry | undefined {
-    let first: OperationEntry | undefined;
-    for (const w of this.#live.values()) {
-      first = w.connection.isClosed ? undefined : w.ops.get(`${w.name}/${op}`);
-      if (first) break;
-    }
-    if (first === undefined) return undefined;
-    const spec = { ...first.spec, name: `any/${op}` };
-    const noneAnswered = (tried: number) =>
-      tried === 0
-        ? new CallError("NOT_FOUND", `no such operation: any/${op}`)
-        : new CallError("INTERNAL", `no live worker answered any/${op}`);
-    const pick = (ctx: CallContext) =>
-      this.#candidates(op).filter(({ worker, entry }) =>
-        !worker.gone && entry.spec.type === spec.type &&
-        accessDenial(entry.spec.access, ctx.identity) === null
-      );
-    const entry: OperationEntry = {
-      ...first,
-      spec,
-      run: spec.type === "subscription"
-        ? (input, ctx) => anySubscription(pick(ctx), input, ctx, noneAnswered)
-        : async (input, ctx) => {
-          const candidates = pick(ctx);
-          for (const { entry } of candidates) {
-            try {
-              return await entry.run(input, ctx);
-            } catch (e) {
-              if (!isGone(e) || ctx.signal.aborted) throw e;
-            }
-          }
-          throw noneAnswered(candidates.length);
-        },
-    };
-    return entry;
-  }
-}
-
-async function* anySubscription(
-  candidates: { entry: OperationEntry }[],
-  input: unknown,
-  ctx: CallContext,
-  noneAnswered: (tried: number) => CallError,
-): AsyncGenerator<unknown> {
-  for (const { entry } of candidates) {
-    let started = false;
-    try {
-      for await (const item of entry.run(input, ctx) as AsyncIterable<unknown>) {
-        started = true;
-        yield item;
-      }
-      return;
-    } catch (e) {
-      if (started || !isGone(e) || ctx.signal.aborted) throw e;
-    }
-  }
-  throw noneAnswered(candidates.length);
 }
