@@ -10,6 +10,7 @@
 
 import { type ByteConn, closeQuietly, relayConns, writeAll } from "../transport/stream.ts";
 import { type Dialer, DialError, dialTcp } from "../transport/tcp.ts";
+import { destinationProblem } from "./server_destination.ts";
 import { prefixedConn } from "../transport/conn.ts";
 import type { ConnHandler, ConnInfo } from "../transport/endpoint_types.ts";
 import { hostPort } from "../transport/hostport.ts";
@@ -176,6 +177,11 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
     const identity = isGrant(resolved) ? resolved.identity : resolved;
     const restrictions = isGrant(resolved) ? resolved.restrictions : undefined;
     const { host, port } = header;
+    const problem = destinationProblem(host, port);
+    if (problem !== undefined) {
+      log?.event("forward refused", { remote, reason: problem });
+      return answer(conn, NativeTcpStatus.MALFORMED);
+    }
     const allowed = !host.toLowerCase().startsWith("alknet-") &&
       (!restrictions || restrictionsAllow(restrictions, { kind: "connect", host, port })) &&
       options.policy.evaluate({

@@ -15,6 +15,8 @@ import { restrictionsAllow } from "../auth/policy.ts";
 import { DialError, dialTcp } from "../transport/tcp.ts";
 import { closeQuietly, relayConnDuplex } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
+import { destinationProblem } from "./server_destination.ts";
+import { isReservedDestination } from "./reserved.ts";
 import {
   OpenFailure,
   type ServerConnection,
@@ -42,13 +44,27 @@ export function directTcpipHandler(
   return (accept, reject, dest) => {
     const o = options();
     const host = dest.destIP;
-    if (host.startsWith("alknet-")) {
+    const refused = (reason: number, desc: string, problem: string) => {
+      // The log says what was wrong, never the destination.
+      o.logger.event("channel refused", {
+        remote: session.remote,
+        transport: session.transport,
+        reason: problem,
+      });
+      refuse(reject, reason, desc);
+    };
+    const problem = destinationProblem(host, dest.destPort);
+    if (problem !== undefined) {
+      const what = problem === "port-out-of-range" ? "port" : "host";
+      return refused(OpenFailure.CONNECT_FAILED, `invalid destination ${what}`, problem);
+    }
+    if (isReservedDestination(host)) {
       const handler = o.reserved?.[host];
       if (!handler) {
-        return refuse(
-          reject,
+        return refused(
           OpenFailure.ADMINISTRATIVELY_PROHIBITED,
           "administratively prohibited",
+          "reserved-name",
         );
       }
       return handler(accept(), session);
