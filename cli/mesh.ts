@@ -60,12 +60,19 @@ export function headCalls(logger: Logger): MeshHead {
 }
 
 /**
- * The `alknet serve` flags of a worker ({@link workerOfOptions}).
+ * The `alknet serve` flags of a worker ({@link workerOfOptions}). The TLS
+ * ones are `alknet connect`'s (`--tls-ca`, `--tls-fingerprint`,
+ * `--tls-server-name`, `--insecure`) prefixed `worker-`: `serve`'s own
+ * `--tls-*` flags are about its listeners.
  */
 export const WORKER_OF_FLAGS = {
   "worker-of": { type: "string" },
   "worker-name": { type: "string" },
   "worker-host-key-fingerprint": { type: "string" },
+  "worker-tls-ca": { type: "string" },
+  "worker-tls-fingerprint": { type: "string" },
+  "worker-tls-server-name": { type: "string" },
+  "worker-insecure": { type: "boolean" },
 } as const;
 
 /**
@@ -77,28 +84,67 @@ export const WORKER_OF_OPTION_FLAGS: Record<string, string> = {
   "workerOf.name": "--worker-name",
   "workerOf.worker.name": "--worker-name",
   "workerOf.hostKeyFingerprint": "--worker-host-key-fingerprint",
+  "workerOf.tlsCa": "--worker-tls-ca",
+  "workerOf.tlsFingerprint": "--worker-tls-fingerprint",
+  "workerOf.tlsServerName": "--worker-tls-server-name",
+  "workerOf.insecure": "--worker-insecure",
 };
+
+/** The values of {@link WORKER_OF_FLAGS} after parsing. */
+export interface WorkerOfFlagValues {
+  /** `--worker-of URL`. */
+  "worker-of"?: string;
+  /** `--worker-name NAME`. */
+  "worker-name"?: string;
+  /** `--worker-host-key-fingerprint FP`. */
+  "worker-host-key-fingerprint"?: string;
+  /** `--worker-tls-ca PEM`. */
+  "worker-tls-ca"?: string;
+  /** `--worker-tls-fingerprint FP`. */
+  "worker-tls-fingerprint"?: string;
+  /** `--worker-tls-server-name NAME`. */
+  "worker-tls-server-name"?: string;
+  /** `--worker-insecure`. */
+  "worker-insecure"?: boolean;
+}
 
 /**
  * `alknet serve --worker-of URL --worker-name NAME
- * [--worker-host-key-fingerprint FP]`: be a worker of that head.
+ * [--worker-host-key-fingerprint FP] [--worker-tls-ca PEM |
+ * --worker-tls-fingerprint FP | --worker-insecure]
+ * [--worker-tls-server-name NAME]`: be a worker of that head. The head's
+ * host key is pinned or trusted on first use (known_hosts); its TLS
+ * certificate (tls://, quic://, wss://) is checked as `alknet connect`
+ * checks it.
  */
-export function workerOfOptions(v: {
-  "worker-of"?: string;
-  "worker-name"?: string;
-  "worker-host-key-fingerprint"?: string;
-}): ServeOptions["workerOf"] {
+export function workerOfOptions(v: WorkerOfFlagValues): ServeOptions["workerOf"] {
   const url = v["worker-of"];
   const name = v["worker-name"];
+  const tls = {
+    tlsCa: v["worker-tls-ca"],
+    tlsFingerprint: v["worker-tls-fingerprint"],
+    tlsServerName: v["worker-tls-server-name"],
+    insecure: v["worker-insecure"] || undefined,
+  };
   if (url === undefined) {
-    if (name !== undefined || v["worker-host-key-fingerprint"] !== undefined) {
-      throw new UsageError("--worker-name and --worker-host-key-fingerprint need --worker-of");
-    }
+    const stray = Object.keys(v).find((k) => k.startsWith("worker-") && v[k as keyof typeof v]);
+    if (stray !== undefined) throw new UsageError(`--${stray} needs --worker-of`);
     return undefined;
   }
   if (name === undefined) throw new UsageError("--worker-of needs --worker-name NAME");
+  const pinned = [tls.tlsCa, tls.tlsFingerprint, tls.insecure].filter((x) => x !== undefined);
+  if (pinned.length > 1) {
+    throw new UsageError(
+      "give one of --worker-tls-ca, --worker-tls-fingerprint and --worker-insecure",
+    );
+  }
   const pin = v["worker-host-key-fingerprint"];
-  return pin !== undefined
-    ? { url, name, hostKeyFingerprint: pin }
-    : { url, name, knownHosts: `${configDir()}/known_hosts` };
+  const trust = pin !== undefined
+    ? { hostKeyFingerprint: pin }
+    : { knownHosts: `${configDir()}/known_hosts` };
+  const out: NonNullable<ServeOptions["workerOf"]> = { url, name, ...trust };
+  for (const [k, x] of Object.entries(tls)) {
+    if (x !== undefined) Object.assign(out, { [k]: x });
+  }
+  return out;
 }

@@ -48,6 +48,10 @@ Mesh (this node is a head: keys with alknet-scopes="mesh:worker" may register as
   --worker-name NAME        the worker name to register as (with --worker-of)
   --worker-host-key-fingerprint FP   pin the head's host key (default: trust on first use
                             in ~/.config/alknet/known_hosts)
+  --worker-tls-ca PEM       trust this CA for the head's certificate (tls://, quic://, wss://)
+  --worker-tls-fingerprint FP   accept only this head certificate (SHA256:<hex>)
+  --worker-tls-server-name NAME server name for SNI and verification (default: the host)
+  --worker-insecure         accept any head certificate (testing only)
 Calls and status (the node records its calls and serves flow/operations, flow/calls):
   --record-calls N          keep the last N calls (default 10000)
   --record-calls-minutes T  drop finished calls after T minutes (default 10)

@@ -3,8 +3,9 @@
 // registers as worker NAME of HEAD, logging in with KEY: over SSH
 // `alknet-control` with `connect(HEAD, { worker })` when HEAD is HOST:PORT
 // (pinning the head's host key HOST_FP), or over the call protocol with
-// `joinMesh` when HEAD is a ws://, wss://, tls:// or quic:// URL (a token
-// minted from KEY; HOST_FP then pins the TLS certificate). It serves
+// `joinMesh` when HEAD is a ws://, wss://, tls://, quic:// or iroh:// URL (a
+// token minted from KEY; HOST_FP then pins the TLS certificate; iroh checks
+// the node id of the URL instead). It serves
 // the node built-ins plus test/slow (waits until aborted, printing
 // `slow started` and `slow aborted`), and the same operations directly on
 // ws://127.0.0.1:0 (printed as `direct url=...`, the benchmark's direct
@@ -38,7 +39,7 @@ calls.register({
 const direct = await serveCallWebSocket({ registry: calls });
 logger.event("direct", { url: direct.url });
 let leave: () => Promise<void>;
-if (/^(wss?|tls|quic):\/\//.test(head)) {
+if (/^(wss?|tls|quic|iroh):\/\//.test(head)) {
   const tls = /^(wss|tls|quic):/.test(head);
   const member = await joinMesh(head, {
     name,
