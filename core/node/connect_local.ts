@@ -59,13 +59,20 @@ export interface LocalListeners {
   close(): void;
 }
 
-function relay(local: Deno.Conn, route: Route, first?: Uint8Array): Promise<void> {
+/** An accepted local connection. */
+interface LocalConn extends ByteConn {
+  remoteAddr: Deno.NetAddr;
+}
+
+function relay(local: ByteConn, route: Route, first?: Uint8Array): Promise<void> {
   if ("channel" in route) return relayConnDuplex(local, route.channel, first);
   return (async () => {
     if (first?.length) await writeAll(route.conn, first);
     await relayConns(local, route.conn);
   })();
 }
+
+const NO_SLOT = { release() {} };
 
 function closeQuietly(c: { close(): void }): void {
   try {
@@ -80,20 +87,34 @@ function closeQuietly(c: { close(): void }): void {
 export function startLocalListeners(options: LocalListenerOptions): LocalListeners {
   const listeners: Deno.TcpListener[] = [];
   const loops: AcceptLoop[] = [];
-  const active = new Set<Deno.Conn>();
+  const active = new Set<LocalConn>();
   const serve = (
     listener: Deno.TcpListener,
     transport: string,
-    handle: (conn: Deno.TcpConn) => Promise<void>,
+    handle: (conn: LocalConn) => Promise<void>,
   ) => {
     listeners.push(listener);
     const addr = listener.addr as Deno.NetAddr;
-    loops.push(startAcceptLoop(listener, (conn) => {
-      conn.setNoDelay(true);
+    loops.push(startAcceptLoop(listener, (raw) => {
+      raw.setNoDelay(true);
+      // Closed once: the relay closes it, and closing a closed Deno.Conn
+      // throws (an error built, stack and all, per connection).
+      let closed = false;
+      const conn: LocalConn = {
+        read: (p) => raw.read(p),
+        write: (p) => raw.write(p),
+        closeWrite: () => raw.closeWrite(),
+        close() {
+          if (closed) return;
+          closed = true;
+          closeQuietly(raw);
+        },
+        remoteAddr: raw.remoteAddr as Deno.NetAddr,
+      };
       active.add(conn);
       handle(conn).catch(() => {}).finally(() => {
         active.delete(conn);
-        closeQuietly(conn);
+        conn.close();
       });
     }, { logger: options.logger, transport, addr: hostPort(addr.hostname, addr.port) }));
   };
@@ -102,10 +123,12 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
     return h === "localhost" || (ip !== null && (ip[0] === 127 && ip.length === 4 ||
       ip.length === 16 && ip.every((b, i) => b === (i === 15 ? 1 : 0))));
   };
-  const handshaking = new ConnectionLimiter({
-    maxUnauthenticatedPerIp: options.maxHandshakingPerIp ??
-      (options.socks && loopback(options.socks.host) ? 0 : 64),
-  });
+  const maxHandshaking = options.maxHandshakingPerIp ??
+    (options.socks && loopback(options.socks.host) ? 0 : 64);
+  // Unlimited (0): no per-address count kept at all.
+  const handshaking = maxHandshaking > 0
+    ? new ConnectionLimiter({ maxUnauthenticatedPerIp: maxHandshaking })
+    : undefined;
   const { logger, open } = options;
   let socksAddr: Deno.NetAddr | undefined;
   const localAddrs: Deno.NetAddr[] = [];
@@ -114,8 +137,8 @@ export function startLocalListeners(options: LocalListenerOptions): LocalListene
       const l = Deno.listen({ hostname: options.socks.host, port: options.socks.port });
       socksAddr = l.addr as Deno.NetAddr;
       serve(l, "socks5", async (conn) => {
-        const peer = conn.remoteAddr as Deno.NetAddr;
-        const slot = handshaking.admitUnauthenticated(peer.hostname);
+        const peer = conn.remoteAddr;
+        const slot = handshaking ? handshaking.admitUnauthenticated(peer.hostname) : NO_SLOT;
         if (!slot) {
           logger.event("socks rejected", {
             remote: hostPort(peer.hostname, peer.port),

@@ -19,9 +19,14 @@
  */
 
 import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
-import { encodeNativeTcpHeader, NativeTcpStatus } from "../transport/native_header.ts";
-import { type NativeStreamOpener, openNativeTcp } from "./native_client.ts";
-import { Deadline, type TIMED_OUT } from "../util/timeout.ts";
+import {
+  encodeNativeTcpHeader,
+  NativeTcpError,
+  NativeTcpStatus,
+  nativeTcpStatusName,
+} from "../transport/native_header.ts";
+import { type NativeStreamOpener, NotNativeServiceError, openNativeTcp } from "./native_client.ts";
+import { Deadline, TIMED_OUT } from "../util/timeout.ts";
 
 /** The reserved host of a standby header. */
 export const NATIVE_STANDBY_HOST = "alknet-standby";
@@ -54,17 +59,35 @@ export interface StandbyPool {
   close(): void;
 }
 
-/** Reads the one-byte status, bounded; null at end of stream or timeout. */
-async function readStatus(conn: ByteConn, ms: number): Promise<number | null> {
+/** Sends `header` and reads the one-byte status, bounded. */
+async function exchange(
+  conn: ByteConn,
+  header: Uint8Array,
+  ms: number,
+): Promise<number | "ended" | "timeout"> {
+  try {
+    await writeAll(conn, header);
+  } catch {
+    return "ended";
+  }
   const one = new Uint8Array(1);
   const deadline = new Deadline(ms);
   try {
     let n: number | null | typeof TIMED_OUT = 0;
     while (n === 0) n = await deadline.race(conn.read(one));
-    return n === 1 ? one[0] : null;
+    return n === 1 ? one[0] : n === TIMED_OUT ? "timeout" : "ended";
+  } catch {
+    return "ended";
   } finally {
     deadline.clear();
   }
+}
+
+/** The error for a status other than ok, as {@link openNativeTcp} throws it. */
+function refusal(status: number): NativeTcpError | undefined {
+  if (status > NativeTcpStatus.TIMEOUT) return new NotNativeServiceError();
+  const refused = nativeTcpStatusName(status);
+  return refused ? new NativeTcpError(refused) : undefined;
 }
 
 /**
@@ -90,18 +113,15 @@ export function standbyPool(
     let conn: ByteConn | undefined;
     try {
       conn = await dial();
-      await writeAll(
-        conn,
-        encodeNativeTcpHeader({
-          token: token(),
-          host: NATIVE_STANDBY_HOST,
-          port: NATIVE_STANDBY_PORT,
-        }),
-      );
-      const status = await readStatus(conn, statusMs);
+      const header = encodeNativeTcpHeader({
+        token: token(),
+        host: NATIVE_STANDBY_HOST,
+        port: NATIVE_STANDBY_PORT,
+      });
+      const status = await exchange(conn, header, statusMs);
       if (status !== NativeTcpStatus.OK) {
         // Refused (a node without standby connections, or the token): stop trying.
-        if (status !== null) unsupported = true;
+        if (typeof status === "number") unsupported = true;
         closeQuietly(conn);
         return;
       }
@@ -157,22 +177,15 @@ export function standbyPool(
     if (ready) {
       // Was the node still there? A stream that ends before any status
       // byte was closed while it waited: try once more on a fresh one.
-      let ended = false;
-      const watched: ByteConn = {
-        read: async (p) => {
-          const n = await ready.read(p);
-          if (n === null) ended = true;
-          return n;
-        },
-        write: (p) => ready.write(p),
-        close: () => ready.close(),
-        closeWrite: ready.closeWrite ? () => ready.closeWrite!() : undefined,
-      };
-      try {
-        return await openNativeTcp(() => Promise.resolve(watched), tok, host, port);
-      } catch (e) {
-        if (!ended) throw e;
-      }
+      const status = await exchange(
+        ready,
+        encodeNativeTcpHeader({ token: tok, host, port }),
+        statusMs,
+      );
+      if (status === NativeTcpStatus.OK) return ready;
+      closeQuietly(ready);
+      if (status === "timeout") throw new NativeTcpError("timeout", "no status from the server");
+      if (status !== "ended") throw refusal(status) ?? new NativeTcpError("unreachable");
     }
     return await openNativeTcp(dial, tok, host, port);
   }

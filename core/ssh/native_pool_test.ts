@@ -9,7 +9,11 @@ import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
 import { nativeTcpHandler } from "./native_server.ts";
 import { nativeTcpOverStealthTls } from "./native_client.ts";
 import { NATIVE_STANDBY_HOST, standbyPool } from "./native_pool.ts";
-import { decodeNativeTcpHeader, NativeTcpStatus } from "../transport/native_header.ts";
+import {
+  decodeNativeTcpHeader,
+  NativeTcpError,
+  NativeTcpStatus,
+} from "../transport/native_header.ts";
 
 const TOKEN = "t".repeat(20);
 const who = { id: "me", scopes: [], resources: {} };
@@ -195,6 +199,56 @@ Deno.test("standby pool: a standby connection the node closed is replaced by a f
     await until(() => dropped === 1, "a standby connection was made and dropped");
     await new Promise((r) => setTimeout(r, 50));
     const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(c);
+    c.close();
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
+
+Deno.test("standby pool: a refusal on a standby connection is the node's answer, as without standby", async () => {
+  const target = echo();
+  const n = await node(nativeTcpHandler({
+    resolveToken: (t) => t === TOKEN ? who : null,
+    policy: { evaluate: (r) => r.kind === "connect" && r.port === target.port ? "allow" : "deny" },
+  }));
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
+  try {
+    (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
+    await until(() => n.accepted() === 2, "a standby connection opened");
+    // Forbidden by policy, answered on the standby connection: not retried.
+    const e = await pool.open(TOKEN, "127.0.0.1", target.port + 1).catch((e) => e);
+    assert.ok(e instanceof NativeTcpError, String(e));
+    assert.equal(e.status, "forbidden");
+    assert.equal(n.accepted(), 2, "no fresh connection for a refusal");
+    await until(() => n.accepted() === 3, "refilled after the refusal");
+    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(c);
+    c.close();
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
+
+Deno.test("standby pool: a standby connection older than maxIdleMs is closed, not used", async () => {
+  const target = echo();
+  const n = await node(nativeTcpHandler({
+    resolveToken: (t) => t === TOKEN ? who : null,
+    policy: { evaluate: () => "allow" },
+  }));
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1, maxIdleMs: 30 });
+  try {
+    (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
+    await until(() => n.accepted() === 2, "a standby connection opened");
+    await new Promise((r) => setTimeout(r, 60));
+    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    // The stale one was dropped and this connection dialled fresh (the
+    // refill starts only now).
+    assert.equal(n.accepted(), 3);
     await roundTrip(c);
     c.close();
   } finally {

@@ -322,6 +322,11 @@ export interface Socks5Accepted {
   reply(code: number): Promise<void>;
 }
 
+/** The handshake's read buffer at first (a greeting and a request fit many times over). */
+const HANDSHAKE_FIRST_BUFFER = 512;
+/** Unparsed handshake bytes beyond this are refused. */
+const HANDSHAKE_MAX = 4096;
+
 function timingSafeEqualText(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
   let diff = x.length ^ y.length;
@@ -352,7 +357,13 @@ export async function socks5Handshake(
   options: Socks5HandshakeOptions = {},
 ): Promise<Socks5Accepted> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  let buf = new Uint8Array(0);
+  // One buffer for the whole handshake: reads land at its end, parsed
+  // messages are consumed from its start (a greeting and a request sent
+  // together are parsed from one read).
+  let store = new Uint8Array(HANDSHAKE_FIRST_BUFFER);
+  let start = 0;
+  let end = 0;
+  let buf = store.subarray(0, 0);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -361,10 +372,17 @@ export async function socks5Handshake(
     } catch { /* closed */ }
   }, timeoutMs);
   const fill = async (): Promise<void> => {
-    const chunk = new Uint8Array(1024);
+    if (end - start > HANDSHAKE_MAX) throw new Socks5Error("SOCKS5 handshake too long");
+    if (end === store.length) {
+      const next = new Uint8Array(start > 0 ? store.length : store.length * 2);
+      next.set(store.subarray(start, end));
+      store = next;
+      end -= start;
+      start = 0;
+    }
     let n: number | null;
     try {
-      n = await conn.read(chunk);
+      n = await conn.read(store.subarray(end));
     } catch {
       n = null;
     }
@@ -375,17 +393,15 @@ export async function socks5Handshake(
           : "SOCKS5 client closed the connection mid-handshake",
       );
     }
-    if (buf.length > 4096) throw new Socks5Error("SOCKS5 handshake too long");
-    const next = new Uint8Array(buf.length + n);
-    next.set(buf);
-    next.set(chunk.subarray(0, n), buf.length);
-    buf = next;
+    end += n;
+    buf = store.subarray(start, end);
   };
   async function step<T>(parse: (b: Uint8Array) => ParseResult<T>): Promise<T> {
     while (true) {
       const r = parse(buf);
       if (r.status === "ok") {
-        buf = buf.subarray(r.consumed);
+        start += r.consumed;
+        buf = store.subarray(start, end);
         return r.value;
       }
       if (r.status === "error") {
