@@ -381,10 +381,16 @@ Deno.test("reloader: swaps the dynamic part atomically, keeps the old one when i
 
     // Static changes are reported, not applied.
     await Deno.writeTextFile(ak, alice.line() + "\n");
-    await write(`[server]\nlisten = ["127.0.0.1:9"]\nlog_format = "json"\n`);
+    await write(
+      `[server]\nlisten = ["127.0.0.1:9"]\nlog_format = "json"\n[ssh]\nbanner = "OpenSSH_9.9"\n`,
+    );
     const st = await r.reload();
-    assert.deepEqual(st, { ok: true, restartNeeded: ["server.listen", "server.log_format"] });
+    assert.deepEqual(st, {
+      ok: true,
+      restartNeeded: ["server.listen", "server.log_format", "ssh.banner"],
+    });
     assert.deepEqual(r.config.server.listen, ["127.0.0.1:2222"]);
+    assert.equal(r.config.ssh?.banner, undefined);
     assert.deepEqual(results, [true, false, false, true]);
     assert.deepEqual(warnings, []);
   });

@@ -36,7 +36,7 @@ export {
   type SshConfig,
   type StorageConfig,
 } from "./schema.ts";
-export { layerFromToml } from "./toml_layer.ts";
+export { CONFIG_KEYS, layerFromToml } from "./toml_layer.ts";
 export { ENV_VARS, layerFromEnv } from "./env_layer.ts";
 export { loadConfig, type LoadConfigOptions, type LoadedConfig, parseConfigFile } from "./load.ts";
 export {

@@ -137,7 +137,7 @@ export async function buildDynamic(
 export type ReloadResult =
   | {
     ok: true;
-    /** Static keys (`server.*`, `storage.db`) that changed in the file but only apply after a restart. */
+    /** Static keys (`server.*`, `ssh.banner`, `storage.db`) that changed in the file but only apply after a restart. */
     restartNeeded: string[];
   }
   | {
@@ -309,9 +309,11 @@ export class ConfigReloader {
       const restartNeeded = (Object.keys(STATIC_KEYS) as (keyof ServerConfig)[])
         .filter((k) => JSON.stringify(old.server[k]) !== JSON.stringify(config.server[k]))
         .map((k) => STATIC_KEYS[k]);
+      if (old.ssh?.banner !== config.ssh?.banner) restartNeeded.push("ssh.banner");
       if (old.storage?.db !== config.storage?.db) restartNeeded.push("storage.db");
       this.limiter.setLimits(dynamic.limits);
-      this.#state = { config: { ...config, server: old.server, storage: old.storage }, dynamic };
+      const kept = { server: old.server, ssh: old.ssh, storage: old.storage };
+      this.#state = { config: { ...config, ...kept }, dynamic };
       result = { ok: true, restartNeeded };
     } catch (e) {
       result = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };

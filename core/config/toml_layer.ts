@@ -44,6 +44,43 @@ const LIMIT_KEYS: Record<string, keyof LimitSettings> = {
   http_header_timeout_s: "httpHeaderTimeoutS",
 };
 
+/** The keys of each table (and of each entry of an array of tables, `NAME[]`). */
+const TABLE_KEYS = {
+  server: [
+    "listen",
+    "host_key",
+    "log_format",
+    "allow_remote_bind",
+    "stealth",
+    "decoy_dir",
+    "decoy_upstream",
+  ],
+  auth: ["authorized_keys", "api_keys"],
+  "auth.api_keys[]": ["prefix", "hash", "scopes", "expires_at"],
+  forwarding: ["default", "rules"],
+  "forwarding.rules[]": ["action", "target", "principals", "transports"],
+  limits: Object.keys(LIMIT_KEYS),
+  ssh: ["banner"],
+  storage: ["db"],
+} as const;
+
+/**
+ * Every key a configuration file may set, as `table.key`; the keys of the
+ * entries of `[[auth.api_keys]]` and `[[forwarding.rules]]` are written
+ * `auth.api_keys[].prefix`. Each is documented in the repository's
+ * `docs/reference/configuration.md` (a test checks that).
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_KEYS } from "@alknet/core/config";
+ * console.log(CONFIG_KEYS.includes("ssh.banner")); // true
+ * console.log(CONFIG_KEYS.includes("forwarding.rules[].target")); // true
+ * ```
+ */
+export const CONFIG_KEYS: readonly string[] = Object.freeze(
+  Object.entries(TABLE_KEYS).flatMap(([table, keys]) => keys.map((k) => `${table}.${k}`)),
+);
+
 /** Limits that must be at least 1 (deadlines). */
 const LIMITS_AT_LEAST_ONE = ["preauthTimeoutS", "tlsHandshakeTimeoutS", "httpHeaderTimeoutS"];
 
@@ -73,20 +110,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   };
   const server = section("server");
   if (server) {
-    unknownKeys(
-      server,
-      [
-        "listen",
-        "host_key",
-        "log_format",
-        "allow_remote_bind",
-        "stealth",
-        "decoy_dir",
-        "decoy_upstream",
-      ],
-      "server",
-      report,
-    );
+    unknownKeys(server, TABLE_KEYS.server, "server", report);
     const s: Partial<ServerConfig> = {};
     if ("listen" in server) s.listen = strList(server.listen, "server.listen", report);
     if ("host_key" in server) s.hostKey = str(server.host_key, "server.host_key", report);
@@ -110,7 +134,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   }
   const auth = section("auth");
   if (auth) {
-    unknownKeys(auth, ["authorized_keys", "api_keys"], "auth", report);
+    unknownKeys(auth, TABLE_KEYS.auth, "auth", report);
     const a: Partial<AuthConfig> = {};
     if ("authorized_keys" in auth) {
       a.authorizedKeys = str(auth.authorized_keys, "auth.authorized_keys", report);
@@ -127,7 +151,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
         list.forEach((entry, i) => {
           const key = `auth.api_keys[${i}]`;
           if (!isTable(entry)) return report(key, `must be a table, not ${typeName(entry)}`);
-          unknownKeys(entry, ["prefix", "hash", "scopes", "expires_at"], key, report);
+          unknownKeys(entry, TABLE_KEYS["auth.api_keys[]"], key, report);
           const prefix = str(entry.prefix, `${key}.prefix`, report);
           const hash = str(entry.hash, `${key}.hash`, report);
           const scopes = "scopes" in entry
@@ -157,7 +181,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   }
   const fwd = section("forwarding");
   if (fwd) {
-    unknownKeys(fwd, ["default", "rules"], "forwarding", report);
+    unknownKeys(fwd, TABLE_KEYS.forwarding, "forwarding", report);
     const f: Partial<ForwardingConfig> = {};
     if ("default" in fwd) {
       f.default = oneOf(fwd.default, "forwarding.default", ["allow", "deny"] as const, report);
@@ -178,7 +202,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
             bad = true;
             return report(key, `must be a table, not ${typeName(entry)}`);
           }
-          unknownKeys(entry, ["action", "target", "principals", "transports"], key, report);
+          unknownKeys(entry, TABLE_KEYS["forwarding.rules[]"], key, report);
           const action = oneOf(entry.action, `${key}.action`, ["allow", "deny"] as const, report);
           const target = str(entry.target, `${key}.target`, report);
           const rule: PolicyRule = { action: action ?? "deny", target: target ?? "*" };
@@ -214,7 +238,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   }
   const limits = section("limits");
   if (limits) {
-    unknownKeys(limits, Object.keys(LIMIT_KEYS), "limits", report);
+    unknownKeys(limits, TABLE_KEYS.limits, "limits", report);
     const l: Partial<LimitSettings> = {};
     for (const [k, camel] of Object.entries(LIMIT_KEYS)) {
       if (k in limits) {
@@ -230,7 +254,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   }
   const ssh = section("ssh");
   if (ssh) {
-    unknownKeys(ssh, ["banner"], "ssh", report);
+    unknownKeys(ssh, TABLE_KEYS.ssh, "ssh", report);
     const sc: SshConfig = {};
     if ("banner" in ssh) {
       const banner = str(ssh.banner, "ssh.banner", report);
@@ -247,7 +271,7 @@ export function layerFromToml(doc: Record<string, unknown>, report: IssueReporte
   }
   const storage = section("storage");
   if (storage) {
-    unknownKeys(storage, ["db"], "storage", report);
+    unknownKeys(storage, TABLE_KEYS.storage, "storage", report);
     const st: StorageConfig = {};
     if ("db" in storage) {
       const db = str(storage.db, "storage.db", report);

@@ -91,7 +91,7 @@ export function oneOf<T extends string>(
 /** Reports every key of `t` that is not in `allowed`. */
 export function unknownKeys(
   t: Record<string, unknown>,
-  allowed: string[],
+  allowed: readonly string[],
   prefix: string,
   report: Report,
 ): void {
