@@ -53,12 +53,15 @@ export function directTcpipHandler(
       });
       refuse(reject, reason, desc);
     };
-    const problem = destinationProblem(host, dest.destPort);
+    // A reserved name (alknet-control, ...) is a channel, not a destination:
+    // clients open it with port 0, which is not checked.
+    const reserved = isReservedDestination(host);
+    const problem = destinationProblem(host, reserved ? 1 : dest.destPort);
     if (problem !== undefined) {
       const what = problem === "port-out-of-range" ? "port" : "host";
       return refused(OpenFailure.CONNECT_FAILED, `invalid destination ${what}`, problem);
     }
-    if (isReservedDestination(host)) {
+    if (reserved) {
       const handler = o.reserved?.[host];
       if (!handler) {
         return refused(
