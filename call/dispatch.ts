@@ -5,6 +5,12 @@
  * → handler. Also deadlines, call events for the router's observer and the
  * mapping of what handlers throw.
  *
+ * A query's outcome goes to a {@link CallSink} (`dispatchCall`): a handler
+ * that returns a value is answered before `dispatchCall` returns, one that
+ * returns a promise costs one `then`; no promise, `AbortController` or
+ * event object is made per call unless someone asks for it (an awaited
+ * `registry.invoke`, `ctx.signal`, an observer).
+ *
  * @module
  */
 
@@ -13,6 +19,9 @@ import { CallError, isProtocolErrorCode } from "./errors.ts";
 import { HandlerContext } from "./handler_context.ts";
 import { checkOutput, defaultOutputValidation, type OutputCheck } from "./output_check.ts";
 import {
+  type AbortTarget,
+  type CallControl,
+  type CallSink,
   deadlineError,
   DEFAULT_TIMEOUT_MS,
   type DispatchRequest,
@@ -20,9 +29,28 @@ import {
 } from "./request.ts";
 import type { CallEvent, CallObserver, OperationEntry } from "./router.ts";
 
+type EventType = CallEvent["type"];
+
+/** Tells `observer` that the call of `req` reached `type`; what it throws is ignored. */
+function emitEvent(
+  observer: CallObserver,
+  req: DispatchRequest,
+  type: EventType,
+  err?: unknown,
+): void {
+  const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
+  if (req.parentId !== undefined) event.parentId = req.parentId;
+  if (err instanceof CallError) event.code = err.code;
+  try {
+    observer(event);
+  } catch {
+    // an observer must not break calls
+  }
+}
+
 /** Maps what a handler threw (or the abort reason) to the error answered. */
-function mapHandlerError(entry: OperationEntry, err: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted && signal.reason instanceof CallError) return signal.reason;
+function mapHandlerError(entry: OperationEntry, err: unknown, control: CallControl): unknown {
+  if (control.aborted && control.reason instanceof CallError) return control.reason;
   const name = entry.spec.name;
   if (err instanceof CallError) {
     if (isProtocolErrorCode(err.code)) return err;
@@ -52,93 +80,94 @@ function mapHandlerError(entry: OperationEntry, err: unknown, signal: AbortSigna
     }
     return err;
   }
-  if (signal.aborted && err === signal.reason) return err;
+  if (control.aborted && err === control.reason) return err;
   return new CallError("INTERNAL", `internal error in ${name}`, { cause: err });
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("call aborted", "AbortError");
+/** The event type a call that ended with `err` reports. */
+function endType(err: unknown): EventType {
+  return err instanceof CallError ? "failed" : "aborted";
+}
+
+/** How outputs of `entry` are checked here, or undefined when they are not. */
+function outputCheckOf(req: DispatchRequest, entry: OperationEntry): OutputCheck | undefined {
+  if (entry.validateOutput === undefined) return undefined;
+  const mode = req.router.validateOutput ?? defaultOutputValidation();
+  if (mode === "off") return undefined;
+  return { mode, report: req.router.onInvalidOutput };
 }
 
 /**
- * Runs the checks and starts the handler. Throws {@link CallError}
- * synchronously when a check fails.
+ * One query or mutation in flight: settles its sink once (the handler's
+ * value or error, or the abort), checks the output, clears the timer and
+ * reports the end to the observer.
  */
-export function startOperation(req: DispatchRequest): StartedCall {
-  const observer = req.router.observer;
-  if (observer === undefined) return startChecked(req);
-  return observed(req, observer);
-}
+class CallRun implements AbortTarget {
+  #req: DispatchRequest;
+  #entry: OperationEntry;
+  #sink: CallSink;
+  #observer: CallObserver | undefined;
+  #check: OutputCheck | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #done = false;
 
-function emit(
-  observer: CallObserver,
-  req: DispatchRequest,
-  type: CallEvent["type"],
-  err?: unknown,
-): void {
-  const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
-  if (req.parentId !== undefined) event.parentId = req.parentId;
-  if (err instanceof CallError) event.code = err.code;
-  try {
-    observer(event);
-  } catch {
-    // an observer must not break calls
+  constructor(
+    req: DispatchRequest,
+    entry: OperationEntry,
+    sink: CallSink,
+    observer: CallObserver | undefined,
+    timer: ReturnType<typeof setTimeout> | undefined,
+  ) {
+    this.#req = req;
+    this.#entry = entry;
+    this.#sink = sink;
+    this.#observer = observer;
+    this.#check = outputCheckOf(req, entry);
+    this.#timer = timer;
   }
-}
 
-function ended(observer: CallObserver, req: DispatchRequest, err: unknown): void {
-  emit(observer, req, err instanceof CallError ? "failed" : "aborted", err);
-}
+  #settle(): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#req.controller.target = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    return true;
+  }
 
-function observed(req: DispatchRequest, observer: CallObserver): StartedCall {
-  emit(observer, req, "requested");
-  let started: StartedCall;
-  try {
-    started = startChecked(req);
-  } catch (e) {
-    ended(observer, req, e);
-    throw e;
+  #fail(err: unknown): void {
+    if (this.#observer !== undefined) emitEvent(this.#observer, this.#req, endType(err), err);
+    this.#sink.reject(err);
   }
-  emit(observer, req, "running");
-  if (started.kind === "call") {
-    started.result.then(() => emit(observer, req, "completed"), (e) => ended(observer, req, e));
-    return started;
-  }
-  const items = started.items;
-  let over = false;
-  const end = (f: () => void) => {
-    if (!over) {
-      over = true;
-      f();
+
+  /** The handler returned (or resolved to) `v`. */
+  value(v: unknown): void {
+    if (!this.#settle()) return;
+    const value = v === undefined ? null : v;
+    if (this.#check !== undefined) {
+      const bad = checkOutput(this.#req.name, value, this.#entry.validateOutput!, this.#check);
+      if (bad !== null) return this.#fail(bad);
     }
-  };
-  return {
-    kind: "subscription",
-    spec: started.spec,
-    deadline: started.deadline,
-    items: {
-      async next() {
-        try {
-          const r = await items.next();
-          if (r.done) end(() => emit(observer, req, "completed"));
-          return r;
-        } catch (e) {
-          end(() => ended(observer, req, e));
-          throw e;
-        }
-      },
-      async return() {
-        end(() => emit(observer, req, "aborted"));
-        return await (items.return?.() ??
-          Promise.resolve({ done: true as const, value: undefined }));
-      },
-    },
-  };
+    if (this.#observer !== undefined) emitEvent(this.#observer, this.#req, "completed");
+    this.#sink.resolve(value);
+  }
+
+  /** The handler threw or rejected with `e`. */
+  error(e: unknown): void {
+    if (!this.#settle()) return;
+    this.#fail(mapHandlerError(this.#entry, e, this.#req.controller));
+  }
+
+  /** The call's control aborted (caller, deadline, parent, connection). */
+  aborted(reason: unknown): void {
+    if (!this.#settle()) return;
+    this.#fail(reason);
+  }
 }
 
-function startChecked(req: DispatchRequest): StartedCall {
-  const { router, name } = req;
-  const entry = router.lookup(name, req.peer);
+/** Runs the checks; throws the {@link CallError} of the first that fails. */
+function checked(req: DispatchRequest): OperationEntry {
+  const name = req.name;
+  const entry = req.router.lookup(name, req.peer);
   if (entry === undefined) throw new CallError("NOT_FOUND", `no such operation: ${name}`);
   const spec = entry.spec;
   if (req.fromWire && spec.visibility === "internal") {
@@ -151,114 +180,190 @@ function startChecked(req: DispatchRequest): StartedCall {
       isSub ? `${name} is a subscription: subscribe to it` : `${name} is a ${spec.type}: call it`,
     );
   }
-  const denial = accessDenial(spec.access, req.principal);
-  if (denial !== null) throw new CallError("FORBIDDEN", `${name} ${denial}`);
+  const access = spec.access;
+  if (
+    access.scopes_all !== undefined || access.scopes_any !== undefined ||
+    access.resource_type !== undefined
+  ) {
+    const denial = accessDenial(access, req.principal);
+    if (denial !== null) throw new CallError("FORBIDDEN", `${name} ${denial}`);
+  }
   const issues = entry.validateInput(req.input);
   if (issues !== null) {
     throw new CallError("INVALID_INPUT", `input of ${name} does not match its schema`, {
       details: { errors: issues },
     });
   }
+  return entry;
+}
 
-  // Deadline: calls default to 30 s (a request may shorten it), subscriptions
-  // have none unless asked; the parent's deadline always bounds it.
-  const now = Date.now();
+/**
+ * The deadline: calls default to 30 s (a request may shorten it),
+ * subscriptions have none unless asked; the parent's deadline always
+ * bounds it.
+ */
+function deadlineOf(req: DispatchRequest, isSub: boolean, now: number): number | undefined {
   let deadline: number | undefined;
   if (isSub) {
     if (req.timeoutMs !== undefined) deadline = now + req.timeoutMs;
   } else {
     const def = req.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    deadline = now + Math.min(req.timeoutMs ?? def, def);
+    deadline = now + (req.timeoutMs === undefined ? def : Math.min(req.timeoutMs, def));
   }
   if (req.inheritedDeadline !== undefined) {
     deadline = deadline === undefined
       ? req.inheritedDeadline
       : Math.min(deadline, req.inheritedDeadline);
   }
-  const controller = req.controller;
-  const signal = controller.signal;
+  return deadline;
+}
+
+/**
+ * Runs the checks and starts the handler. A query or mutation reports to
+ * `sink` and this returns undefined; a subscription returns its items.
+ * Throws {@link CallError} synchronously when a check fails.
+ */
+export function dispatchCall(
+  req: DispatchRequest,
+  sink: CallSink,
+): AsyncIterator<unknown> | undefined {
+  const observer = req.router.observer;
+  if (observer !== undefined) emitEvent(observer, req, "requested");
+  let entry: OperationEntry;
+  try {
+    entry = checked(req);
+  } catch (e) {
+    if (observer !== undefined) emitEvent(observer, req, endType(e), e);
+    throw e;
+  }
+  const isSub = entry.spec.type === "subscription";
+  const now = Date.now();
+  const deadline = deadlineOf(req, isSub, now);
+  const control = req.controller;
   let timer: ReturnType<typeof setTimeout> | undefined;
   if (deadline !== undefined) {
     const ms = deadline - now;
     if (ms <= 0) {
-      controller.abort(deadlineError(name));
+      control.abort(deadlineError(req.name));
     } else if (req.deadlineTimer !== false) {
-      timer = setTimeout(() => controller.abort(deadlineError(name)), ms);
+      timer = setTimeout(() => control.abort(deadlineError(req.name)), ms);
     }
   }
+  sink.deadline = deadline;
   const ctx = new HandlerContext(req, entry, deadline, startOperation);
-  const validateOutput = entry.validateOutput?.bind(entry);
-  const outputCheck: OutputCheck | undefined = validateOutput === undefined
-    ? undefined
-    : { mode: router.validateOutput ?? defaultOutputValidation(), report: router.onInvalidOutput };
-
+  if (observer !== undefined) emitEvent(observer, req, "running");
   if (!isSub) {
-    const result = new Promise<unknown>((resolve, reject) => {
-      let settled = false;
-      const done = () => {
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        if (settled) return;
-        done();
-        reject(abortReason(signal));
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener("abort", onAbort);
-      let out: unknown;
-      try {
-        out = entry.run(req.input, ctx);
-      } catch (e) {
-        done();
-        reject(mapHandlerError(entry, e, signal));
-        return;
-      }
-      Promise.resolve(out).then(
-        (v) => {
-          if (settled) return;
-          done();
-          const value = v === undefined ? null : v;
-          const bad = outputCheck && checkOutput(name, value, validateOutput!, outputCheck);
-          if (bad) reject(bad);
-          else resolve(value);
-        },
-        (e) => {
-          if (settled) return;
-          done();
-          reject(mapHandlerError(entry, e, signal));
-        },
-      );
-    });
-    return { kind: "call", spec, deadline, result };
+    const run = new CallRun(req, entry, sink, observer, timer);
+    if (control.aborted) {
+      run.aborted(control.reason);
+      return undefined;
+    }
+    control.target = run;
+    let out: unknown;
+    try {
+      out = entry.run(req.input, ctx);
+    } catch (e) {
+      run.error(e);
+      return undefined;
+    }
+    if (
+      out !== null && (typeof out === "object" || typeof out === "function") &&
+      typeof (out as PromiseLike<unknown>).then === "function"
+    ) {
+      (out as PromiseLike<unknown>).then((v) => run.value(v), (e) => run.error(e));
+    } else {
+      run.value(out);
+    }
+    return undefined;
   }
+  let items = startSubscription(req, entry, ctx, timer);
+  if (observer !== undefined) items = observedItems(items, observer, req);
+  return items;
+}
 
+/**
+ * Runs the checks and starts the handler, with the outcome of a query or
+ * mutation as a promise (in-process calls and child calls). Throws
+ * {@link CallError} synchronously when a check fails.
+ */
+export function startOperation(req: DispatchRequest): StartedCall {
+  const sink = new PromiseSink();
+  const items = dispatchCall(req, sink);
+  if (items === undefined) return { kind: "call", deadline: sink.deadline, result: sink.promise };
+  return { kind: "subscription", deadline: sink.deadline, items };
+}
+
+/** A {@link CallSink} that settles a promise. */
+class PromiseSink implements CallSink {
+  deadline: number | undefined = undefined;
+  readonly promise: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+function startSubscription(
+  req: DispatchRequest,
+  entry: OperationEntry,
+  ctx: HandlerContext,
+  timer: ReturnType<typeof setTimeout> | undefined,
+): AsyncIterator<unknown> {
+  const control = req.controller;
   let source: AsyncIterator<unknown>;
   try {
     const iterable = entry.run(req.input, ctx) as AsyncIterable<unknown>;
     if (iterable === null || typeof iterable !== "object" || !(Symbol.asyncIterator in iterable)) {
-      throw new TypeError(`${name}: subscribe handler did not return an async iterable`);
+      throw new TypeError(`${req.name}: subscribe handler did not return an async iterable`);
     }
     source = iterable[Symbol.asyncIterator]();
   } catch (e) {
     if (timer !== undefined) clearTimeout(timer);
-    throw mapHandlerError(entry, e, signal);
+    throw mapHandlerError(entry, e, control);
   }
+  const check = outputCheckOf(req, entry);
+  return guardIterator(
+    source,
+    entry,
+    control,
+    () => clearTimeout(timer),
+    check && ((v) => checkOutput(req.name, v, entry.validateOutput!, check)),
+  );
+}
+
+/** A subscription's items, reporting its end to the observer once. */
+function observedItems(
+  items: AsyncIterator<unknown>,
+  observer: CallObserver,
+  req: DispatchRequest,
+): AsyncIterator<unknown> {
+  let over = false;
+  const end = (type: CallEvent["type"], err?: unknown) => {
+    if (!over) {
+      over = true;
+      emitEvent(observer, req, type, err);
+    }
+  };
   return {
-    kind: "subscription",
-    spec,
-    deadline,
-    items: guardIterator(
-      source,
-      entry,
-      signal,
-      () => clearTimeout(timer),
-      outputCheck && ((v) => checkOutput(name, v, validateOutput!, outputCheck)),
-    ),
+    async next() {
+      try {
+        const r = await items.next();
+        if (r.done) end("completed");
+        return r;
+      } catch (e) {
+        end(endType(e), e);
+        throw e;
+      }
+    },
+    async return() {
+      end("aborted");
+      return await (items.return?.() ??
+        Promise.resolve({ done: true as const, value: undefined }));
+    },
   };
 }
 
@@ -266,7 +371,7 @@ function startChecked(req: DispatchRequest): StartedCall {
 function guardIterator(
   source: AsyncIterator<unknown>,
   entry: OperationEntry,
-  signal: AbortSignal,
+  control: CallControl,
   cleanup: () => void,
   check?: (item: unknown) => CallError | null,
 ): AsyncIterator<unknown> {
@@ -277,22 +382,32 @@ function guardIterator(
     cleanup();
     source.return?.()?.catch?.(() => {});
   };
+  // The pending `next`, rejected when the call aborts while it waits.
+  let waiting: ((reason: unknown) => void) | undefined;
+  control.target = {
+    aborted(reason) {
+      const w = waiting;
+      waiting = undefined;
+      if (w !== undefined) {
+        finish();
+        w(reason);
+      }
+    },
+  };
   return {
     next(): Promise<IteratorResult<unknown>> {
       if (finished) return Promise.resolve({ done: true, value: undefined });
-      if (signal.aborted) {
+      if (control.aborted) {
         finish();
-        return Promise.reject(abortReason(signal));
+        return Promise.reject(control.reason);
       }
       return new Promise((resolve, reject) => {
         let settled = false;
-        const onAbort = () => {
+        waiting = (reason) => {
           if (settled) return;
           settled = true;
-          finish();
-          reject(abortReason(signal));
+          reject(reason);
         };
-        signal.addEventListener("abort", onAbort, { once: true });
         let p: Promise<IteratorResult<unknown>>;
         try {
           p = source.next();
@@ -303,7 +418,7 @@ function guardIterator(
           (r) => {
             if (settled) return;
             settled = true;
-            signal.removeEventListener("abort", onAbort);
+            waiting = undefined;
             if (r.done) {
               finished = true;
               cleanup();
@@ -320,10 +435,10 @@ function guardIterator(
           (e) => {
             if (settled) return;
             settled = true;
-            signal.removeEventListener("abort", onAbort);
+            waiting = undefined;
             finished = true;
             cleanup();
-            reject(mapHandlerError(entry, e, signal));
+            reject(mapHandlerError(entry, e, control));
           },
         );
       });

@@ -11,7 +11,12 @@ import type { Identity } from "./access.ts";
 import type { Caller } from "./caller.ts";
 import type { CallContext, ChildPolicy, InvokeOptions, ScopedEnv } from "./context.ts";
 import { CallError } from "./errors.ts";
-import type { DispatchRequest, ExpectedKind, StartOperation } from "./request.ts";
+import {
+  CallControl,
+  type DispatchRequest,
+  type ExpectedKind,
+  type StartOperation,
+} from "./request.ts";
 import { allowed, type OperationEntry, type OperationRouter } from "./router.ts";
 import type { OperationSpec, PeerInfo } from "./spec.ts";
 import { newCallId } from "./wire.ts";
@@ -23,7 +28,6 @@ export class HandlerContext implements CallContext {
   readonly operation: string;
   readonly identity: Identity | null;
   readonly forwardedFor?: string;
-  readonly signal: AbortSignal;
   readonly deadline?: number;
   readonly capabilities: Readonly<Record<string, unknown>>;
   readonly connection?: Caller;
@@ -43,7 +47,6 @@ export class HandlerContext implements CallContext {
     this.operation = req.name;
     this.identity = req.identity;
     if (req.forwardedFor !== undefined) this.forwardedFor = req.forwardedFor;
-    this.signal = req.controller.signal;
     if (deadline !== undefined) this.deadline = deadline;
     this.capabilities = entry.capabilities;
     if (req.connection !== undefined) this.connection = req.connection;
@@ -52,43 +55,61 @@ export class HandlerContext implements CallContext {
     this.#start = start;
   }
 
+  /** Aborted when the call is (made when first read: most handlers never look). */
+  get signal(): AbortSignal {
+    return this.#req.controller.signal;
+  }
+
   get env(): ScopedEnv {
     return this.#env ??= new Env(this.#req.router, this.#entry, this, this.#start);
   }
+
+  /** The call's abort state, for the child calls its environment starts. */
+  get control(): CallControl {
+    return this.#req.controller;
+  }
 }
 
-/** Links a child's controller to its parent signal and an optional extra signal. */
+/** Links a child's control to its parent's and an optional extra signal. */
 export function linkChild(
-  parent: AbortSignal | undefined,
+  parent: CallControl | undefined,
   policy: ChildPolicy,
   extra: AbortSignal | undefined,
-): { controller: AbortController; unlink: () => void } {
-  const controller = new AbortController();
-  const unlinks: (() => void)[] = [];
-  const link = (s: AbortSignal) => {
-    if (s.aborted) {
-      controller.abort(s.reason);
-      return;
+): { controller: CallControl; unlink: () => void } {
+  const controller = new CallControl();
+  let unlinkParent: (() => void) | undefined;
+  let unlinkExtra: (() => void) | undefined;
+  if (parent && policy === "abort-dependents") {
+    unlinkParent = parent.link((reason) => controller.abort(reason));
+  }
+  if (extra) {
+    if (extra.aborted) {
+      controller.abort(extra.reason);
+    } else {
+      const f = () => controller.abort(extra.reason);
+      extra.addEventListener("abort", f, { once: true });
+      unlinkExtra = () => extra.removeEventListener("abort", f);
     }
-    const f = () => controller.abort(s.reason);
-    s.addEventListener("abort", f, { once: true });
-    unlinks.push(() => s.removeEventListener("abort", f));
+  }
+  return {
+    controller,
+    unlink: () => {
+      unlinkParent?.();
+      unlinkExtra?.();
+    },
   };
-  if (parent && policy === "abort-dependents") link(parent);
-  if (extra) link(extra);
-  return { controller, unlink: () => unlinks.forEach((u) => u()) };
 }
 
 class Env implements ScopedEnv {
   #router: OperationRouter;
   #entry: OperationEntry;
-  #ctx: CallContext;
+  #ctx: HandlerContext;
   #start: StartOperation;
 
   constructor(
     router: OperationRouter,
     entry: OperationEntry,
-    ctx: CallContext,
+    ctx: HandlerContext,
     start: StartOperation,
   ) {
     this.#router = router;
@@ -107,7 +128,7 @@ class Env implements ScopedEnv {
     }
     const ctx = this.#ctx;
     const policy = options.onParentAbort ?? entry.childPolicy;
-    const { controller, unlink } = linkChild(ctx.signal, policy, options.signal);
+    const { controller, unlink } = linkChild(ctx.control, policy, options.signal);
     const req: DispatchRequest = {
       router: this.#router,
       name,
@@ -170,7 +191,7 @@ class Env implements ScopedEnv {
 export function withCleanup(
   it: AsyncIterator<unknown>,
   cleanup: () => void,
-  controller: AbortController,
+  controller: CallControl,
 ): AsyncIterator<unknown> {
   let done = false;
   const end = () => {

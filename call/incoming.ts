@@ -9,9 +9,9 @@
 
 import type { Identity } from "./access.ts";
 import type { Caller } from "./caller.ts";
-import { startOperation } from "./dispatch.ts";
+import { dispatchCall } from "./dispatch.ts";
 import { CallError } from "./errors.ts";
-import { deadlineError } from "./request.ts";
+import { CallControl, type CallSink, deadlineError, type DispatchRequest } from "./request.ts";
 import type { OperationRouter } from "./router.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import type { RequestedPayload } from "./wire.ts";
@@ -43,7 +43,32 @@ export interface IncomingOptions {
   onDeadline: () => void;
 }
 
-type Running = { controller: AbortController; name: string; deadline?: number };
+/**
+ * One request being served: its abort state, and where the dispatcher
+ * reports a query's outcome (answered unless the call stopped being
+ * served: aborted by the peer, or the connection closed).
+ */
+class Running extends CallControl implements CallSink {
+  deadline: number | undefined = undefined;
+  readonly id: string;
+  readonly name: string;
+  readonly #calls: IncomingCalls;
+
+  constructor(calls: IncomingCalls, id: string, name: string) {
+    super();
+    this.#calls = calls;
+    this.id = id;
+    this.name = name;
+  }
+
+  resolve(value: unknown): void {
+    this.#calls.answer(this, value);
+  }
+
+  reject(error: unknown): void {
+    this.#calls.answerError(this, error);
+  }
+}
 
 const SUB_HIGH_WATER = 1024 * 1024;
 /** How long a verified token stays cached (it is valid for ±300 s anyway). */
@@ -133,16 +158,18 @@ export class IncomingCalls {
     const r = this.#running.get(id);
     if (!r) return;
     this.#running.delete(id);
-    r.controller.abort(new DOMException("call aborted by the caller", "AbortError"));
+    r.abort(new DOMException("call aborted by the caller", "AbortError"));
   }
 
   /** Aborts handlers whose deadline passed (their dispatch answers TIMEOUT). */
   sweep(now: number): void {
+    const due: Running[] = [];
     for (const r of this.#running.values()) {
       if (r.deadline === undefined || r.deadline > now) continue;
       r.deadline = undefined;
-      r.controller.abort(deadlineError(r.name));
+      due.push(r);
     }
+    for (const r of due) r.abort(deadlineError(r.name));
   }
 
   /** The connection closed: abort every handler with `reason`. */
@@ -150,7 +177,21 @@ export class IncomingCalls {
     this.#closed = true;
     const running = [...this.#running.values()];
     this.#running.clear();
-    for (const r of running) r.controller.abort(reason);
+    for (const r of running) r.abort(reason);
+  }
+
+  /** A query's output: answered if `r` is still served. */
+  answer(r: Running, output: unknown): void {
+    if (this.#running.get(r.id) !== r) return;
+    this.#running.delete(r.id);
+    this.#respond(r.id, output);
+  }
+
+  /** A query's error (or abort reason): answered if `r` is still served. */
+  answerError(r: Running, error: unknown): void {
+    if (this.#running.get(r.id) !== r) return;
+    this.#running.delete(r.id);
+    this.#sendError(r.id, error);
   }
 
   #untokened(id: string, payload: RequestedPayload): void {
@@ -211,53 +252,36 @@ export class IncomingCalls {
 
   #dispatch(id: string, payload: RequestedPayload, identity: Identity | null): void {
     let name = payload.operationId;
-    if (name.startsWith("/")) name = name.slice(1);
-    const controller = new AbortController();
-    const running: Running = { controller, name };
+    if (name.charCodeAt(0) === 47) name = name.slice(1); // "/"
+    const running = new Running(this, id, name);
     this.#running.set(id, running);
-    let started;
+    const req: DispatchRequest = {
+      router: this.#router,
+      name,
+      input: payload.input,
+      requestId: id,
+      identity,
+      principal: identity,
+      fromWire: true,
+      forwardedFor: payload.forwarded_for,
+      controller: running,
+      timeoutMs: payload.timeout_ms,
+      defaultTimeoutMs: this.#defaultTimeout,
+      connection: this.#connection,
+      expect: payload.expect,
+      deadlineTimer: false,
+    };
+    let items;
     try {
-      started = startOperation({
-        router: this.#router,
-        name,
-        input: payload.input,
-        requestId: id,
-        identity,
-        principal: identity,
-        fromWire: true,
-        forwardedFor: payload.forwarded_for,
-        controller,
-        timeoutMs: payload.timeout_ms,
-        defaultTimeoutMs: this.#defaultTimeout,
-        connection: this.#connection,
-        expect: payload.expect,
-        deadlineTimer: false,
-      });
+      items = dispatchCall(req, running);
     } catch (e) {
       this.#running.delete(id);
       this.#sendError(id, e);
       return;
     }
-    if (started.deadline !== undefined) {
-      running.deadline = started.deadline;
-      this.#onDeadline();
-    }
-    if (started.kind === "call") {
-      started.result.then(
-        (output) => {
-          if (this.#running.get(id) !== running) return;
-          this.#running.delete(id);
-          this.#respond(id, output);
-        },
-        (err) => {
-          if (this.#running.get(id) !== running) return;
-          this.#running.delete(id);
-          this.#sendError(id, err);
-        },
-      );
-    } else {
-      void this.#pump(id, running, started.items);
-    }
+    // A query may have been answered already (a handler that returned a value).
+    if (running.deadline !== undefined && this.#running.get(id) === running) this.#onDeadline();
+    if (items !== undefined) void this.#pump(id, running, items);
   }
 
   async #pump(id: string, running: Running, items: AsyncIterator<unknown>): Promise<void> {
@@ -271,7 +295,7 @@ export class IncomingCalls {
         if (r.done) break;
         if (!this.#respond(id, r.value === undefined ? null : r.value)) {
           this.#running.delete(id);
-          running.controller.abort(new CallError("INTERNAL", "an item could not be sent"));
+          running.abort(new CallError("INTERNAL", "an item could not be sent"));
           await items.return?.();
           return;
         }

@@ -1,7 +1,8 @@
 /**
- * One call as the dispatcher sees it ({@link DispatchRequest}), what
- * starting it gives back ({@link StartedCall}), the default deadline and
- * the error a passed deadline answers.
+ * One call as the dispatcher sees it ({@link DispatchRequest}), its abort
+ * state ({@link CallControl}), what starting it gives back
+ * ({@link StartedCall}), the default deadline and the error a passed
+ * deadline answers.
  *
  * @module
  */
@@ -10,7 +11,6 @@ import type { Identity, Principal } from "./access.ts";
 import type { Caller } from "./caller.ts";
 import { CallError } from "./errors.ts";
 import type { OperationRouter } from "./router.ts";
-import type { OperationSpec } from "./spec.ts";
 
 /**
  * Default deadline of queries and mutations: 30 s.
@@ -46,8 +46,8 @@ export interface DispatchRequest {
   fromWire: boolean;
   /** Original caller id of a forwarded call. */
   forwardedFor?: string;
-  /** The call's controller; the dispatcher aborts it when the deadline passes. */
-  controller: AbortController;
+  /** The call's abort state; the dispatcher aborts it when the deadline passes. */
+  controller: CallControl;
   /** Requested timeout in ms (may only shorten the default for calls). */
   timeoutMs?: number;
   /** Default timeout for calls (30 s). */
@@ -71,10 +71,104 @@ export interface DispatchRequest {
   deadlineTimer?: boolean;
 }
 
+/** Told once when a {@link CallControl} aborts, with the reason. */
+export type AbortHook = (reason: unknown) => void;
+
+/** The dispatcher's side of a call, told first when its {@link CallControl} aborts. */
+export interface AbortTarget {
+  /** The call was aborted with `reason`. */
+  aborted(reason: unknown): void;
+}
+
+/**
+ * A call's abort state: what an `AbortController` per call did, without
+ * creating one unless the handler reads `ctx.signal`. The dispatcher and
+ * the child calls linked to it are told through hooks (no event objects);
+ * the signal, when someone asked for it, aborts after them with the same
+ * reason.
+ */
+export class CallControl {
+  #aborted = false;
+  #reason: unknown = undefined;
+  #ac: AbortController | undefined = undefined;
+  #target: AbortTarget | undefined = undefined;
+  #links: AbortHook[] | undefined = undefined;
+
+  /** True once aborted. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why it was aborted (undefined before). */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** An `AbortSignal` that follows this control, made on first use. */
+  get signal(): AbortSignal {
+    if (this.#ac === undefined) {
+      this.#ac = new AbortController();
+      if (this.#aborted) this.#ac.abort(this.#reason);
+    }
+    return this.#ac.signal;
+  }
+
+  /** The dispatcher's side of the call (one), told first when the call aborts. */
+  set target(target: AbortTarget | undefined) {
+    this.#target = target;
+  }
+
+  /** Tells `hook` when this aborts (at once if it has); returns what unlinks it. */
+  link(hook: AbortHook): () => void {
+    if (this.#aborted) {
+      hook(this.#reason);
+      return () => {};
+    }
+    (this.#links ??= []).push(hook);
+    return () => {
+      const l = this.#links;
+      const i = l === undefined ? -1 : l.indexOf(hook);
+      if (i >= 0) l!.splice(i, 1);
+    };
+  }
+
+  /**
+   * Aborts once: the dispatcher's target, then the signal's listeners, then
+   * the linked children, all with `reason` (an `AbortError` when absent).
+   */
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason === undefined ? new DOMException("call aborted", "AbortError") : reason;
+    const target = this.#target;
+    this.#target = undefined;
+    if (target !== undefined) target.aborted(this.#reason);
+    this.#ac?.abort(this.#reason);
+    const links = this.#links;
+    this.#links = undefined;
+    if (links !== undefined) { for (const l of links) l(this.#reason); }
+  }
+}
+
 /** A started call: a result promise, or an iterator of subscription items. */
 export type StartedCall =
-  | { kind: "call"; spec: OperationSpec; deadline?: number; result: Promise<unknown> }
-  | { kind: "subscription"; spec: OperationSpec; deadline?: number; items: AsyncIterator<unknown> };
+  | { kind: "call"; deadline?: number; result: Promise<unknown> }
+  | { kind: "subscription"; deadline?: number; items: AsyncIterator<unknown> };
+
+/**
+ * Where a query's or mutation's outcome goes when it is dispatched with
+ * `dispatchCall`: exactly one of `resolve` (the output, checked) or
+ * `reject` (the error to answer, or the abort reason), possibly before
+ * `dispatchCall` returns. `deadline` is set before the handler runs.
+ */
+export interface CallSink {
+  /** The call's deadline (epoch ms), when it has one. */
+  deadline: number | undefined;
+  /** The output (null for undefined). */
+  resolve(value: unknown): void;
+  /** The error to answer, or the reason the call was aborted. */
+  reject(error: unknown): void;
+}
 
 /** Starts a call: what the dispatcher provides to code that starts child calls. */
 export type StartOperation = (req: DispatchRequest) => StartedCall;
