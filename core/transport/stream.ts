@@ -38,6 +38,8 @@ export interface ByteConn {
 }
 
 const READ_SIZE = 64 * 1024;
+/** A read at least this long hands its buffer over instead of being copied out. */
+const READ_HANDOVER = 16 * 1024;
 /** The first chunk of a relay direction, and the largest it grows to while reads fill it. */
 const RELAY_FIRST_CHUNK = 16 * 1024;
 const RELAY_MAX_CHUNK = 1024 * 1024;
@@ -115,6 +117,15 @@ export interface DuplexInfo {
  */
 export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & DuplexInfo {
   let reading = false;
+  // One read buffer: a small read is copied out of it (into Node's pooled
+  // small buffers), a large one takes it and the next read gets a new one.
+  let scratch: Uint8Array | undefined;
+  const takeRead = (n: number): Buffer => {
+    const buf = scratch!;
+    if (n < READ_HANDOVER) return Buffer.from(buf.subarray(0, n));
+    scratch = undefined;
+    return Buffer.from(buf.buffer, 0, n);
+  };
   let closed = false;
   const closeConn = () => {
     if (closed) return;
@@ -131,13 +142,13 @@ export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & Du
       (async () => {
         try {
           while (true) {
-            const buf = new Uint8Array(READ_SIZE);
-            const n = await conn.read(buf);
+            scratch ??= new Uint8Array(READ_SIZE);
+            const n = await conn.read(scratch);
             if (n === null) {
               duplex.push(null);
               return;
             }
-            if (!duplex.push(Buffer.from(buf.buffer, 0, n))) break;
+            if (!duplex.push(takeRead(n))) break;
           }
         } catch (e) {
           if (!duplex.destroyed) duplex.destroy(e as Error);
@@ -171,6 +182,23 @@ export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & Du
     if (duplex.readableEnded) closeConn();
   });
   if (info.prefix && info.prefix.length > 0) duplex.unshift(Buffer.from(info.prefix));
+  // ssh2 writes a packet in pieces (its encrypted length, then the rest):
+  // what is written in one run of code goes out in one socket write
+  // (corked until the microtasks of this run), not one segment per piece.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    duplex.uncork();
+  };
+  const write = duplex.write;
+  duplex.write = function (this: Duplex, ...args: Parameters<Duplex["write"]>): boolean {
+    if (!corked) {
+      corked = true;
+      duplex.cork();
+      queueMicrotask(uncork);
+    }
+    return write.apply(this, args);
+  } as Duplex["write"];
   return Object.assign(duplex, {
     remoteAddress: info.remoteAddress,
     remotePort: info.remotePort,
@@ -231,11 +259,20 @@ export function relayConnDuplex(
     if (initial && initial.length > 0) {
       if (!channel.write(Buffer.from(initial))) await waitDrain(channel);
     }
+    // As connToDuplex: small reads copied out of one buffer, large ones
+    // hand it over (the channel may keep a chunk until its window opens).
+    let buf: Uint8Array | undefined;
     while (!finished) {
-      const buf = new Uint8Array(READ_SIZE);
+      buf ??= new Uint8Array(READ_SIZE);
       const n = await conn.read(buf);
       if (n === null) break;
-      if (!channel.write(Buffer.from(buf.buffer, 0, n))) await waitDrain(channel);
+      let chunk: Buffer;
+      if (n < READ_HANDOVER) chunk = Buffer.from(buf.subarray(0, n));
+      else {
+        chunk = Buffer.from(buf.buffer, 0, n);
+        buf = undefined;
+      }
+      if (!channel.write(chunk)) await waitDrain(channel);
     }
     if (!channel.destroyed) channel.end();
   })();
