@@ -62,6 +62,8 @@ type PendingCall = {
 };
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
 /**
  * One end of a call-protocol connection.
  *
@@ -182,7 +184,7 @@ export class CallConnection implements Caller {
    * `INVALID_OPERATION_TYPE` for a subscription, or a
    * {@link ConnectionClosedError}), or with the signal's reason when aborted.
    */
-  call<O = unknown>(name: string, input: unknown, opts: CallOptions = {}): Promise<O> {
+  call<O = unknown>(name: string, input: unknown, opts: CallOptions = NO_OPTIONS): Promise<O> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -190,25 +192,27 @@ export class CallConnection implements Caller {
     let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
     if (opts.deadline !== undefined) deadline = Math.min(deadline, opts.deadline);
     return new Promise<O>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
       const pending: PendingCall = {
         kind: "call",
         deadline,
-        resolve: (v) => {
-          if (onAbort) signal!.removeEventListener("abort", onAbort);
-          resolve(v as O);
-        },
-        reject: (e) => {
-          if (onAbort) signal!.removeEventListener("abort", onAbort);
-          reject(e);
-        },
+        resolve: resolve as (v: unknown) => void,
+        reject,
       };
       if (signal) {
-        onAbort = () => {
+        // Only then are the settlers wrapped (to remove the listener).
+        const onAbort = () => {
           if (this.#pending.get(id) !== pending) return;
           this.#pending.delete(id);
           this.#t.send({ type: "call.aborted", id, payload: {} });
           reject(signal.reason);
+        };
+        pending.resolve = (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(v as O);
+        };
+        pending.reject = (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }

@@ -10,7 +10,7 @@
 import type { ByteDuplex } from "./byte_duplex.ts";
 import { ProtocolError } from "./errors.ts";
 import type { EnvelopeTransport, TransportHandlers } from "./transport.ts";
-import { decodeFrameBody, type Envelope, FrameDecoder, MAX_FRAME_BYTES } from "./wire.ts";
+import { decodeMessage, type Envelope, FrameDecoder, MAX_FRAME_BYTES } from "./wire.ts";
 
 /**
  * Options of {@link framedTransport}.
@@ -41,6 +41,12 @@ function frameOfText(text: string): Uint8Array {
   new DataView(frame.buffer).setUint32(0, body.byteLength);
   frame.set(body, 4);
   return frame;
+}
+
+/** The envelope in a frame's text; ProtocolError when the frame was not UTF-8 (null) or not one. */
+function envelopeOf(text: string | null): Envelope {
+  if (text === null) throw new ProtocolError("message is not valid UTF-8");
+  return decodeMessage(text);
 }
 
 class Waiters {
@@ -192,11 +198,11 @@ class FramedTransport implements EnvelopeTransport {
           break;
         }
         if (this.#closed) return;
-        // The decoder copies what it keeps, and bodies are parsed before the next read.
-        const bodies = this.#decoder.push(buf.subarray(0, n));
-        for (const body of bodies) {
+        // The decoder copies what it keeps, and bodies are decoded before the next read.
+        const texts = this.#decoder.pushTexts(buf.subarray(0, n));
+        for (const text of texts) {
           if (this.#closed) return;
-          handlers.message(decodeFrameBody(body));
+          handlers.message(envelopeOf(text));
         }
       }
       this.#finish(undefined);
@@ -232,10 +238,10 @@ class FramedTransport implements EnvelopeTransport {
           this.#decoder.finish();
           break;
         }
-        const bodies = this.#decoder.push(value);
-        for (const body of bodies) {
+        const texts = this.#decoder.pushTexts(value);
+        for (const text of texts) {
           if (this.#closed) return;
-          handlers.message(decodeFrameBody(body));
+          handlers.message(envelopeOf(text));
         }
       }
       this.#finish(undefined);

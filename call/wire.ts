@@ -163,6 +163,8 @@ export function errorEnvelope(
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Decodes several frames in one go; its U+FFFD marks an invalid byte (see `FrameDecoder.pushTexts`). */
+const looseDecoder = new TextDecoder("utf-8");
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -388,6 +390,51 @@ export class FrameDecoder {
     return out;
   }
 
+  /**
+   * Like {@link push}, but returns each body as UTF-8 text, or null for a
+   * body that is not valid UTF-8 (the caller decides when to fail). The
+   * whole frames of a chunk that arrives with nothing buffered are decoded
+   * in one go: when every byte of them maps to one UTF-16 unit (no
+   * multi-byte sequence anywhere, checked by the length) the bodies are
+   * slices of that text, and a U+FFFD in a body can only stand for an
+   * invalid byte.
+   */
+  pushTexts(chunk: Uint8Array): (string | null)[] {
+    if (this.#buffered === 0 && this.#expected < 0 && chunk.byteLength >= 4) {
+      // Whole frames at the start of the chunk: count them (lengths checked).
+      let off = 0;
+      let count = 0;
+      const len = chunk.byteLength;
+      while (len - off >= 4) {
+        const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
+          chunk[off + 3]) >>> 0;
+        this.#check(n);
+        if (len - off - 4 < n) break;
+        off += 4 + n;
+        count++;
+      }
+      if (count >= 2) {
+        const all = looseDecoder.decode(chunk.subarray(0, off));
+        if (all.length === off) {
+          const out: (string | null)[] = [];
+          let o = 0;
+          while (o < off) {
+            const n = ((chunk[o] << 24) | (chunk[o + 1] << 16) | (chunk[o + 2] << 8) |
+              chunk[o + 3]) >>> 0;
+            const text = all.slice(o + 4, o + 4 + n);
+            out.push(text.indexOf("\uFFFD") === -1 ? text : null);
+            o += 4 + n;
+          }
+          if (off < len) {
+            for (const body of this.push(chunk.subarray(off))) out.push(textOf(body));
+          }
+          return out;
+        }
+      }
+    }
+    return this.push(chunk).map(textOf);
+  }
+
   /** Call at end of stream: throws when a frame was cut short. */
   finish(): void {
     if (this.#expected >= 0 || this.#buffered > 0) {
@@ -427,6 +474,15 @@ export class FrameDecoder {
     }
     this.#buffered -= n;
     return out;
+  }
+}
+
+/** A frame body as text, or null when it is not valid UTF-8. */
+function textOf(body: Uint8Array): string | null {
+  try {
+    return decoder.decode(body);
+  } catch {
+    return null;
   }
 }
 

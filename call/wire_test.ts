@@ -237,3 +237,46 @@ Deno.test("wire: copyRetained lets the caller reuse its read buffer", () => {
     d.finish();
   }
 });
+
+Deno.test("wire: pushTexts decodes whole frames of a chunk together, same texts as one by one", () => {
+  const texts = [
+    '{"a":1}',
+    '{"b":"é ü €"}',
+    '{"c":"\u{1F600}"}',
+    '"x"',
+    "{}",
+    '{"big":"' + "y".repeat(300) + '"}',
+  ];
+  const cat = (parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  // ASCII only (one decode), mixed (one by one), and a partial frame at the end.
+  const ascii = [texts[0], texts[3], texts[4], texts[5]];
+  assert.deepEqual(new FrameDecoder().pushTexts(cat(ascii.map(frameOf))), ascii);
+  assert.deepEqual(new FrameDecoder().pushTexts(cat(texts.map(frameOf))), texts);
+  const d = new FrameDecoder();
+  const all = cat([...ascii.map(frameOf), frameOf(texts[1])]);
+  assert.deepEqual(d.pushTexts(all.subarray(0, all.length - 3)), ascii);
+  assert.deepEqual(d.pushTexts(all.subarray(all.length - 3)), [texts[1]]);
+  d.finish();
+  // An invalid byte in one body: that body is null, the others are text.
+  const bad = frameOf('{"z":"??"}');
+  bad[9] = 0xff;
+  bad[10] = 0x80;
+  assert.deepEqual(new FrameDecoder().pushTexts(cat([frameOf("{}"), bad, frameOf("[]")])), [
+    "{}",
+    null,
+    "[]",
+  ]);
+  // A body that holds U+FFFD itself (valid UTF-8) stays text.
+  assert.deepEqual(new FrameDecoder().pushTexts(cat([frameOf('"\uFFFD"'), frameOf("1")])), [
+    '"\uFFFD"',
+    "1",
+  ]);
+});
