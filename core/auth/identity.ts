@@ -137,8 +137,13 @@ export type SshAuthDecision =
  * ```
  */
 export interface SshAuthenticator {
-  /** Evaluates one offered key; must not throw on hostile input. */
-  authorize(request: SshAuthRequest): SshAuthDecision;
+  /**
+   * Evaluates one offered key; must not throw on hostile input. It may
+   * answer later (a promise, e.g. an identity looked up in a database): the
+   * SSH server waits for it, bounded by the pre-auth timeout, and a
+   * rejected promise is a refusal.
+   */
+  authorize(request: SshAuthRequest): SshAuthDecision | Promise<SshAuthDecision>;
 }
 
 /**

@@ -12,7 +12,6 @@ import type {
   IdentityProvider,
   PolicyRequest,
   SshAuthDecision,
-  SshAuthenticator,
   SshAuthRequest,
 } from "../auth/identity.ts";
 import { AuthorizedKeysAuthenticator, AuthorizedKeysFileError } from "../auth/authenticator.ts";
@@ -181,7 +180,7 @@ export class ConfigReloader {
   readonly #path?: string;
 
   /** Always the current authenticator. */
-  readonly authenticator: SshAuthenticator;
+  readonly authenticator: { authorize(request: SshAuthRequest): SshAuthDecision };
   /** Always the current forwarding policy. */
   readonly policy: ForwardingPolicy;
   /** Always the current identity provider (fingerprints, tokens, API keys). */

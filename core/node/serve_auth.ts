@@ -90,12 +90,12 @@ async function authorizedKeysOf(
 
 /**
  * An SSH authenticator over an {@link IdentityProvider}: plain public keys
- * (not certificates) whose fingerprint the provider knows. The provider must
- * answer synchronously here; an asynchronous answer is a refusal.
+ * (not certificates) whose fingerprint the provider knows. A provider that
+ * answers with a promise gets a promise back (the SSH server waits for it).
  */
 function providerAuthenticator(provider: IdentityProvider): SshAuthenticator {
   return {
-    authorize(req: SshAuthRequest): SshAuthDecision {
+    authorize(req: SshAuthRequest): SshAuthDecision | Promise<SshAuthDecision> {
       let key;
       try {
         key = parsePublicKeyBlob(req.key instanceof Uint8Array ? req.key : new Uint8Array(req.key));
@@ -114,43 +114,49 @@ function providerAuthenticator(provider: IdentityProvider): SshAuthenticator {
       } catch (e) {
         return { ok: false, reason: `identity provider failed: ${(e as Error)?.message}` };
       }
-      if (found instanceof Promise) {
-        found.catch(() => {});
-        return {
-          ok: false,
-          fingerprint: key.fingerprint,
-          reason:
-            "identity provider answered asynchronously (SSH logins need a synchronous answer)",
-        };
-      }
-      if (!found) {
-        return { ok: false, fingerprint: key.fingerprint, reason: "key unknown to the provider" };
-      }
       const verifyKey = key;
-      return {
-        ok: true,
-        identity: found,
-        fingerprint: key.fingerprint,
-        method: "publickey",
-        restrictions: { noPortForwarding: false },
-        verify: (data, signature, hashAlgo) => verifyKey.verify(data, signature, hashAlgo),
-      };
+      const decide = (identity: Identity | null): SshAuthDecision =>
+        identity
+          ? {
+            ok: true,
+            identity,
+            fingerprint: verifyKey.fingerprint,
+            method: "publickey",
+            restrictions: { noPortForwarding: false },
+            verify: (data, signature, hashAlgo) => verifyKey.verify(data, signature, hashAlgo),
+          }
+          : {
+            ok: false,
+            fingerprint: verifyKey.fingerprint,
+            reason: "key unknown to the provider",
+          };
+      if (!(found instanceof Promise)) return decide(found);
+      return found.then(decide, (e) => ({
+        ok: false,
+        fingerprint: verifyKey.fingerprint,
+        reason: `identity provider failed: ${(e as Error)?.message}`,
+      }));
     },
   };
 }
 
-/** Authorized keys first, then the identity provider. */
+/** Authorized keys first, then the identity provider (synchronous unless one answers later). */
 function chainAuthenticators(list: SshAuthenticator[]): SshAuthenticator {
+  const from = (
+    i: number,
+    req: SshAuthRequest,
+    refusal: SshAuthDecision,
+  ): SshAuthDecision | Promise<SshAuthDecision> => {
+    for (; i < list.length; i++) {
+      const d = list[i].authorize(req);
+      if (d instanceof Promise) return d.then((r) => r.ok ? r : from(i + 1, req, r));
+      if (d.ok) return d;
+      refusal = d;
+    }
+    return refusal;
+  };
   return {
-    authorize(req) {
-      let refusal: SshAuthDecision = { ok: false, reason: "no authorized keys are configured" };
-      for (const a of list) {
-        const d = a.authorize(req);
-        if (d.ok) return d;
-        refusal = d;
-      }
-      return refusal;
-    },
+    authorize: (req) => from(0, req, { ok: false, reason: "no authorized keys are configured" }),
   };
 }
 

@@ -277,20 +277,24 @@ Deno.test("serve: any identity provider, after authorized keys, for SSH logins a
   }
 });
 
-Deno.test("serve: an identity provider that answers SSH fingerprints asynchronously is refused, not hung", async () => {
+Deno.test("serve: an identity provider that answers SSH fingerprints asynchronously logs in known keys only", async () => {
   const host = generateEd25519Key("host");
   const carol = generateEd25519Key("carol");
+  const stranger = generateEd25519Key("stranger");
+  const later = <T>(v: T) => new Promise<T>((r) => setTimeout(() => r(v), 10));
   const node = await serve({
     listen: "127.0.0.1:0",
     hostKey: host.privateText,
     identity: {
-      resolveFingerprint: () => Promise.resolve({ id: "carol", scopes: [], resources: {} }),
+      resolveFingerprint: (fp) =>
+        later(fp === carol.fingerprint ? { id: "carol", scopes: [], resources: {} } : null),
       resolveToken: () => null,
     },
     logger: false,
   });
   try {
-    await assert.rejects(login(node.addrs[0].port, carol.privateText, host.fingerprint));
+    (await login(node.addrs[0].port, carol.privateText, host.fingerprint)).close();
+    await assert.rejects(login(node.addrs[0].port, stranger.privateText, host.fingerprint));
   } finally {
     await node.shutdown(0);
   }

@@ -283,7 +283,9 @@ export class SshServer {
     let forwards: RemoteForwards | undefined;
 
     client.on("error", () => {/* logged on close */});
+    let closed = false;
     client.on("close", () => {
+      closed = true;
       clearTimeout(preauth);
       limit?.close();
       this.#connections.delete(client);
@@ -318,6 +320,7 @@ export class SshServer {
         port: info.port,
         limit,
         end: () => client.end(),
+        closed: () => closed,
         accepted(who, limits, fingerprint) {
           identity = who;
           restrictions = limits;

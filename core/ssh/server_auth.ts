@@ -8,7 +8,12 @@
  * @module
  */
 
-import type { ForwardRestrictions, Identity, SshAuthenticator } from "../auth/identity.ts";
+import type {
+  ForwardRestrictions,
+  Identity,
+  SshAuthDecision,
+  SshAuthenticator,
+} from "../auth/identity.ts";
 import type { LimitedConnection } from "../transport/limits.ts";
 import type { Logger } from "../util/log.ts";
 import type { AuthContext, SessionAuditEvent } from "./server_types.ts";
@@ -30,6 +35,8 @@ export interface AuthDeps {
   limit?: LimitedConnection;
   /** Ends the connection. */
   end(): void;
+  /** True once the connection has closed (an answer that comes later is then dropped). */
+  closed(): boolean;
   /** Called once a key has logged in. */
   accepted(identity: Identity, restrictions: ForwardRestrictions, fingerprint?: string): void;
   /** Receives login audit events (public keys only; other methods are never offered). */
@@ -59,13 +66,18 @@ export function authenticationHandler(d: AuthDeps): (ctx: AuthContext) => void {
       }
       return ctx.reject(["publickey"]);
     }
-    const decision = d.authenticator().authorize({
-      algo: ctx.key.algo,
-      key: new Uint8Array(ctx.key.data),
-      username: ctx.username,
-      remoteAddress: d.ip,
-      remotePort: d.port,
-    });
+    let answer: SshAuthDecision | Promise<SshAuthDecision>;
+    try {
+      answer = d.authenticator().authorize({
+        algo: ctx.key.algo,
+        key: new Uint8Array(ctx.key.data),
+        username: ctx.username,
+        remoteAddress: d.ip,
+        remotePort: d.port,
+      });
+    } catch {
+      answer = { ok: false, reason: "authenticator failed" };
+    }
     const rejectKey = (reason: string, fp?: string) => {
       d.audit?.({
         type: "login.refused",
@@ -87,58 +99,73 @@ export function authenticationHandler(d: AuthDeps): (ctx: AuthContext) => void {
       if (failed()) return tooMany();
       ctx.reject(["publickey"]);
     };
-    if (!decision.ok) return rejectKey(decision.reason, decision.fingerprint);
-    if (!ctx.signature || !ctx.blob) return ctx.accept(); // key is acceptable: PK_OK
-    let valid = false;
-    try {
-      valid = decision.verify(
-        new Uint8Array(ctx.blob),
-        new Uint8Array(ctx.signature),
-        ctx.hashAlgo,
-      );
-    } catch {
-      valid = false;
-    }
-    if (!valid) return rejectKey("bad-signature", decision.fingerprint);
-    const session = d.limit?.authSucceeded(decision.identity.id) ?? { ok: true };
-    if (!session.ok) {
-      log.event("auth", {
-        result: "reject",
-        remote,
-        user: ctx.username,
-        fp: decision.fingerprint,
-        method: decision.method,
-        reason: "too-many-sessions",
-      });
+    const decide = (decision: SshAuthDecision) => {
+      if (!decision.ok) return rejectKey(decision.reason, decision.fingerprint);
+      if (!ctx.signature || !ctx.blob) return ctx.accept(); // key is acceptable: PK_OK
+      let valid = false;
+      try {
+        valid = decision.verify(
+          new Uint8Array(ctx.blob),
+          new Uint8Array(ctx.signature),
+          ctx.hashAlgo,
+        );
+      } catch {
+        valid = false;
+      }
+      if (!valid) return rejectKey("bad-signature", decision.fingerprint);
+      const session = d.limit?.authSucceeded(decision.identity.id) ?? { ok: true };
+      if (!session.ok) {
+        log.event("auth", {
+          result: "reject",
+          remote,
+          user: ctx.username,
+          fp: decision.fingerprint,
+          method: decision.method,
+          reason: "too-many-sessions",
+        });
+        d.audit?.({
+          type: "login.refused",
+          remote,
+          method: decision.method,
+          reason: "too-many-sessions",
+          fingerprint: decision.fingerprint,
+          user: ctx.username,
+          transport,
+        });
+        return d.end();
+      }
+      d.accepted(decision.identity, decision.restrictions, decision.fingerprint);
       d.audit?.({
-        type: "login.refused",
+        type: "login.accepted",
         remote,
         method: decision.method,
-        reason: "too-many-sessions",
+        identity: decision.identity.id,
         fingerprint: decision.fingerprint,
         user: ctx.username,
         transport,
       });
-      return d.end();
-    }
-    d.accepted(decision.identity, decision.restrictions, decision.fingerprint);
-    d.audit?.({
-      type: "login.accepted",
-      remote,
-      method: decision.method,
-      identity: decision.identity.id,
-      fingerprint: decision.fingerprint,
-      user: ctx.username,
-      transport,
-    });
-    log.event("auth", {
-      result: "accept",
-      remote,
-      user: ctx.username,
-      fp: decision.fingerprint,
-      method: decision.method,
-      cert_id: decision.certKeyId,
-    });
-    ctx.accept();
+      log.event("auth", {
+        result: "accept",
+        remote,
+        user: ctx.username,
+        fp: decision.fingerprint,
+        method: decision.method,
+        cert_id: decision.certKeyId,
+      });
+      ctx.accept();
+    };
+    if (!isPromise(answer)) return decide(answer);
+    // An answer that comes later (an identity looked up in a database): ssh2
+    // holds this connection's next requests until it is decided, the
+    // pre-auth timeout still runs, and a connection gone meanwhile is left
+    // alone (no session is counted for it).
+    answer.then(
+      (decision) => d.closed() || decide(decision),
+      () => d.closed() || decide({ ok: false, reason: "authenticator failed" }),
+    );
   };
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown })?.then === "function";
 }
