@@ -1,19 +1,29 @@
 /**
  * Mesh benchmark (not a test): what the extra hop through a head costs.
- * Four processes on loopback: a head (`alknet serve`), two workers that
+ * Five processes on loopback: a head (`alknet serve`), three workers that
  * dial it (tests/mesh_worker.ts): `wc` over the call protocol on the head's
- * WebSocket (`joinMesh`) and `ws` over SSH `alknet-control`
- * (`connect(head, { worker })`); each also serves its operations directly
- * on a WebSocket. This process is the client, on WebSocket everywhere. The
- * same ~100-byte `node/ping` is called client → worker directly and
- * client → head → worker, in the same run: sequential latency p50/p99 (the
- * paths interleaved in rounds), then throughput with 64 calls in flight,
- * after a warm-up of every path. Goals for the hop (the call-protocol
- * link): at most 2× the direct p50, at least 0.5× the direct calls/s.
+ * WebSocket and `wt` over it on TLS (`joinMesh`), `ws` over SSH
+ * `alknet-control` (`connect(head, { worker })`); each also serves its
+ * operations directly on a WebSocket and on TLS. This process is the
+ * client, on a WebSocket or on TLS (`alknet/call`). The same ~100-byte
+ * `node/ping` is called client → worker directly and client → head →
+ * worker, in the same run: sequential latency p50/p99 (the paths
+ * interleaved in rounds), then throughput with 64 calls in flight (the
+ * paths interleaved in rounds again: median and min–max), after a warm-up
+ * of every path; with the CPU time (user + system, /proc) the head, the
+ * worker and the client spend per call during the throughput rounds. Each
+ * path through the head is compared with the direct path on the client's
+ * carrier. Goals for the hop: at most 2× the direct p50, at least 0.5× the
+ * direct calls/s. A second part runs the WebSocket comparison in one
+ * process (the routing without the scheduling of extra processes).
  *
  * ```sh
- * deno run -A bench/mesh.ts              # 5000 sequential calls per path
- * deno run -A bench/mesh.ts --calls 2000
+ * deno run -A bench/mesh.ts                     # 5000 sequential calls per path
+ * deno run -A bench/mesh.ts --calls 2000 --no-in-process
+ * deno run -A bench/mesh.ts --only "^tls"       # the direct paths and those matching
+ * deno run -A bench/mesh.ts --no-record         # the head with --no-record-calls
+ * deno run -A bench/mesh.ts --prof DIR          # the head under --cpu-prof (DIR/*.cpuprofile)
+ * deno run -A bench/mesh.ts --in-process-only
  * ```
  *
  * @module
@@ -36,11 +46,26 @@ const ROUNDS = 5;
 
 type Call = (input: unknown) => Promise<unknown>;
 
+/** A path: its name, how to call it, and the processes whose CPU it costs (head, worker). */
+interface Path {
+  name: string;
+  call: Call;
+  head?: number;
+  worker?: number;
+}
+
 interface Result {
   path: string;
   p50_us: number;
   p99_us: number;
+  /** Median of the throughput rounds. */
   calls_per_s: number;
+  calls_per_s_min: number;
+  calls_per_s_max: number;
+  /** CPU (user + system) per call during the throughput rounds, in µs; 0 when not measured. */
+  head_cpu_us: number;
+  worker_cpu_us: number;
+  client_cpu_us: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -70,6 +95,19 @@ async function throughput(call: Call, total: number): Promise<number> {
   return Math.round(total / ((performance.now() - t0) / 1000));
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat (0 without /proc). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] and [12] are utime and stime (the 14th and 15th of the line), in ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The same comparison in one process (head, worker and client share the
  * event loop, real WebSockets on loopback): the cost of the head's routing
@@ -86,11 +124,10 @@ async function inProcess(n: number): Promise<Result[]> {
   const viaHead = await connectCall(headServer.url, { token: "t" });
   const toWorker = await connectCall(direct.url);
   try {
-    const paths: [string, Call][] = [
-      ["client → worker (direct)", (x) => toWorker.call("node/ping", x)],
-      ["client → head → worker", (x) => viaHead.call("w/node/ping", x)],
-    ];
-    return await measure(paths, n);
+    return await measure([
+      { name: "client → worker (direct)", call: (x) => toWorker.call("node/ping", x) },
+      { name: "client → head → worker", call: (x) => viaHead.call("w/node/ping", x) },
+    ], n);
   } finally {
     await viaHead.close();
     await toWorker.close();
@@ -100,43 +137,88 @@ async function inProcess(n: number): Promise<Result[]> {
   }
 }
 
-/** Warm-up, interleaved sequential rounds, then throughput per path. */
-async function measure(paths: [string, Call][], n: number): Promise<Result[]> {
-  for (const [, call] of paths) await latency(call, 3000, []); // warm up (JIT, windows)
+/**
+ * Warm-up; sequential latency in rounds that alternate the paths; then
+ * throughput (64 in flight) in rounds that alternate them too, with the
+ * CPU each path costs the head, its worker and this client.
+ */
+async function measure(paths: Path[], n: number): Promise<Result[]> {
+  for (const p of paths) await latency(p.call, 2000, []); // warm up (JIT, windows)
   const lat = paths.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < paths.length; i++) {
-      await latency(paths[i][1], Math.ceil(n / ROUNDS), lat[i]);
+      await latency(paths[i].call, Math.ceil(n / ROUNDS), lat[i]);
     }
   }
-  const total = Math.max(n * 4, 20_000);
-  const results: Result[] = [];
-  for (let i = 0; i < paths.length; i++) {
+  const perRound = Math.ceil(Math.max(n * 4, 20_000) / ROUNDS);
+  const rates = paths.map(() => [] as number[]);
+  const cpu = paths.map(() => ({ head: 0, worker: 0, client: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i];
+      const before = [cpuSeconds(p.head), cpuSeconds(p.worker), cpuSeconds(Deno.pid)];
+      rates[i].push(await throughput(p.call, perRound));
+      cpu[i].head += cpuSeconds(p.head) - before[0];
+      cpu[i].worker += cpuSeconds(p.worker) - before[1];
+      cpu[i].client += cpuSeconds(Deno.pid) - before[2];
+    }
+  }
+  const us = (s: number) => Math.round(s * 1e6 / (perRound * ROUNDS));
+  return paths.map((p, i) => {
     const l = lat[i].sort((a, b) => a - b);
-    results.push({
-      path: paths[i][0],
+    const r = rates[i].sort((a, b) => a - b);
+    return {
+      path: p.name,
       p50_us: Math.round(pct(l, 0.5)),
       p99_us: Math.round(pct(l, 0.99)),
-      calls_per_s: await throughput(paths[i][1], total),
-    });
-  }
-  return results;
+      calls_per_s: r[Math.floor(r.length / 2)],
+      calls_per_s_min: r[0],
+      calls_per_s_max: r[r.length - 1],
+      head_cpu_us: us(cpu[i].head),
+      worker_cpu_us: us(cpu[i].worker),
+      client_cpu_us: us(cpu[i].client),
+    };
+  });
 }
 
 function table(results: Result[]): void {
-  console.log("path                          p50 µs   p99 µs   calls/s");
+  console.log(
+    "path                          p50 µs   p99 µs   calls/s (min–max)      CPU µs/call: head worker client",
+  );
   for (const r of results) {
+    const rate = `${r.calls_per_s} (${r.calls_per_s_min}–${r.calls_per_s_max})`;
     console.log(
       `${r.path.padEnd(28)} ${String(r.p50_us).padStart(6)}   ${String(r.p99_us).padStart(6)}   ${
-        String(r.calls_per_s).padStart(7)
-      }`,
+        rate.padEnd(22)
+      } ${String(r.head_cpu_us || "-").padStart(17)} ${
+        String(r.worker_cpu_us || "-").padStart(6)
+      } ${String(r.client_cpu_us).padStart(6)}`,
     );
   }
 }
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
-async function main(n: number): Promise<void> {
+function loadAvg(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+interface Opts {
+  calls: number;
+  prof?: string;
+  record: boolean;
+  inProcess: boolean;
+  /** Only the paths whose name matches (and the direct one). */
+  only?: RegExp;
+}
+
+async function main(opts: Opts): Promise<void> {
+  const n = opts.calls;
+  const loadBefore = loadAvg();
   const dir = await Deno.makeTempDir({ prefix: "alknet-bench-mesh-" });
   const env = {
     NO_COLOR: "1",
@@ -154,8 +236,17 @@ async function main(n: number): Promise<void> {
   const procs: Proc[] = [];
   const conns: CallConnection[] = [];
   try {
-    const head = Proc.alknet([
+    const deno = [
+      "run",
+      "-A",
+      "--quiet",
+      ...(opts.prof ? [`--cpu-prof`, `--cpu-prof-dir=${opts.prof}`] : []),
+    ];
+    const head = Proc.spawn(Deno.execPath(), [
+      ...deno,
+      `${ROOT}cli.ts`,
       "serve",
+      ...(opts.record ? [] : ["--no-record-calls"]),
       "--listen",
       "127.0.0.1:0",
       "--listen",
@@ -201,37 +292,87 @@ async function main(n: number): Promise<void> {
     await wc.waitFor(/worker registered name=wc/, START_MS);
     await wssh.waitFor(/worker registered name=ws/, START_MS);
     await wtls.waitFor(/worker registered name=wt/, START_MS);
+    const [, directTls, directTlsPin] = await wtls.waitFor(
+      /direct-tls url=(\S+) fingerprint=(\S+)/,
+      START_MS,
+    );
 
     const viaHead = await connectCall(`ws://${ws}`, { identity: ck.path });
+    const viaHeadTls = await connectCall(`tls://${tls}`, {
+      identity: ck.path,
+      tlsFingerprint: tlsPin,
+    });
     const toWorker = await connectCall(direct);
-    conns.push(viaHead, toWorker);
-    const paths: [string, Call][] = [
-      ["client → worker (direct)", (x) => toWorker.call("node/ping", x)],
-      ["client → head → worker", (x) => viaHead.call("wc/node/ping", x)],
-      ["client → head (its own op)", (x) => viaHead.call("node/ping", x)],
-      ["client → head →tls→ worker", (x) => viaHead.call("wt/node/ping", x)],
-      ["client → head →ssh→ worker", (x) => viaHead.call("ws/node/ping", x)],
+    const toWorkerTls = await connectCall(directTls, { tlsFingerprint: directTlsPin });
+    conns.push(viaHead, viaHeadTls, toWorker, toWorkerTls);
+    const h = head.pid;
+    const paths: Path[] = [
+      {
+        name: "ws → worker (direct)",
+        call: (x) => toWorker.call("node/ping", x),
+        worker: wc.pid,
+      },
+      {
+        name: "ws → head →ws→ worker",
+        call: (x) => viaHead.call("wc/node/ping", x),
+        head: h,
+        worker: wc.pid,
+      },
+      { name: "ws → head (its own op)", call: (x) => viaHead.call("node/ping", x), head: h },
+      {
+        name: "ws → head →tls→ worker",
+        call: (x) => viaHead.call("wt/node/ping", x),
+        head: h,
+        worker: wtls.pid,
+      },
+      {
+        name: "ws → head →ssh→ worker",
+        call: (x) => viaHead.call("ws/node/ping", x),
+        head: h,
+        worker: wssh.pid,
+      },
+      {
+        name: "tls → worker (direct)",
+        call: (x) => toWorkerTls.call("node/ping", x),
+        worker: wtls.pid,
+      },
+      { name: "tls → head (its own op)", call: (x) => viaHeadTls.call("node/ping", x), head: h },
+      {
+        name: "tls → head →tls→ worker",
+        call: (x) => viaHeadTls.call("wt/node/ping", x),
+        head: h,
+        worker: wtls.pid,
+      },
     ];
-    const results = await measure(paths, n);
-    const total = Math.max(n * 4, 20_000);
+    const chosen = opts.only
+      ? paths.filter((p) => p.name.endsWith("(direct)") || opts.only!.test(p.name))
+      : paths;
+    const results = await measure(chosen, n);
+    const total = Math.ceil(Math.max(n * 4, 20_000) / ROUNDS) * ROUNDS;
     console.log(
-      `\n${n} sequential node/ping calls per path (p50/p99), then ${total} with 64 in flight ` +
-        `(client on WebSocket; the head reaches wc on the call protocol, ws on SSH):\n`,
+      `\n${n} sequential node/ping calls per path (p50/p99), then ${total} with 64 in flight in ` +
+        `${ROUNDS} rounds (the paths alternate); head ${
+          opts.record ? "recording" : "not recording"
+        } ` +
+        `its calls; load before: ${loadBefore}:\n`,
     );
     table(results);
-    const [d, m, , t, s] = results;
     console.log(
-      `\nhop cost (call-protocol link): p50 ×${ratio(m.p50_us, d.p50_us)} (goal ≤ 2), ` +
-        `calls/s ×${ratio(m.calls_per_s, d.calls_per_s)} (goal ≥ 0.5)`,
+      "\nhop cost against the direct path on the client's carrier (goal: p50 ≤ ×2, " +
+        "calls/s ≥ ×0.5; head CPU per forwarded call against the worker's per direct call):",
     );
-    console.log(
-      `hop cost (TLS link):           p50 ×${ratio(t.p50_us, d.p50_us)}, ` +
-        `calls/s ×${ratio(t.calls_per_s, d.calls_per_s)}`,
-    );
-    console.log(
-      `hop cost (SSH link):           p50 ×${ratio(s.p50_us, d.p50_us)}, ` +
-        `calls/s ×${ratio(s.calls_per_s, d.calls_per_s)}`,
-    );
+    for (const m of results.filter((r) => /→ worker$/.test(r.path))) {
+      const carrier = m.path.split(" ")[0];
+      const d = results.find((r) => r.path === `${carrier} → worker (direct)`)!;
+      console.log(
+        `  ${m.path.padEnd(26)} p50 ×${ratio(m.p50_us, d.p50_us)}, calls/s ×${
+          ratio(m.calls_per_s, d.calls_per_s)
+        }, CPU ×${ratio(m.head_cpu_us, d.worker_cpu_us)}`,
+      );
+    }
+    console.log(`load after: ${loadAvg()}`);
+    console.log(JSON.stringify({ processes: results }));
+    if (!opts.inProcess) return;
     const local = await inProcess(n);
     console.log(`\nthe same in one process (WebSockets on loopback, one event loop):\n`);
     table(local);
@@ -239,7 +380,7 @@ async function main(n: number): Promise<void> {
       `\nhop cost in one process: p50 ×${ratio(local[1].p50_us, local[0].p50_us)}, ` +
         `calls/s ×${ratio(local[1].calls_per_s, local[0].calls_per_s)}`,
     );
-    console.log(JSON.stringify({ processes: results, inProcess: local }));
+    console.log(JSON.stringify({ inProcess: local }));
   } finally {
     for (const c of conns) await c.close();
     for (const p of procs.reverse()) await p.stop("SIGTERM", 10_000).catch(() => {});
@@ -248,6 +389,25 @@ async function main(n: number): Promise<void> {
 }
 
 if (import.meta.main) {
-  const i = Deno.args.indexOf("--calls");
-  await main(i >= 0 ? Number(Deno.args[i + 1]) : 5000);
+  const arg = (flag: string) => {
+    const i = Deno.args.indexOf(flag);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  if (Deno.args.includes("--in-process-only")) {
+    const local = await inProcess(Number(arg("--calls") ?? 5000));
+    console.log(`load: ${loadAvg()}`);
+    table(local);
+    console.log(
+      `\nhop cost in one process: p50 ×${ratio(local[1].p50_us, local[0].p50_us)}, ` +
+        `calls/s ×${ratio(local[1].calls_per_s, local[0].calls_per_s)}`,
+    );
+    Deno.exit(0);
+  }
+  await main({
+    calls: Number(arg("--calls") ?? 5000),
+    prof: arg("--prof"),
+    record: !Deno.args.includes("--no-record"),
+    inProcess: !Deno.args.includes("--no-in-process"),
+    only: arg("--only") === undefined ? undefined : new RegExp(arg("--only")!),
+  });
 }

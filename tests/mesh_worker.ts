@@ -9,12 +9,16 @@
 // the node built-ins plus test/slow (waits until aborted, printing
 // `slow started` and `slow aborted`), and the same operations directly on
 // ws://127.0.0.1:0 (printed as `direct url=...`, the benchmark's direct
-// path). Runs until SIGTERM.
+// path) and on tls://127.0.0.1:0 with a self-signed certificate in a
+// temporary directory (`direct-tls url=... fingerprint=...`). Runs until
+// SIGTERM.
 import { connect, Logger, readPrivateKeyFile } from "@alknet/core";
+import { selfSignedCertificate } from "@alknet/core/transport";
 import {
   joinMesh,
   OperationRegistry,
   registerNodeOperations,
+  serveCallTls,
   serveCallWebSocket,
 } from "@alknet/call";
 
@@ -38,6 +42,10 @@ calls.register({
 });
 const direct = await serveCallWebSocket({ registry: calls });
 logger.event("direct", { url: direct.url });
+const certDir = await Deno.makeTempDir({ prefix: "alknet-mesh-worker-" });
+const cert = await selfSignedCertificate(certDir);
+const directTls = await serveCallTls({ cert: cert.cert, key: cert.key, registry: calls });
+logger.event("direct-tls", { url: directTls.url, fingerprint: cert.fingerprint });
 let leave: () => Promise<void>;
 if (/^(wss?|tls|quic|iroh):\/\//.test(head)) {
   const tls = /^(wss|tls|quic):/.test(head);
@@ -65,3 +73,5 @@ await new Promise<void>((resolve) => {
 });
 await leave();
 await direct.close();
+await directTls.close();
+await Deno.remove(certDir, { recursive: true });
