@@ -49,6 +49,59 @@ function envelopeOf(text: string | null): Envelope {
   return decodeMessage(text);
 }
 
+/** Writes the 4-byte big-endian length `n` at `o`. */
+function putLength(buf: Uint8Array, o: number, n: number): void {
+  buf[o] = n >>> 24;
+  buf[o + 1] = (n >>> 16) & 0xff;
+  buf[o + 2] = (n >>> 8) & 0xff;
+  buf[o + 3] = n & 0xff;
+}
+
+/**
+ * The frames of several queued texts (`chars` characters in all), encoded
+ * in one go: the joined text is encoded after room for the prefixes, and
+ * when it was ASCII (as many bytes as characters) each body moves into
+ * place. Undefined for anything else (one item, a pre-built frame, a
+ * multi-byte character).
+ */
+function batchOfTexts(items: (string | Uint8Array)[], chars: number): Uint8Array | undefined {
+  const count = items.length;
+  if (count < 2) return undefined;
+  for (let i = 0; i < count; i++) if (typeof items[i] !== "string") return undefined;
+  const texts = items as string[];
+  const joined = texts.join("");
+  const start = count * 4;
+  const buf = new Uint8Array(start + chars * 3);
+  if (encoder.encodeInto(joined, buf.subarray(start)).written !== joined.length) return undefined;
+  let src = start;
+  let o = 0;
+  for (let i = 0; i < count; i++) {
+    const n = texts[i].length;
+    buf.copyWithin(o + 4, src, src + n); // never overlaps a body not yet moved
+    putLength(buf, o, n);
+    o += 4 + n;
+    src += n;
+  }
+  return buf.subarray(0, o);
+}
+
+/** The frames of queued texts and pre-built frames, encoded one by one. */
+function batchOfItems(items: (string | Uint8Array)[], chars: number): Uint8Array {
+  const buf = new Uint8Array(chars * 3 + items.length * 4);
+  let o = 0;
+  for (const item of items) {
+    if (typeof item === "string") {
+      const n = encoder.encodeInto(item, buf.subarray(o + 4)).written;
+      putLength(buf, o, n);
+      o += 4 + n;
+    } else {
+      buf.set(item, o);
+      o += item.byteLength;
+    }
+  }
+  return buf.subarray(0, o);
+}
+
 class Waiters {
   #list: (() => void)[] = [];
   wait(): Promise<void> {
@@ -149,25 +202,11 @@ class FramedTransport implements EnvelopeTransport {
     try {
       while (this.#queue.length > 0) {
         const items = this.#queue;
-        const bound = this.#queued * 3 + items.length * 4;
+        const chars = this.#queued;
         this.#queue = [];
         this.#queued = 0;
-        const buf = new Uint8Array(bound);
-        let o = 0;
-        for (const item of items) {
-          if (typeof item === "string") {
-            const n = encoder.encodeInto(item, buf.subarray(o + 4)).written;
-            buf[o] = n >>> 24;
-            buf[o + 1] = (n >>> 16) & 0xff;
-            buf[o + 2] = (n >>> 8) & 0xff;
-            buf[o + 3] = n & 0xff;
-            o += 4 + n;
-          } else {
-            buf.set(item, o);
-            o += item.byteLength;
-          }
-        }
-        await this.#write(buf.subarray(0, o));
+        const frames = batchOfTexts(items, chars) ?? batchOfItems(items, chars);
+        await this.#write(frames);
         this.#drain.wake();
       }
     } catch (e) {

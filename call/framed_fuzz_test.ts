@@ -167,3 +167,38 @@ export const cases: FuzzCase[] = [
 ];
 
 fuzzTests(cases);
+
+Deno.test("framed: envelopes queued together go out as the same frames, ASCII or not", async () => {
+  for (
+    const texts of [["a", "b", "c"], ["a", "é €", "\u{1F600}", "d"], ["x".repeat(70_000), "y"]]
+  ) {
+    const written: Uint8Array[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const duplex: ByteDuplex = {
+      readable: new ReadableStream(),
+      writable: new WritableStream(),
+      read: () => new Promise<null>(() => {}),
+      write: async (b) => {
+        written.push(b.slice());
+        await gate;
+        return b.byteLength;
+      },
+      close: () => {},
+    };
+    const t = framedTransport(duplex);
+    t.start({ message: () => {}, close: () => {} });
+    const sent: Envelope[] = texts.map((text, i) => ({
+      type: "call.responded",
+      id: `id-${i}`,
+      payload: { output: text },
+    }));
+    for (const e of sent) t.send(e); // the first write is in flight; the rest queue
+    release();
+    for (let i = 0; i < 100 && written.length < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(written.length, 2);
+    const expected = concat(...sent.map((e) => encodeFrame(e)));
+    assert.deepEqual(concat(...written), expected);
+    t.close();
+  }
+});
