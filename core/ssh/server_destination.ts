@@ -26,6 +26,7 @@ export type DestinationProblem =
 const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 // A part of an address as inet_aton reads it: decimal, octal or 0x-hex.
 const LOOSE_IPV4_PART = /^(0x[0-9a-f]*|[0-9]+)$/i;
+const DIGITS_AND_DOTS = /^[0-9.]+$/;
 // An IPv6 zone (`fe80::1%eth0`): an interface name or number.
 const ZONE = /^[A-Za-z0-9_.-]{1,16}$/;
 const utf8 = new TextEncoder();
@@ -69,7 +70,11 @@ export function destinationProblem(host: string, port: number): DestinationProbl
   if (host.length === 0) return "empty-host";
   if (utf8Length(host) > MAX_DESTINATION_HOST) return "host-too-long";
   if (hasControlOrSpace(host)) return "host-control-or-space";
-  if (parseIPv4(host) !== null) return undefined;
   if (host.includes(":")) return isIPv6Literal(host) ? undefined : "host-not-name-or-ip";
+  // Digits and dots must be a strict dotted quad (ipaddr.js is asked only
+  // then: it costs ~13 µs to say no to a name, as it throws inside).
+  if (DIGITS_AND_DOTS.test(host)) {
+    return parseIPv4(host) !== null ? undefined : "host-not-name-or-ip";
+  }
   return isHostName(host) ? undefined : "host-not-name-or-ip";
 }
