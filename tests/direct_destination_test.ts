@@ -18,8 +18,9 @@ import {
   openNativeTcp,
   SshServer,
 } from "@alknet/core/ssh";
-import { connToDuplex, listenEndpoint, Logger, NativeTcpError } from "@alknet/core/transport";
+import { Logger, NativeTcpError } from "@alknet/core/transport";
 import { echoServer, OPENSSH_CLIENT_OPTIONS, requireTool, run } from "./helpers.ts";
+import { listenSsh } from "./ssh_server_util.ts";
 
 async function setup() {
   const host = generateEd25519Key("host");
@@ -38,9 +39,7 @@ async function setup() {
       return Deno.connect({ hostname: "127.0.0.1", port: echo.port });
     },
   });
-  const ep = await listenEndpoint("tcp://127.0.0.1:0", {
-    handlers: { ssh: (conn, info) => ssh.handle(connToDuplex(conn), info) },
-  });
+  const ep = await listenSsh(ssh);
   const dir = await Deno.makeTempDir({ prefix: "alknet-direct-" });
   await Deno.writeTextFile(`${dir}/id`, me.privateText, { mode: 0o600 });
   return {

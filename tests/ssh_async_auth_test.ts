@@ -13,8 +13,9 @@ import {
   type SshAuthRequest,
 } from "@alknet/core/auth";
 import { connectSsh, SshServer } from "@alknet/core/ssh";
-import { ConnectionLimiter, connToDuplex, listenEndpoint, Logger } from "@alknet/core/transport";
+import { ConnectionLimiter, Logger } from "@alknet/core/transport";
 import { echoServer, OPENSSH_CLIENT_OPTIONS, requireTool, run } from "./helpers.ts";
+import { listenSsh } from "./ssh_server_util.ts";
 
 const host = generateEd25519Key("host");
 const me = generateEd25519Key("me");
@@ -33,19 +34,7 @@ async function setup(authenticator: SshAuthenticator, limiter = new ConnectionLi
     limiter,
     preauthTimeoutMs: 1500,
   });
-  const ep = await listenEndpoint("tcp://127.0.0.1:0", {
-    handlers: {
-      ssh: (conn, info) => {
-        const limit = ssh.admit(info);
-        if (!limit) return conn.close();
-        const socket = connToDuplex(conn, {
-          remoteAddress: info.remoteAddress,
-          remotePort: info.remotePort,
-        });
-        ssh.handle(socket, { ...info, limit });
-      },
-    },
-  });
+  const ep = await listenSsh(ssh);
   return {
     port: ep.addr.port,
     echoPort: echo.port,

@@ -3,8 +3,7 @@ import { Logger } from "../util/log.ts";
 import { generateEd25519Key, parsePrivateKey } from "../auth/ssh_keys.ts";
 import { AuthorizedKeysAuthenticator } from "../auth/authenticator.ts";
 import { ConnectionLimiter } from "../transport/limits.ts";
-import { listenEndpoint } from "../transport/endpoint.ts";
-import { connToDuplex } from "../transport/stream.ts";
+import { listenSsh } from "../../tests/ssh_server_util.ts";
 import { connectSsh, SshConnectError } from "./client.ts";
 import { SshServer } from "./server.ts";
 
@@ -21,19 +20,7 @@ async function setup(limiter: ConnectionLimiter, preauthTimeoutMs?: number) {
     limiter,
     preauthTimeoutMs,
   });
-  const ep = await listenEndpoint("tcp://127.0.0.1:0", {
-    handlers: {
-      ssh: (conn, info) => {
-        const limit = ssh.admit(info);
-        if (!limit) return conn.close();
-        const socket = connToDuplex(conn, {
-          remoteAddress: info.remoteAddress,
-          remotePort: info.remotePort,
-        });
-        ssh.handle(socket, { ...info, limit });
-      },
-    },
-  });
+  const ep = await listenSsh(ssh);
   const node = {
     port: ep.addr.port,
     async shutdown() {
