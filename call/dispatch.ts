@@ -31,6 +31,25 @@ import type { CallEvent, CallObserver, OperationEntry } from "./router.ts";
 
 type EventType = CallEvent["type"];
 
+/**
+ * An observer function may carry this property (`Symbol.for`, so that a
+ * recorder needs no import of this package): a function taking the event's
+ * fields one by one, `(type, id, operation, at, parentId, code)`, which the
+ * dispatcher then calls instead of building an event object per step.
+ * `@alknet/flowgraph`'s `CallRecorder.observer` has one.
+ */
+const STEP: unique symbol = Symbol.for("alknet.call.step") as never;
+
+/** The positional form of a {@link CallObserver} (see {@link STEP}). */
+type StepObserver = (
+  type: EventType,
+  id: string,
+  operation: string,
+  at: number,
+  parentId: string | undefined,
+  code: string | undefined,
+) => void;
+
 /** Tells `observer` that the call of `req` reached `type`; what it throws is ignored. */
 function emitEvent(
   observer: CallObserver,
@@ -38,10 +57,16 @@ function emitEvent(
   type: EventType,
   err?: unknown,
 ): void {
-  const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
-  if (req.parentId !== undefined) event.parentId = req.parentId;
-  if (err instanceof CallError) event.code = err.code;
   try {
+    const step = (observer as { [STEP]?: StepObserver })[STEP];
+    if (step !== undefined) {
+      const code = err instanceof CallError ? err.code : undefined;
+      step(type, req.requestId, req.name, Date.now(), req.parentId, code);
+      return;
+    }
+    const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
+    if (req.parentId !== undefined) event.parentId = req.parentId;
+    if (err instanceof CallError) event.code = err.code;
     observer(event);
   } catch {
     // an observer must not break calls

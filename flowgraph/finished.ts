@@ -125,17 +125,24 @@ export class FinishedCalls {
   /** Keeps `id` as bytes at position `k` when it is short ASCII, else as a string. */
   #storeId(k: number, id: string): void {
     const n = id.length;
-    let ascii = n <= ID_SLOT;
-    for (let i = 0; ascii && i < n; i++) ascii = id.charCodeAt(i) < 128;
-    if (!ascii) {
-      this.#idLength[k] = -1;
-      this.#longIds[k] = id;
-      return;
+    if (n <= ID_SLOT) {
+      // Copy, then check that every character fitted in a byte (one pass).
+      const bytes = this.#idBytes;
+      const at = k * ID_SLOT;
+      let high = 0;
+      for (let i = 0; i < n; i++) {
+        const c = id.charCodeAt(i);
+        high |= c;
+        bytes[at + i] = c;
+      }
+      if (high < 128) {
+        this.#idLength[k] = n;
+        this.#longIds[k] = undefined;
+        return;
+      }
     }
-    const at = k * ID_SLOT;
-    for (let i = 0; i < n; i++) this.#idBytes[at + i] = id.charCodeAt(i);
-    this.#idLength[k] = n;
-    this.#longIds[k] = undefined;
+    this.#idLength[k] = -1;
+    this.#longIds[k] = id;
   }
 
   #idAt(k: number): string {

@@ -7,7 +7,12 @@
  */
 
 import { CallGraph, type CallGraphSnapshot, type CallRecord } from "./call_graph.ts";
-import type { CallEnvelopeLike, CallEventLike, EnvelopeOptions } from "./call_events.ts";
+import type {
+  CallEnvelopeLike,
+  CallEventLike,
+  CallEventType,
+  EnvelopeOptions,
+} from "./call_events.ts";
 import { eventsFromEnvelope } from "./call_events.ts";
 import { isTerminal } from "./call_status.ts";
 import { FlowgraphError, type FlowgraphErrorCode } from "./errors.ts";
@@ -99,6 +104,13 @@ export interface RecorderStats {
   lastRefused?: FlowgraphErrorCode;
 }
 
+/**
+ * The property through which `@alknet/call`'s dispatcher hands an observer
+ * the fields of an event one by one instead of an object
+ * (`Symbol.for("alknet.call.step")`; neither package imports the other).
+ */
+const STEP = Symbol.for("alknet.call.step");
+
 function positive(name: string, v: number, allowZero: boolean): number {
   if (Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
     throw new FlowgraphError(
@@ -180,9 +192,54 @@ export class CallRecorder {
     return this.#live.size;
   }
 
-  /** {@link record} as a bound function: a call observer. */
-  readonly observer = (event: CallEventLike): void => {
-    this.record(event);
+  /**
+   * {@link record} as a bound function: a call observer. It also takes an
+   * event field by field, which is how `@alknet/call`'s dispatcher feeds
+   * it: no event object is made per step unless a listener or watcher
+   * wants one.
+   */
+  readonly observer: (event: CallEventLike) => void = Object.assign(
+    (event: CallEventLike): void => {
+      this.record(event);
+    },
+    {
+      [STEP]: (
+        type: CallEventType,
+        id: string,
+        operation: string,
+        at: number,
+        parentId: string | undefined,
+        code: string | undefined,
+      ): void => {
+        if (this.#listeners.size > 0) {
+          // Listeners may keep the event: a fresh one.
+          const event: CallEventLike = { type, id, operation, at };
+          if (parentId !== undefined) event.parentId = parentId;
+          if (code !== undefined) event.code = code;
+          this.record(event);
+          return;
+        }
+        // Nobody keeps it: one reused object (the call graph copies what it needs).
+        const s = this.#scratch;
+        s.type = type;
+        s.id = id;
+        s.operation = operation;
+        s.at = at;
+        s.parentId = parentId;
+        s.code = code;
+        this.record(s);
+      },
+    },
+  );
+
+  /** The event object {@link observer} reuses when no listener is attached. */
+  #scratch: CallEventLike = {
+    type: "requested",
+    id: "",
+    operation: "",
+    at: 0,
+    parentId: undefined,
+    code: undefined,
   };
 
   /** Applies an event; false (and counted) when the call graph refuses it. */

@@ -239,3 +239,41 @@ Deno.test("recorder: the graph is built when read after a change; live counts; i
   assert.deepEqual(r.graph.calls().map((c) => `${c.id}@${c.requestedAt}`), ["c@1", "p@4"]);
   assert.equal(r.stats().calls, 3, "held: the old p, c and the new p");
 });
+
+Deno.test("recorder: the field-by-field intake records the same, and listeners get fresh events", () => {
+  type Step = (
+    type: CallEventType,
+    id: string,
+    operation: string,
+    at: number,
+    parentId: string | undefined,
+    code: string | undefined,
+  ) => void;
+  const viaObjects = new CallRecorder();
+  const viaFields = new CallRecorder();
+  const step = (viaFields.observer as unknown as Record<symbol, Step>)[
+    Symbol.for("alknet.call.step")
+  ];
+  assert.equal(typeof step, "function");
+  const events: CallEventLike[] = [
+    ev("requested", "p", 1),
+    ev("running", "p", 2),
+    ev("requested", "c", 3, "p"),
+    ev("running", "c", 4),
+    { type: "failed", id: "c", operation: "op/c", at: 5, code: "TIMEOUT" },
+    ev("completed", "p", 6),
+    ev("completed", "p", 7), // refused
+  ];
+  for (const e of events) {
+    viaObjects.observer(e);
+    step(e.type, e.id, e.operation, e.at, e.parentId, e.code);
+  }
+  assert.deepEqual(viaFields.snapshot(), viaObjects.snapshot());
+  assert.deepEqual(viaFields.stats(), viaObjects.stats());
+  const seen: CallEventLike[] = [];
+  viaFields.subscribe((e) => seen.push(e));
+  step("requested", "q", "op/q", 8, undefined, undefined);
+  step("running", "q", "op/q", 9, undefined, undefined);
+  assert.deepEqual(seen, [ev("requested", "q", 8), ev("running", "q", 9)]);
+  assert.notEqual(seen[0], seen[1]);
+});
