@@ -6,33 +6,13 @@ import assert from "node:assert/strict";
 import { fc, type FuzzCase, fuzzTests, outcome, rawText } from "../../tests/fuzz_util.ts";
 import { TomlLineIndex } from "./locate.ts";
 import { mergeLayers } from "./schema.ts";
-import { layerFromToml } from "./toml_layer.ts";
+import { CONFIG_KEYS, layerFromToml } from "./toml_layer.ts";
 import { ENV_VARS, layerFromEnv } from "./env_layer.ts";
 
-const SECTIONS = ["server", "auth", "forwarding", "limits"];
+// Every table and key of the schema (CONFIG_KEYS), and two that must stay inert.
+const SECTIONS = [...new Set(CONFIG_KEYS.map((k) => k.split(".")[0]))];
 const KEYS = [
-  "listen",
-  "host_key",
-  "log_format",
-  "allow_remote_bind",
-  "authorized_keys",
-  "api_keys",
-  "default",
-  "rules",
-  "max_connections_per_ip",
-  "max_auth_failures",
-  "penalty_seconds",
-  "penalty_after_failures",
-  "preauth_timeout_s",
-  "max_sessions_per_identity",
-  "prefix",
-  "hash",
-  "scopes",
-  "expires_at",
-  "action",
-  "target",
-  "principals",
-  "transports",
+  ...new Set(CONFIG_KEYS.map((k) => k.split(".").at(-1)!)),
   "__proto__",
   "constructor",
 ];
