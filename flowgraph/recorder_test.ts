@@ -249,8 +249,9 @@ Deno.test("recorder: the field-by-field intake records the same, and listeners g
     parentId: string | undefined,
     code: string | undefined,
   ) => void;
-  const viaObjects = new CallRecorder();
-  const viaFields = new CallRecorder();
+  const opts = { now: () => 10, maxAgeMs: Infinity };
+  const viaObjects = new CallRecorder(opts);
+  const viaFields = new CallRecorder(opts);
   const step = (viaFields.observer as unknown as Record<symbol, Step>)[
     Symbol.for("alknet.call.step")
   ];
@@ -269,6 +270,7 @@ Deno.test("recorder: the field-by-field intake records the same, and listeners g
     step(e.type, e.id, e.operation, e.at, e.parentId, e.code);
   }
   assert.deepEqual(viaFields.snapshot(), viaObjects.snapshot());
+  assert.equal(viaFields.snapshot().calls.length, 2);
   assert.deepEqual(viaFields.stats(), viaObjects.stats());
   const seen: CallEventLike[] = [];
   viaFields.subscribe((e) => seen.push(e));
