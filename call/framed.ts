@@ -194,8 +194,16 @@ class FramedTransport implements EnvelopeTransport {
       this.#queue.push(frame);
       this.#queued += frame.byteLength;
     }
-    if (!this.#writing) void this.#flush();
+    if (!this.#writing) {
+      // Written once the current task's other sends are queued too: the
+      // answers to one read (and the calls a batch of answers starts) go
+      // out in one write instead of the first alone and then the rest.
+      this.#writing = true;
+      queueMicrotask(this.#flushLater);
+    }
   }
+
+  #flushLater = (): void => void this.#flush();
 
   async #flush(): Promise<void> {
     this.#writing = true;
