@@ -1,27 +1,19 @@
 /**
- * The TLS call server: `Deno.listenTls` with ALPN `alknet/call`; a peer
- * authenticates with `auth_token` on its first request.
+ * The TLS call server: core's TLS listener (`listenEndpoint`: Deno's TLS
+ * with TCP_NODELAY, handshake and pre-auth deadlines, accepts that survive
+ * `EMFILE`, descriptors of connections closed mid-handshake released) with
+ * ALPN `alknet/call`; a peer authenticates with `auth_token` on its first
+ * request.
  *
  * @module
  */
 
-import {
-  decodeNativeTcpHeader,
-  NativeTcpStatus,
-  PREAMBLE_CALL_HOST,
-  STEALTH_CLIENT_ALPNS,
-  TIMED_OUT,
-  withTimeout,
-} from "@alknet/core/transport";
-import { duplexFromConn, type ReadWriteConn } from "./byte_duplex.ts";
-import {
-  acceptLoop,
-  CALL_ALPN,
-  type CallServer,
-  type ServeCallOptions,
-  serveOn,
-} from "./carrier_stream.ts";
+import { hostPort, listenEndpoint, STEALTH_CLIENT_ALPNS } from "@alknet/core/transport";
+import { duplexFromConn } from "./byte_duplex.ts";
+import { CALL_ALPN, type CallServer, type ServeCallOptions, serveOn } from "./carrier_stream.ts";
+import type { CallConnection } from "./connection.ts";
 import { CallError } from "./errors.ts";
+import type { Authenticate } from "./incoming.ts";
 
 /**
  * A certificate and its key, as PEM text or as files. Both parts are
@@ -88,10 +80,15 @@ export async function readCertificate(
 }
 
 /**
- * Serves the call protocol over TLS with ALPN `alknet/call` (clients that
- * offer no ALPN are accepted too). With `authenticate`, a connection stays
- * unauthenticated until a request carries a valid `auth_token`; before that
- * every request is refused with FORBIDDEN and the connection is closed.
+ * Serves the call protocol over TLS with ALPN `alknet/call`; a client that
+ * offers `h2`/`http/1.1` and sends the preamble naming `alknet-control`
+ * first (what `connectCall` does over `tls://` with a token) is served too.
+ * It runs on core's TLS listener: TCP_NODELAY, the handshake deadline,
+ * accepts that go on through `EMFILE`, and a connection that has not
+ * authenticated within the pre-auth deadline (30 s) is closed. With
+ * `authenticate`, a connection stays unauthenticated until a request
+ * carries a valid `auth_token`; before that every request is refused with
+ * FORBIDDEN and the connection is closed.
  *
  * @example
  * ```ts
@@ -113,69 +110,49 @@ export async function readCertificate(
 export async function serveCallTls(options: ServeCallTlsOptions): Promise<CallServer> {
   const pair = await readCertificate("serveCallTls", options);
   if (!pair) throw new CallError("options", "serveCallTls: cert and key are required");
-  const listener = Deno.listenTls({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
+  const conns = new Set<CallConnection>();
+  let closing = false;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const endpoint = await listenEndpoint(`tls://${hostPort(hostname, options.port ?? 0)}`, {
     cert: pair.cert,
     key: pair.key,
     // The HTTP ALPNs are for clients that open with the preamble (what
     // connectCall does over tls:// when it has a token, so that the same
     // client also reaches a node in stealth mode).
-    alpnProtocols: [CALL_ALPN, ...STEALTH_CLIENT_ALPNS],
-  });
-  const handshakeMs = options.handshakeTimeoutMs ?? 10_000;
-  return acceptLoop(listener, "tls", async (conn) => {
-    const info = await withTimeout((conn as Deno.TlsConn).handshake(), handshakeMs);
-    if (info === TIMED_OUT) return null;
-    if (info.alpnProtocol === null || info.alpnProtocol === CALL_ALPN) {
-      return serveOn(duplexFromConn(conn), options);
-    }
-    const rest = await withTimeout(readPreamble(conn), handshakeMs);
-    if (rest === TIMED_OUT || rest === null) return null;
-    await conn.write(new Uint8Array([NativeTcpStatus.OK]));
-    return serveOn(duplexFromConn(withPrefix(conn, rest)), options);
-  });
-}
-
-/**
- * Reads the preamble (the native header naming `alknet-control`) that a
- * client sends first on an HTTP ALPN; resolves to the bytes read past it,
- * or null when the first bytes are anything else.
- */
-async function readPreamble(conn: Deno.Conn): Promise<Uint8Array | null> {
-  let have = new Uint8Array(0);
-  const buf = new Uint8Array(2048);
-  while (have.length < 2048) {
-    const n = await conn.read(buf).catch(() => null);
-    if (n === null) return null;
-    const next = new Uint8Array(have.length + n);
-    next.set(have);
-    next.set(buf.subarray(0, n), have.length);
-    have = next;
-    let pre;
-    try {
-      pre = decodeNativeTcpHeader(have);
-    } catch {
-      return null;
-    }
-    if (pre === null) continue;
-    return pre.header.host === PREAMBLE_CALL_HOST ? have.slice(pre.used) : null;
-  }
-  return null;
-}
-
-/** `conn`, with `prefix` read first. */
-function withPrefix(conn: Deno.Conn, prefix: Uint8Array): ReadWriteConn {
-  let pending: Uint8Array | null = prefix.length > 0 ? prefix : null;
-  return {
-    read(p) {
-      if (pending === null) return conn.read(p);
-      const n = Math.min(p.length, pending.length);
-      p.set(pending.subarray(0, n));
-      pending = n === pending.length ? null : pending.subarray(n);
-      return Promise.resolve(n);
+    alpn: [CALL_ALPN, ...STEALTH_CLIENT_ALPNS],
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    handlers: {
+      ssh: (conn) => conn.close(),
+      call: (conn, info) => {
+        const check = options.authenticate;
+        // The listener closes connections that never prove themselves.
+        const authenticate: Authenticate | undefined = check === undefined
+          ? undefined
+          : async (token) => {
+            const identity = await check(token);
+            if (identity) info.authenticated?.();
+            return identity;
+          };
+        if (check === undefined) info.authenticated?.();
+        const c = serveOn(duplexFromConn(conn), { ...options, authenticate });
+        if (closing) {
+          void c.close();
+          return;
+        }
+        conns.add(c);
+        void c.closed.then(() => conns.delete(c));
+      },
     },
-    write: (d) => conn.write(d),
-    close: () => conn.close(),
+  });
+  const addr = endpoint.addr;
+  return {
+    addr,
+    url: `tls://${hostPort(addr.hostname, addr.port)}`,
+    connections: conns,
+    async close() {
+      closing = true;
+      await Promise.all([...conns].map((c) => c.close()));
+      await endpoint.close();
+    },
   };
 }
