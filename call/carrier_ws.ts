@@ -178,21 +178,40 @@ export async function serveCallWebSocket(options: ServeCallWebSocketOptions): Pr
       void c.closed.then(() => conns.delete(c));
     },
   });
-  const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
-    onListen: () => {},
-    ...(pair ?? {}),
-  }, handler);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const serve = (port: number) =>
+    Deno.serve({ hostname, port, onListen: () => {}, ...(pair ?? {}) }, handler);
+  let server = serve(options.port ?? 0);
   const addr = server.addr as Deno.NetAddr;
+  let closing = false;
+  // Deno.serve's accept loop ends at the first failed accept (EMFILE when
+  // the process is out of descriptors), closing the listener: serve again
+  // on the same port, retrying after 5 ms doubling to 1 s.
+  const supervise = (s: Deno.HttpServer) => {
+    s.finished.then(() => {}, async () => {
+      for (let delay = 5; !closing; delay = Math.min(delay * 2, 1000)) {
+        await new Promise((r) => setTimeout(r, delay));
+        if (closing) return;
+        try {
+          server = serve(addr.port);
+        } catch {
+          continue; // still out of descriptors, or the port is held a moment longer
+        }
+        supervise(server);
+        return;
+      }
+    });
+  };
+  supervise(server);
   const scheme = pair ? "wss" : "ws";
   return {
     addr,
     url: `${scheme}://${hostPort(addr.hostname, addr.port)}${options.path ?? CALL_WS_PATH}`,
     connections: conns,
     async close() {
+      closing = true;
       await Promise.all([...conns].map((c) => c.close()));
-      await server.shutdown();
+      await server.shutdown().catch(() => {});
     },
   };
 }
