@@ -5,8 +5,9 @@
  * WebSocket (server: Deno.serve, client: npm:ws), each beside a bare JSON
  * echo on the same carrier (`bench/bare_echo.ts`: framing and a coalescing
  * writer, nothing of the call protocol) measured in the same run, plus Cap'n
- * Web over WebSocket for comparison: sequential latency p50/p99 over N calls
- * and throughput with 64 calls in flight, then the call/bare ratios.
+ * Web over WebSocket for comparison: after a warm-up (sequential and 64 in
+ * flight), sequential latency p50/p99 over N calls and throughput with 64
+ * calls in flight (max(10 N, 40 000) calls), then the call/bare ratios.
  *
  * ```sh
  * deno run -A bench/call_rpc.ts            # 5000 sequential calls per carrier
@@ -111,13 +112,31 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/** Calls with 64 in flight in the throughput phase (and in its warm-up). */
+const INFLIGHT = 64;
+
+/** `total` calls with {@link INFLIGHT} in flight. */
+async function inFlight(call: Call, input: unknown, total: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+    while (next < total) {
+      next++;
+      await call(input);
+    }
+  }));
+}
+
 /**
- * Latency over `n` sequential calls (after 3000 to warm up), then
- * throughput with 64 in flight.
+ * Latency over `n` sequential calls, then throughput with 64 in flight,
+ * after a warm-up of both kinds: 3000 sequential calls and 20 000 with 64
+ * in flight (the call layer's code on both ends takes tens of thousands of
+ * calls to reach its steady state; without the second part the carrier
+ * measured first looked slowest).
  */
 async function measure(carrier: string, call: Call, n: number): Promise<Result> {
   const input = { text: "x".repeat(80), n: 0 }; // ≈ 100 bytes of JSON
   for (let i = 0; i < 3000; i++) await call(input); // warm up (JIT, TCP windows)
+  await inFlight(call, input, 20_000);
   const lat: number[] = [];
   for (let i = 0; i < n; i++) {
     input.n = i;
@@ -126,16 +145,9 @@ async function measure(carrier: string, call: Call, n: number): Promise<Result> 
     lat.push((performance.now() - t) * 1000);
   }
   lat.sort((a, b) => a - b);
-  const inflight = 64;
-  const total = Math.max(n * 4, 20_000);
-  let next = 0;
+  const total = throughputCalls(n);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: inflight }, async () => {
-    while (next < total) {
-      next++;
-      await call(input);
-    }
-  }));
+  await inFlight(call, input, total);
   const secs = (performance.now() - t0) / 1000;
   return {
     carrier,
@@ -143,6 +155,11 @@ async function measure(carrier: string, call: Call, n: number): Promise<Result> 
     p99_us: Math.round(pct(lat, 0.99)),
     calls_per_s: Math.round(total / secs),
   };
+}
+
+/** Calls in the throughput phase for `n` sequential ones. */
+function throughputCalls(n: number): number {
+  return Math.max(n * 10, 40_000);
 }
 
 /** What a server process prints. */
@@ -220,7 +237,7 @@ async function client(n: number): Promise<void> {
   await child.stdin.close();
   await child.status;
   console.log(
-    `\n${n} sequential calls (p50/p99), then ${Math.max(n * 4, 20_000)} calls with 64 in flight:\n`,
+    `\n${n} sequential calls (p50/p99), then ${throughputCalls(n)} calls with 64 in flight:\n`,
   );
   console.log("carrier                              p50 µs   p99 µs   calls/s");
   for (const r of results) {
