@@ -10,6 +10,26 @@
 import type { Identity } from "./access.ts";
 
 /**
+ * An abort source read through hooks: `link(hook)` calls `hook(reason)`
+ * once when it aborts (at once when it has) and returns what unlinks it.
+ *
+ * @example
+ * ```ts
+ * import type { AbortLink } from "@alknet/call";
+ * const never: AbortLink = { aborted: false, reason: undefined, link: () => () => {} };
+ * console.log(never.aborted); // false
+ * ```
+ */
+export interface AbortLink {
+  /** True once aborted. */
+  readonly aborted: boolean;
+  /** Why it was aborted (undefined before). */
+  readonly reason: unknown;
+  /** Tells `hook` when this aborts; returns what unlinks it. */
+  link(hook: (reason: unknown) => void): () => void;
+}
+
+/**
  * Options of {@link Caller.call} and {@link Caller.subscribe}.
  *
  * @example
@@ -22,6 +42,13 @@ import type { Identity } from "./access.ts";
 export interface CallOptions {
   /** Aborting sends `call.aborted` and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Like `signal` (ignored when `signal` is given), for an abort source that
+   * tells hooks instead of dispatching events, so a call forwarded from a
+   * handler needs no `AbortSignal` of its own (a head's forwarding passes
+   * the running call's control).
+   */
+  abort?: AbortLink;
   /** Ask for a shorter deadline, in milliseconds (sent as `timeout_ms`). */
   timeoutMs?: number;
   /** An absolute deadline (epoch ms), e.g. inherited from a parent call. */

@@ -188,6 +188,8 @@ export class CallConnection implements Caller {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const link = signal === undefined ? opts.abort : undefined;
+    if (link?.aborted) return Promise.reject(link.reason);
     const id = newCallId();
     let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
     if (opts.deadline !== undefined) deadline = Math.min(deadline, opts.deadline);
@@ -215,6 +217,21 @@ export class CallConnection implements Caller {
           reject(e);
         };
         signal.addEventListener("abort", onAbort, { once: true });
+      } else if (link) {
+        const unlink = link.link((reason) => {
+          if (this.#pending.get(id) !== pending) return;
+          this.#pending.delete(id);
+          this.#t.send({ type: "call.aborted", id, payload: {} });
+          reject(reason);
+        });
+        pending.resolve = (v) => {
+          unlink();
+          resolve(v as O);
+        };
+        pending.reject = (e) => {
+          unlink();
+          reject(e);
+        };
       }
       this.#pending.set(id, pending);
       this.#ensureSweep();
@@ -254,6 +271,11 @@ export class CallConnection implements Caller {
       sub.fail(signal.reason);
       return sub as unknown as CallSubscription<O>;
     }
+    const link = signal === undefined ? opts.abort : undefined;
+    if (link?.aborted) {
+      sub.fail(link.reason);
+      return sub as unknown as CallSubscription<O>;
+    }
     let deadline: number | undefined;
     if (opts.timeoutMs !== undefined) deadline = Date.now() + opts.timeoutMs;
     if (opts.deadline !== undefined) deadline = Math.min(deadline ?? Infinity, opts.deadline);
@@ -264,6 +286,11 @@ export class CallConnection implements Caller {
       };
       signal.addEventListener("abort", onAbort, { once: true });
       sub.onEnd = () => signal.removeEventListener("abort", onAbort);
+    } else if (link) {
+      sub.onEnd = link.link((reason) => {
+        if (this.#pending.delete(id)) this.#t.send({ type: "call.aborted", id, payload: {} });
+        sub.fail(reason);
+      });
     }
     this.#pending.set(id, { kind: "sub", deadline, sub });
     if (deadline !== undefined) this.#ensureSweep();

@@ -9,7 +9,7 @@
  */
 
 import type { AccessSpec } from "./access.ts";
-import type { Caller, CallOptions } from "./caller.ts";
+import type { AbortLink, Caller, CallOptions } from "./caller.ts";
 import type { CallContext } from "./context.ts";
 import type { ServiceList } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
@@ -78,12 +78,17 @@ export async function importWorkerOperations(
   return ops;
 }
 
+/**
+ * The worker call's options: the caller's deadline, `forwarded_for`, and
+ * its abort, through the running call's control when the dispatcher gave
+ * one (no `AbortSignal` made per forwarded call), else its signal.
+ */
 function forwardOptions(ctx: CallContext): CallOptions {
-  return {
-    signal: ctx.signal,
-    deadline: ctx.deadline,
-    forwardedFor: ctx.forwardedFor ?? ctx.identity?.id,
-  };
+  const control = (ctx as { control?: AbortLink }).control;
+  const forwardedFor = ctx.forwardedFor ?? ctx.identity?.id;
+  return control !== undefined
+    ? { abort: control, deadline: ctx.deadline, forwardedFor }
+    : { signal: ctx.signal, deadline: ctx.deadline, forwardedFor };
 }
 
 function workerEntry(

@@ -196,3 +196,51 @@ Deno.test("mesh head: any/ round-robin, gone workers vanish, in-flight calls fai
     await c.close();
   }
 });
+
+Deno.test("mesh head: a subscription left early at the client ends the worker's generator; an aborted call leaves the link usable", async () => {
+  const head = new MeshHead();
+  const w = workerRegistry("w1");
+  let ended!: () => void;
+  const workerEnded = new Promise<void>((r) => ended = r);
+  w.register({
+    name: "node/forever",
+    type: "subscription",
+    subscribe: async function* (_i, ctx) {
+      try {
+        for (let i = 0; !ctx.signal.aborted; i++) {
+          yield i;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      } finally {
+        ended();
+      }
+    },
+  });
+  const { workerEnd } = link(head, w);
+  await registerWorker(workerEnd, "w1");
+  const c = client(head);
+  try {
+    const got: unknown[] = [];
+    for await (const x of c.subscribe("w1/node/forever", null)) {
+      got.push(x);
+      if (got.length === 3) break;
+    }
+    assert.deepEqual(got, [0, 1, 2]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      workerEnded,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the worker's generator did not end")), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    // A call aborted at once: the head forwards it, then the abort.
+    const ac = new AbortController();
+    const p = c.call("w1/node/who", null, { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(p, { name: "AbortError" });
+    assert.equal(await c.call("w1/node/who", null), "w1");
+  } finally {
+    await c.close();
+    await workerEnd.close();
+  }
+});

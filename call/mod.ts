@@ -113,7 +113,7 @@ export {
   type NodeDuplexLike,
   type ReadWriteConn,
 } from "./byte_duplex.ts";
-export type { Caller, CallOptions, CallSubscription } from "./caller.ts";
+export type { AbortLink, Caller, CallOptions, CallSubscription } from "./caller.ts";
 export {
   acceptCallStream,
   type AcceptCallStreamOptions,
