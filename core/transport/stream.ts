@@ -44,6 +44,20 @@ const READ_HANDOVER = 16 * 1024;
 const RELAY_FIRST_CHUNK = 16 * 1024;
 const RELAY_MAX_CHUNK = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+/** First-size relay buffers of finished relays, for new ones (not zeroed again). */
+const spareBuffers: Uint8Array[] = [];
+const SPARE_BUFFERS = 64;
+
+function relayBuffer(size: number): Uint8Array {
+  return (size === RELAY_FIRST_CHUNK ? spareBuffers.pop() : undefined) ?? new Uint8Array(size);
+}
+
+/** Keeps `buf` for another relay; only idle buffers (no read or write holds them). */
+function recycle(buf: Uint8Array): void {
+  if (buf.length === RELAY_FIRST_CHUNK && spareBuffers.length < SPARE_BUFFERS) {
+    spareBuffers.push(buf);
+  }
+}
 
 /**
  * Closes `c`, ignoring the error of closing something already closed.
@@ -323,11 +337,11 @@ export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
   const pump = async (from: ByteConn, to: ByteConn) => {
     // Small at first (a new connection zeroes no 64 KiB buffers), the
     // second one only once a write is in flight.
-    const bufs = [new Uint8Array(RELAY_FIRST_CHUNK), EMPTY];
+    const bufs = [relayBuffer(RELAY_FIRST_CHUNK), EMPTY];
     let i = 0;
     let writing: Promise<void> | undefined;
     while (true) {
-      if (bufs[i].length === 0) bufs[i] = new Uint8Array(bufs[i ^ 1].length);
+      if (bufs[i].length === 0) bufs[i] = relayBuffer(bufs[i ^ 1].length);
       const buf = bufs[i];
       const n = await from.read(buf);
       if (writing) await writing;
@@ -343,6 +357,9 @@ export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
       }
       i ^= 1;
     }
+    // Both idle now (the last write was awaited): another relay may use them.
+    recycle(bufs[0]);
+    recycle(bufs[1]);
     if (to.closeWrite) await to.closeWrite().catch(() => {});
   };
   await Promise.all([pump(a, b).catch(closeBoth), pump(b, a).catch(closeBoth)]);
