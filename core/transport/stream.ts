@@ -225,6 +225,20 @@ export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & Du
   });
 }
 
+/**
+ * Ends a relayed channel. An ssh2 channel's `destroy()` is `end()` then
+ * `close()`, and `end()` on an ended stream builds an
+ * ERR_STREAM_ALREADY_FINISHED error (stack and all: 6 % of an SSH client's
+ * CPU per new connection); once its writable side has ended, `close()`
+ * alone is what is left to do.
+ */
+function endChannel(channel: Duplex): void {
+  if (channel.destroyed) return;
+  const closable = channel as Duplex & { close?: unknown };
+  if (channel.writableEnded && typeof closable.close === "function") closable.close();
+  else channel.destroy();
+}
+
 function waitDrain(stream: Duplex): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -267,7 +281,7 @@ export function relayConnDuplex(
         conn.close();
       } catch { /* already closed */ }
     }
-    if (!channel.destroyed) channel.destroy();
+    endChannel(channel);
   };
   const upstream = (async () => {
     if (initial && initial.length > 0) {
