@@ -17,7 +17,7 @@
  * the CPU seconds per GB moved of the server and of the client process
  * (user + system from `/proc/PID/stat`, the process and its descendants:
  * sshd forks per session), then the ratio of every alknet path to OpenSSH
- * measured in the same run, as min–max over the runs. Everything runs on
+ * measured in the same run, as min–max and median over the runs. Everything runs on
  * 127.0.0.1 as real processes; the paths are measured in turn, in a
  * rotating order.
  *
@@ -230,6 +230,11 @@ const HEADER = `${"path".padEnd(26)}${"MB/s".padStart(6)}${"rtt p50".padStart(9)
 }${"new p50".padStart(9)}${"p99".padStart(8)}${"srv s/GB".padStart(10)}${
   "cli s/GB".padStart(10)
 }   (ms)`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 function range(xs: number[], d = 2): string {
   const lo = Math.min(...xs);
@@ -448,6 +453,7 @@ try {
     }
   }
   const ref = results.get("ssh")!;
+  const medians: string[] = [];
   console.log(
     `\nratio to OpenSSH in the same run (min–max over ${RUNS} runs); throughput: higher is better, the rest: lower is better`,
   );
@@ -459,6 +465,18 @@ try {
   for (const p of paths) {
     const rs = results.get(p.key)!;
     const ratio = (pick: (r: Result) => number) => range(rs.map((r, i) => pick(r) / pick(ref[i])));
+    medians.push(
+      `${p.name.padEnd(26)}${
+        [(r: Result) =>
+          r.mbps, (r: Result) =>
+          r.rttMs.p50, (r: Result) =>
+          r.connMs.p50, (r: Result) =>
+          r.serverCpu, (r: Result) =>
+          r.clientCpu].map((pick) =>
+            median(rs.map((r, i) => pick(r) / pick(ref[i]))).toFixed(2).padStart(12)
+          ).join("")
+      }`,
+    );
     console.log(
       `${p.name.padEnd(26)}${ratio((r) => r.mbps).padStart(12)}${
         ratio((r) => r.rttMs.p50).padStart(12)
@@ -467,6 +485,8 @@ try {
       }`,
     );
   }
+  console.log(`\nthe same ratios, median over the ${RUNS} runs`);
+  for (const line of medians) console.log(line);
   console.log(`\nabsolute values (min–max over ${RUNS} runs)`);
   console.log(
     `${"path".padEnd(26)}${"MB/s".padStart(12)}${"rtt p50 ms".padStart(14)}${
