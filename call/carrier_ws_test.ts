@@ -8,6 +8,9 @@ import { serveCallWebSocket } from "./carrier_ws.ts";
 import { OperationRegistry } from "./registry.ts";
 
 async function serveForTest(): Promise<void> {
+  // Deno binds signals lazily, and panics when that finds no descriptor
+  // left (ext/signals, Deno 2.9.6): bind now, while there are some.
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   const registry = new OperationRegistry();
   registry.register({ name: "t/echo", type: "query", handler: (x) => x });
   const server = await serveCallWebSocket({ registry });
