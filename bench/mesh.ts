@@ -24,7 +24,15 @@
  * deno run -A bench/mesh.ts --no-record         # the head with --no-record-calls
  * deno run -A bench/mesh.ts --prof DIR          # the head under --cpu-prof (DIR/*.cpuprofile)
  * deno run -A bench/mesh.ts --in-process-only
+ * deno run -A bench/mesh.ts --no-floor          # without the bare-TCP floor
  * ```
+ *
+ * The floor: the same sequential round trips over plain TCP between two
+ * processes (client → echo) and three (client → relay → echo, the relay
+ * passing one message at a time like a head), no TLS, no call protocol,
+ * in the same run. On the shared 2-core VM it is ×2.1-3.0, not ×2: every
+ * wake-up of a process costs kernel CPU time, and more of it when three
+ * processes take turns (docs/decisions/mesh.md).
  *
  * @module
  */
@@ -40,6 +48,7 @@ import {
   serveCallWebSocket,
 } from "@alknet/call";
 import { makeKey, Proc, ROOT } from "../tests/helpers.ts";
+import { floor, FLOOR_BYTES } from "./mesh_floor.ts";
 
 const START_MS = 90_000;
 const ROUNDS = 5;
@@ -214,6 +223,8 @@ interface Opts {
   inProcess: boolean;
   /** Only the paths whose name matches (and the direct one). */
   only?: RegExp;
+  /** Measure the floor of a hop (bare TCP, 2 processes against 3) in the same run. */
+  floor: boolean;
 }
 
 async function main(opts: Opts): Promise<void> {
@@ -348,6 +359,7 @@ async function main(opts: Opts): Promise<void> {
       ? paths.filter((p) => p.name.endsWith("(direct)") || opts.only!.test(p.name))
       : paths;
     const results = await measure(chosen, n);
+    const bare = opts.floor ? await floor(n, ROUNDS) : undefined;
     const total = Math.ceil(Math.max(n * 4, 20_000) / ROUNDS) * ROUNDS;
     console.log(
       `\n${n} sequential node/ping calls per path (p50/p99), then ${total} with 64 in flight in ` +
@@ -370,8 +382,16 @@ async function main(opts: Opts): Promise<void> {
         }, CPU ×${ratio(m.head_cpu_us, d.worker_cpu_us)}`,
       );
     }
+    if (bare) {
+      console.log(
+        `  floor (plain TCP, ${FLOOR_BYTES} B, no TLS, no call protocol): client → echo p50 ` +
+          `${bare.direct_us} µs, client → relay → echo ${bare.relayed_us} µs: ×${
+            ratio(bare.relayed_us, bare.direct_us)
+          }`,
+      );
+    }
     console.log(`load after: ${loadAvg()}`);
-    console.log(JSON.stringify({ processes: results }));
+    console.log(JSON.stringify({ processes: results, floor: bare }));
     if (!opts.inProcess) return;
     const local = await inProcess(n);
     console.log(`\nthe same in one process (WebSockets on loopback, one event loop):\n`);
@@ -409,5 +429,6 @@ if (import.meta.main) {
     record: !Deno.args.includes("--no-record"),
     inProcess: !Deno.args.includes("--no-in-process"),
     only: arg("--only") === undefined ? undefined : new RegExp(arg("--only")!),
+    floor: !Deno.args.includes("--no-floor"),
   });
 }

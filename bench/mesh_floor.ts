@@ -1,0 +1,132 @@
+/**
+ * The floor of a hop for bench/mesh.ts: sequential round trips over plain
+ * TCP (TCP_NODELAY, no TLS, no call protocol) between two processes
+ * (client → echo) against three (client → relay → echo). Run on its own:
+ *
+ * ```sh
+ * deno run -A bench/mesh_floor.ts [--calls 5000]
+ * ```
+ *
+ * @module
+ */
+
+import { Proc } from "../tests/helpers.ts";
+
+const START_MS = 30_000;
+
+function median(sorted: number[]): number {
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Bytes per message of the floor measurement (about a call frame through TLS). */
+export const FLOOR_BYTES = 256;
+
+/**
+ * A process of the floor measurement (`--role echo` or `--role relay
+ * UPPORT`): plain TCP with TCP_NODELAY, no TLS, no call protocol. The echo
+ * writes back what it reads; the relay passes each message to the echo at
+ * UPPORT and the answer back, one message at a time, like a head.
+ */
+async function floorRole(role: string, upPort: number): Promise<void> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const up = role === "relay"
+    ? await Deno.connect({ hostname: "127.0.0.1", port: upPort })
+    : undefined;
+  up?.setNoDelay(true);
+  console.log(`port=${(listener.addr as Deno.NetAddr).port}`);
+  const upBuf = new Uint8Array(64 * 1024);
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    (async () => {
+      const buf = new Uint8Array(64 * 1024);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        if (up) {
+          await writeAll(up, buf.subarray(0, n));
+          await readFull(up, upBuf, n);
+          await writeAll(conn, upBuf.subarray(0, n));
+        } else await writeAll(conn, buf.subarray(0, n));
+      }
+      conn.close();
+    })();
+  }
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
+}
+
+async function readFull(conn: Deno.Conn, buf: Uint8Array, n: number): Promise<void> {
+  for (let got = 0; got < n;) {
+    const r = await conn.read(buf.subarray(got, n));
+    if (r === null) throw new Error("closed");
+    got += r;
+  }
+}
+
+/**
+ * The floor of a hop on this machine: sequential round trips of
+ * {@link FLOOR_BYTES} over plain TCP between two processes (client → echo)
+ * against three (client → relay → echo), in alternating rounds. Whatever a
+ * head does, its path cannot beat this ratio.
+ */
+export async function floor(
+  n: number,
+  rounds: number,
+): Promise<{ direct_us: number; relayed_us: number }> {
+  const self = new URL(import.meta.url).pathname;
+  const spawn = (...args: string[]) =>
+    Proc.spawn(Deno.execPath(), ["run", "-A", "--quiet", self, "--role", ...args]);
+  const echo = spawn("echo", "0");
+  const procs = [echo];
+  const conns: Deno.Conn[] = [];
+  try {
+    const echoPort = (await echo.waitFor(/port=(\d+)/, START_MS))[1];
+    const relay = spawn("relay", echoPort);
+    procs.push(relay);
+    const relayPort = (await relay.waitFor(/port=(\d+)/, START_MS))[1];
+    for (const port of [echoPort, relayPort]) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+      c.setNoDelay(true);
+      conns.push(c);
+    }
+    const msg = new Uint8Array(FLOOR_BYTES).fill(120);
+    const buf = new Uint8Array(FLOOR_BYTES);
+    const rtt = async (c: Deno.Conn, count: number, into: number[]) => {
+      for (let i = 0; i < count; i++) {
+        const t = performance.now();
+        await writeAll(c, msg);
+        await readFull(c, buf, FLOOR_BYTES);
+        into.push((performance.now() - t) * 1000);
+      }
+    };
+    for (const c of conns) await rtt(c, 2000, []);
+    const lat = [[], []] as number[][];
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < 2; i++) await rtt(conns[i], Math.ceil(n / rounds), lat[i]);
+    }
+    const [direct, relayed] = lat.map((l) => Math.round(median(l.sort((a, b) => a - b))));
+    return { direct_us: direct, relayed_us: relayed };
+  } finally {
+    for (const c of conns) c.close();
+    for (const p of procs) await p.stop("SIGTERM", 10_000).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const arg = (flag: string) => {
+    const i = Deno.args.indexOf(flag);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  const role = arg("--role");
+  if (role !== undefined) {
+    await floorRole(role, Number(Deno.args[Deno.args.indexOf("--role") + 2]));
+  } else {
+    const r = await floor(Number(arg("--calls") ?? 5000), 5);
+    console.log(
+      `plain TCP, ${FLOOR_BYTES} B: client → echo p50 ${r.direct_us} µs, ` +
+        `client → relay → echo ${r.relayed_us} µs: ×${(r.relayed_us / r.direct_us).toFixed(2)}`,
+    );
+  }
+}
