@@ -5,9 +5,11 @@
  * WebSocket (server: Deno.serve, client: npm:ws), each beside a bare JSON
  * echo on the same carrier (`bench/bare_echo.ts`: framing and a coalescing
  * writer, nothing of the call protocol) measured in the same run, plus Cap'n
- * Web over WebSocket for comparison: after a warm-up (sequential and 64 in
- * flight), sequential latency p50/p99 over N calls and throughput with 64
- * calls in flight (max(10 N, 40 000) calls), then the call/bare ratios.
+ * Web over WebSocket for comparison: after a warm-up (100 000 calls over
+ * the call layer, then per carrier sequential and 64 in flight), sequential
+ * latency p50/p99 over N calls and throughput with 64 calls in flight
+ * (max(10 N, 40 000) calls), each in 5 rounds alternating the call carrier
+ * and its bare echo (calls/s: the median round), then the call/bare ratios.
  *
  * ```sh
  * deno run -A bench/call_rpc.ts            # 5000 sequential calls per carrier
@@ -127,35 +129,61 @@ async function inFlight(call: Call, input: unknown, total: number): Promise<void
   }));
 }
 
+/** Rounds each measurement is split into, alternating the variants measured side by side. */
+const ROUNDS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 /**
- * Latency over `n` sequential calls, then throughput with 64 in flight,
- * after a warm-up of both kinds: 3000 sequential calls and 20 000 with 64
- * in flight (the call layer's code on both ends takes tens of thousands of
- * calls to reach its steady state; without the second part the carrier
- * measured first looked slowest).
+ * Measures variants side by side (a call carrier and its bare echo), after
+ * a warm-up of each (3000 sequential calls and 20 000 with 64 in flight):
+ * latency over `n` sequential calls and throughput with 64 in flight, each
+ * split into {@link ROUNDS} rounds that alternate the variants, so a change
+ * in the machine's load hits them alike. Latency percentiles are over every
+ * round's calls; calls/s is the median of the rounds.
  */
-async function measure(carrier: string, call: Call, n: number): Promise<Result> {
+async function measure(
+  variants: { carrier: string; call: Call }[],
+  n: number,
+): Promise<Result[]> {
   const input = { text: "x".repeat(80), n: 0 }; // ≈ 100 bytes of JSON
-  for (let i = 0; i < 3000; i++) await call(input); // warm up (JIT, TCP windows)
-  await inFlight(call, input, 20_000);
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    input.n = i;
-    const t = performance.now();
-    await call(input);
-    lat.push((performance.now() - t) * 1000);
+  for (const v of variants) {
+    for (let i = 0; i < 3000; i++) await v.call(input); // warm up (JIT, TCP windows)
+    await inFlight(v.call, input, 20_000);
   }
-  lat.sort((a, b) => a - b);
-  const total = throughputCalls(n);
-  const t0 = performance.now();
-  await inFlight(call, input, total);
-  const secs = (performance.now() - t0) / 1000;
-  return {
-    carrier,
-    p50_us: Math.round(pct(lat, 0.5)),
-    p99_us: Math.round(pct(lat, 0.99)),
-    calls_per_s: Math.round(total / secs),
-  };
+  const lat = variants.map(() => [] as number[]);
+  const rates = variants.map(() => [] as number[]);
+  const per = Math.ceil(n / ROUNDS);
+  const total = Math.ceil(throughputCalls(n) / ROUNDS);
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate which variant goes first.
+    const order = r % 2 === 0 ? variants.map((_, i) => i) : variants.map((_, i) => i).reverse();
+    for (const k of order) {
+      for (let i = 0; i < per; i++) {
+        input.n = i;
+        const t = performance.now();
+        await variants[k].call(input);
+        lat[k].push((performance.now() - t) * 1000);
+      }
+    }
+    for (const k of order) {
+      const t0 = performance.now();
+      await inFlight(variants[k].call, input, total);
+      rates[k].push(total / ((performance.now() - t0) / 1000));
+    }
+  }
+  return variants.map((v, k) => {
+    const sorted = lat[k].sort((a, b) => a - b);
+    return {
+      carrier: v.carrier,
+      p50_us: Math.round(pct(sorted, 0.5)),
+      p99_us: Math.round(pct(sorted, 0.99)),
+      calls_per_s: Math.round(median(rates[k])),
+    };
+  });
 }
 
 /** Calls in the throughput phase for `n` sequential ones. */
@@ -211,19 +239,31 @@ async function client(n: number, warmup: number): Promise<void> {
   // about 100 000 calls; without this the carrier measured first (framed
   // TCP) looked slower than the others.
   await inFlight(viaConn(tcp), { text: "x".repeat(80), n: 0 }, warmup);
-  results.push(await measure("call / framed TCP", viaConn(tcp), n));
-  results.push(await measure("bare framed-JSON echo / TCP", bares[0].call, n));
+  results.push(
+    ...await measure([
+      { carrier: "call / framed TCP", call: viaConn(tcp) },
+      { carrier: "bare framed-JSON echo / TCP", call: bares[0].call },
+    ], n),
+  );
   const tls = await connectCall(`tls://localhost:${ports.tls}`, {
     tlsCaCerts: [ports.cert],
     token: TOKEN,
   });
   conns.push(tls);
-  results.push(await measure("call / TLS", viaConn(tls), n));
-  results.push(await measure("bare framed-JSON echo / TLS", bares[1].call, n));
+  results.push(
+    ...await measure([
+      { carrier: "call / TLS", call: viaConn(tls) },
+      { carrier: "bare framed-JSON echo / TLS", call: bares[1].call },
+    ], n),
+  );
   const ws = await connectCall(`ws://127.0.0.1:${ports.ws}`, { token: TOKEN });
   conns.push(ws);
-  results.push(await measure("call / WebSocket (npm:ws)", viaConn(ws), n));
-  results.push(await measure("bare JSON echo / WebSocket (npm:ws)", bares[2].call, n));
+  results.push(
+    ...await measure([
+      { carrier: "call / WebSocket (npm:ws)", call: viaConn(ws) },
+      { carrier: "bare JSON echo / WebSocket (npm:ws)", call: bares[2].call },
+    ], n),
+  );
   for (const b of bares) b.close();
 
   const sock = new WebSocket(`ws://127.0.0.1:${ports.capn}/`, { perMessageDeflate: false });
@@ -235,14 +275,17 @@ async function client(n: number, warmup: number): Promise<void> {
   const stub = newWebSocketRpcSession<EchoApi>(sock as any) as unknown as {
     echo(x: unknown): Promise<unknown>;
   };
-  results.push(await measure("Cap'n Web / WebSocket (npm:ws)", (x) => stub.echo(x), n));
+  results.push(
+    ...await measure([{ carrier: "Cap'n Web / WebSocket (npm:ws)", call: (x) => stub.echo(x) }], n),
+  );
   sock.close();
 
   for (const c of conns) await c.close();
   await child.stdin.close();
   await child.status;
   console.log(
-    `\n${n} sequential calls (p50/p99), then ${throughputCalls(n)} calls with 64 in flight:\n`,
+    `\n${n} sequential calls (p50/p99), then ${throughputCalls(n)} calls with 64 in flight ` +
+      `(calls/s: the median of ${ROUNDS} rounds alternating each call carrier and its bare echo):\n`,
   );
   console.log("carrier                              p50 µs   p99 µs   calls/s");
   for (const r of results) {
