@@ -75,6 +75,12 @@ interface Result {
   head_cpu_us: number;
   worker_cpu_us: number;
   client_cpu_us: number;
+  /**
+   * On-CPU time (all threads, /proc schedstat) per call during the
+   * sequential rounds, in µs, with the mean wall time per call: with one
+   * call at a time, the wall time is these processes' CPU time in turn.
+   */
+  seq: { head_us: number; worker_us: number; client_us: number; wall_us: number };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -117,6 +123,24 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Nanoseconds a process's threads have run (/proc/PID/task/N/schedstat; 0 without /proc). */
+function runNs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let ns = 0;
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0]);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ns;
+}
+
 /**
  * The same comparison in one process (head, worker and client share the
  * event loop, real WebSockets on loopback): the cost of the head's routing
@@ -154,11 +178,19 @@ async function inProcess(n: number): Promise<Result[]> {
 async function measure(paths: Path[], n: number): Promise<Result[]> {
   for (const p of paths) await latency(p.call, 2000, []); // warm up (JIT, windows)
   const lat = paths.map(() => [] as number[]);
+  const seq = paths.map(() => ({ head: 0, worker: 0, client: 0, wall: 0 }));
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < paths.length; i++) {
-      await latency(paths[i].call, Math.ceil(n / ROUNDS), lat[i]);
+      const p = paths[i];
+      const before = [runNs(p.head), runNs(p.worker), runNs(Deno.pid), performance.now()];
+      await latency(p.call, Math.ceil(n / ROUNDS), lat[i]);
+      seq[i].head += runNs(p.head) - before[0];
+      seq[i].worker += runNs(p.worker) - before[1];
+      seq[i].client += runNs(Deno.pid) - before[2];
+      seq[i].wall += (performance.now() - before[3]) * 1e6;
     }
   }
+  const seqUs = (ns: number) => Math.round(ns / 1000 / (Math.ceil(n / ROUNDS) * ROUNDS));
   const perRound = Math.ceil(Math.max(n * 4, 20_000) / ROUNDS);
   const rates = paths.map(() => [] as number[]);
   const cpu = paths.map(() => ({ head: 0, worker: 0, client: 0 }));
@@ -186,6 +218,12 @@ async function measure(paths: Path[], n: number): Promise<Result[]> {
       head_cpu_us: us(cpu[i].head),
       worker_cpu_us: us(cpu[i].worker),
       client_cpu_us: us(cpu[i].client),
+      seq: {
+        head_us: seqUs(seq[i].head),
+        worker_us: seqUs(seq[i].worker),
+        client_us: seqUs(seq[i].client),
+        wall_us: seqUs(seq[i].wall),
+      },
     };
   });
 }
@@ -369,6 +407,18 @@ async function main(opts: Opts): Promise<void> {
         `its calls; load before: ${loadBefore}:\n`,
     );
     table(results);
+    console.log(
+      "\nsequential rounds, on-CPU µs per call (all threads, schedstat): head worker client = sum; " +
+        "mean wall µs per call",
+    );
+    for (const r of results) {
+      const q = r.seq;
+      console.log(
+        `  ${r.path.padEnd(26)} ${q.head_us} ${q.worker_us} ${q.client_us} = ${
+          q.head_us + q.worker_us + q.client_us
+        }; ${q.wall_us}`,
+      );
+    }
     console.log(
       "\nhop cost against the direct path on the client's carrier (goal: p50 ≤ ×2, " +
         "calls/s ≥ ×0.5; head CPU per forwarded call against the worker's per direct call):",
