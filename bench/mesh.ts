@@ -437,7 +437,9 @@ async function main(opts: Opts): Promise<void> {
         `  floor (plain TCP, ${FLOOR_BYTES} B, no TLS, no call protocol): client → echo p50 ` +
           `${bare.direct_us} µs, client → relay → echo ${bare.relayed_us} µs: ×${
             ratio(bare.relayed_us, bare.direct_us)
-          }`,
+          } (the relay as a thread of the echo process: ×${
+            ratio(bare.threaded_us, bare.direct_us)
+          })`,
       );
     }
     console.log(`load after: ${loadAvg()}`);

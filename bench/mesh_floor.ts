@@ -1,7 +1,9 @@
 /**
  * The floor of a hop for bench/mesh.ts: sequential round trips over plain
  * TCP (TCP_NODELAY, no TLS, no call protocol) between two processes
- * (client → echo) against three (client → relay → echo). Run on its own:
+ * (client → echo) against three (client → relay → echo), and with the relay
+ * as a thread of the echo process (three tasks, two address spaces). Run on
+ * its own:
  *
  * ```sh
  * deno run -A bench/mesh_floor.ts [--calls 5000]
@@ -13,6 +15,8 @@
 import { Proc } from "../tests/helpers.ts";
 
 const START_MS = 30_000;
+/** The name of the Worker that runs the relay inside the echo process (then its port). */
+const THREAD_RELAY = "floor-relay:";
 
 function median(sorted: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
@@ -27,13 +31,18 @@ export const FLOOR_BYTES = 256;
  * writes back what it reads; the relay passes each message to the echo at
  * UPPORT and the answer back, one message at a time, like a head.
  */
-async function floorRole(role: string, upPort: number): Promise<void> {
+async function floorRole(role: string, upPort: number, label = "port"): Promise<void> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const up = role === "relay"
     ? await Deno.connect({ hostname: "127.0.0.1", port: upPort })
     : undefined;
   up?.setNoDelay(true);
-  console.log(`port=${(listener.addr as Deno.NetAddr).port}`);
+  const port = (listener.addr as Deno.NetAddr).port;
+  console.log(`${label}=${port}`);
+  if (role === "echo") {
+    // The same relay as a thread of this process: three tasks in turn, two address spaces.
+    new Worker(import.meta.url, { type: "module", name: `${THREAD_RELAY}${port}` });
+  }
   const upBuf = new Uint8Array(64 * 1024);
   for await (const conn of listener) {
     conn.setNoDelay(true);
@@ -69,12 +78,15 @@ async function readFull(conn: Deno.Conn, buf: Uint8Array, n: number): Promise<vo
  * The floor of a hop on this machine: sequential round trips of
  * {@link FLOOR_BYTES} over plain TCP between two processes (client → echo)
  * against three (client → relay → echo), in alternating rounds. Whatever a
- * head does, its path cannot beat this ratio.
+ * head does, its path cannot beat this ratio. `threaded_us`: the same relay
+ * as a thread of the echo process (three tasks in turn but two address
+ * spaces), which tells the cost of a third process from the cost of a
+ * third task.
  */
 export async function floor(
   n: number,
   rounds: number,
-): Promise<{ direct_us: number; relayed_us: number }> {
+): Promise<{ direct_us: number; relayed_us: number; threaded_us: number }> {
   const self = new URL(import.meta.url).pathname;
   const spawn = (...args: string[]) =>
     Proc.spawn(Deno.execPath(), ["run", "-A", "--quiet", self, "--role", ...args]);
@@ -82,11 +94,12 @@ export async function floor(
   const procs = [echo];
   const conns: Deno.Conn[] = [];
   try {
-    const echoPort = (await echo.waitFor(/port=(\d+)/, START_MS))[1];
+    const echoPort = (await echo.waitFor(/^port=(\d+)/, START_MS))[1];
+    const threadPort = (await echo.waitFor(/^thread-port=(\d+)/, START_MS))[1];
     const relay = spawn("relay", echoPort);
     procs.push(relay);
-    const relayPort = (await relay.waitFor(/port=(\d+)/, START_MS))[1];
-    for (const port of [echoPort, relayPort]) {
+    const relayPort = (await relay.waitFor(/^port=(\d+)/, START_MS))[1];
+    for (const port of [echoPort, relayPort, threadPort]) {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
       c.setNoDelay(true);
       conns.push(c);
@@ -102,19 +115,22 @@ export async function floor(
       }
     };
     for (const c of conns) await rtt(c, 2000, []);
-    const lat = [[], []] as number[][];
+    const lat = conns.map(() => [] as number[]);
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < 2; i++) await rtt(conns[i], Math.ceil(n / rounds), lat[i]);
+      for (let i = 0; i < conns.length; i++) await rtt(conns[i], Math.ceil(n / rounds), lat[i]);
     }
-    const [direct, relayed] = lat.map((l) => Math.round(median(l.sort((a, b) => a - b))));
-    return { direct_us: direct, relayed_us: relayed };
+    const [direct, relayed, threaded] = lat.map((l) => Math.round(median(l.sort((a, b) => a - b))));
+    return { direct_us: direct, relayed_us: relayed, threaded_us: threaded };
   } finally {
     for (const c of conns) c.close();
     for (const p of procs) await p.stop("SIGTERM", 10_000).catch(() => {});
   }
 }
 
-if (import.meta.main) {
+const workerName = (globalThis as { name?: string }).name;
+if (typeof workerName === "string" && workerName.startsWith(THREAD_RELAY)) {
+  await floorRole("relay", Number(workerName.slice(THREAD_RELAY.length)), "thread-port");
+} else if (import.meta.main) {
   const arg = (flag: string) => {
     const i = Deno.args.indexOf(flag);
     return i >= 0 ? Deno.args[i + 1] : undefined;
@@ -126,7 +142,10 @@ if (import.meta.main) {
     const r = await floor(Number(arg("--calls") ?? 5000), 5);
     console.log(
       `plain TCP, ${FLOOR_BYTES} B: client → echo p50 ${r.direct_us} µs, ` +
-        `client → relay → echo ${r.relayed_us} µs: ×${(r.relayed_us / r.direct_us).toFixed(2)}`,
+        `client → relay → echo ${r.relayed_us} µs: ×${(r.relayed_us / r.direct_us).toFixed(2)}; ` +
+        `relay as a thread of the echo process ${r.threaded_us} µs: ×${
+          (r.threaded_us / r.direct_us).toFixed(2)
+        }`,
     );
   }
 }
