@@ -30,7 +30,7 @@
  * The floor: the same sequential round trips over plain TCP between two
  * processes (client → echo) and three (client → relay → echo, the relay
  * passing one message at a time like a head), no TLS, no call protocol,
- * in the same run. On the shared 2-core VM it is ×2.1-3.0, not ×2: every
+ * in the same run. On the shared 2-core VM it is ×2.2-2.7, not ×2: every
  * wake-up of a process costs kernel CPU time, and more of it when three
  * processes take turns (docs/decisions/mesh.md).
  *
