@@ -38,6 +38,8 @@ export interface ByteConn {
 }
 
 const READ_SIZE = 64 * 1024;
+/** Bytes from a channel waiting for the connection before the channel is paused. */
+const RELAY_QUEUE_BYTES = 256 * 1024;
 /** A read at least this long hands its buffer over instead of being copied out. */
 const READ_HANDOVER = 16 * 1024;
 /** The first chunk of a relay direction, and the largest it grows to while reads fill it. */
@@ -305,15 +307,34 @@ export function relayConnDuplex(
     if (!channel.destroyed) channel.end();
   })();
   const downstream = new Promise<void>((resolve, reject) => {
-    let writing = Promise.resolve();
+    // Chunks that arrive while a write is in flight wait in order; the
+    // channel is paused only when they add up (no pause and resume per
+    // chunk: a small exchange never pauses it).
+    const waiting: Buffer[] = [];
+    let waitingBytes = 0;
+    let writing: Promise<void> | undefined;
+    const drain = async (first: Buffer) => {
+      for (let chunk: Buffer | undefined = first; chunk; chunk = waiting.shift()) {
+        if (chunk !== first) waitingBytes -= chunk.length;
+        await writeAll(conn, chunk);
+        if (channel.isPaused() && waitingBytes < RELAY_QUEUE_BYTES / 2 && !finished) {
+          channel.resume();
+        }
+      }
+      writing = undefined;
+    };
     channel.on("data", (chunk: Buffer) => {
-      channel.pause();
-      writing = writeAll(conn, chunk).then(() => {
-        if (!finished) channel.resume();
-      }, reject);
+      if (writing) {
+        waiting.push(chunk);
+        waitingBytes += chunk.length;
+        if (waitingBytes >= RELAY_QUEUE_BYTES) channel.pause();
+        return;
+      }
+      writing = drain(chunk);
+      writing.catch(reject);
     });
     channel.on("end", () => {
-      writing.then(async () => {
+      (writing ?? Promise.resolve()).then(async () => {
         if (conn.closeWrite) await conn.closeWrite().catch(() => {});
         resolve();
       }, reject);
