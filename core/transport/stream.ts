@@ -38,8 +38,6 @@ export interface ByteConn {
 }
 
 const READ_SIZE = 64 * 1024;
-/** Bytes from a channel waiting for the connection before the channel is paused. */
-const RELAY_QUEUE_BYTES = 256 * 1024;
 /** A read at least this long hands its buffer over instead of being copied out. */
 const READ_HANDOVER = 16 * 1024;
 /** The first chunk of a relay direction, and the largest it grows to while reads fill it. */
@@ -306,42 +304,27 @@ export function relayConnDuplex(
     }
     if (!channel.destroyed) channel.end();
   })();
+  // The write in flight towards `conn`: a channel closing right after its
+  // end (ssh2 emits 'close' on 'end') must not cut it off.
+  let writing = Promise.resolve();
   const downstream = new Promise<void>((resolve, reject) => {
-    // Chunks that arrive while a write is in flight wait in order; the
-    // channel is paused only when they add up (no pause and resume per
-    // chunk: a small exchange never pauses it).
-    const waiting: Buffer[] = [];
-    let waitingBytes = 0;
-    let writing: Promise<void> | undefined;
-    const drain = async (first: Buffer) => {
-      for (let chunk: Buffer | undefined = first; chunk; chunk = waiting.shift()) {
-        if (chunk !== first) waitingBytes -= chunk.length;
-        await writeAll(conn, chunk);
-        if (channel.isPaused() && waitingBytes < RELAY_QUEUE_BYTES / 2 && !finished) {
-          channel.resume();
-        }
-      }
-      writing = undefined;
-    };
     channel.on("data", (chunk: Buffer) => {
-      if (writing) {
-        waiting.push(chunk);
-        waitingBytes += chunk.length;
-        if (waitingBytes >= RELAY_QUEUE_BYTES) channel.pause();
-        return;
-      }
-      writing = drain(chunk);
-      writing.catch(reject);
+      channel.pause();
+      writing = writeAll(conn, chunk).then(() => {
+        if (!finished) channel.resume();
+      }, reject);
     });
     channel.on("end", () => {
-      (writing ?? Promise.resolve()).then(async () => {
+      writing.then(async () => {
         if (conn.closeWrite) await conn.closeWrite().catch(() => {});
         resolve();
       }, reject);
     });
     channel.on("error", reject);
   });
-  const channelClosed = new Promise<void>((resolve) => channel.on("close", () => resolve()));
+  const channelClosed = new Promise<void>((resolve) =>
+    channel.on("close", () => writing.then(resolve, resolve))
+  );
   return Promise.race([Promise.all([upstream, downstream]), channelClosed]).then(
     closeAll,
     closeAll,
