@@ -237,16 +237,12 @@ class FramedTransport implements EnvelopeTransport {
       this.#queue.push(frame);
       this.#queued += frame.byteLength;
     }
-    if (!this.#writing) {
-      // Written once the current task's other sends are queued too: the
-      // answers to one read (and the calls a batch of answers starts) go
-      // out in one write instead of the first alone and then the rest.
-      this.#writing = true;
-      queueMicrotask(this.#flushLater);
-    }
+    // The first frame goes out at once; what is sent while that write is in
+    // flight goes out together in the next. (Waiting for the end of the task
+    // to write everything in one write halved the writes but lost the
+    // overlap between the two ends: fewer calls/s at 64 in flight.)
+    if (!this.#writing) void this.#flush();
   }
-
-  #flushLater = (): void => void this.#flush();
 
   async #flush(): Promise<void> {
     this.#writing = true;
