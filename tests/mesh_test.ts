@@ -150,10 +150,8 @@ Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss an
       const ac = new AbortController();
       const call = c.call("w2/test/slow", { tag: "abort" }, { signal: ac.signal });
       const started = await prog2.waitFor(/slow started worker=w2 tag=abort/, START_MS);
-      assert.match(
-        started.input ?? "",
-        new RegExp(`forwarded_for=${client.fingerprint.replace("+", "\\+")}`),
-      );
+      // A fingerprint is base64: compared as text (it may hold several '+').
+      assert.ok((started.input ?? "").includes(`forwarded_for=${client.fingerprint}`));
       ac.abort();
       await assert.rejects(call, { name: "AbortError" });
       await prog2.waitFor(/slow aborted worker=w2 tag=abort/, START_MS);
