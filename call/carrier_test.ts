@@ -38,13 +38,17 @@ Deno.test("carrier: TLS with ALPN alknet/call, token on the first request", asyn
     assert.equal(ticks.length, 3);
     await conn.close();
 
-    const bad = await connectCall(url, { tlsCaCerts: [cert], token: "nope" });
-    await assert.rejects(bad.call("node/ping", 1), (e: CallError) => {
-      assert.equal(e.code, "FORBIDDEN");
-      assert.deepEqual(e.details, { authentication: "failed" });
-      return true;
-    });
-    await bad.closed;
+    // connectCall sends a first request with the token at once: a bad one rejects there.
+    await assert.rejects(
+      connectCall(url, { tlsCaCerts: [cert], token: "nope" }),
+      (e: ConnectError) => {
+        assert.equal(e.code, "unauthorized");
+        const cause = e.cause as CallError;
+        assert.equal(cause.code, "FORBIDDEN");
+        assert.deepEqual(cause.details, { authentication: "failed" });
+        return true;
+      },
+    );
 
     const none = await connectCall(url, { tlsCaCerts: [cert] });
     await assert.rejects(none.call("node/ping", 1), /authentication required/);

@@ -12,7 +12,7 @@ import type { Identity } from "./access.ts";
 import { type IdentityKey, openCarrier } from "./connect_carriers.ts";
 import { type CallTarget, parseCallTarget } from "./connect_target.ts";
 import { CallConnection, type ConnectionOptions } from "./connection.ts";
-import { ConnectError } from "./errors.ts";
+import { CallError, ConnectError, ConnectionClosedError } from "./errors.ts";
 
 /**
  * Options of {@link connectCall}. Credentials: `identity` logs in over
@@ -132,8 +132,8 @@ function tokenSource(
  *   `/alknet/call` (or `path`), authenticated at the upgrade.
  *
  * Off SSH, `identity` mints a signed token and `token`/`apiKey` are sent as
- * they are: in the first request's `auth_token`, or the WebSocket's
- * `Authorization: Bearer` header. Rejects with a {@link ConnectError}
+ * they are: in a first request sent at once (`auth_token`), or the
+ * WebSocket's `Authorization: Bearer` header. Rejects with a {@link ConnectError}
  * whose `code` says why (`pin-mismatch`, `unauthorized` with the node's
  * reason, `host-key`, `transport`, ...).
  *
@@ -203,7 +203,7 @@ export async function connectCall(
       }
       : undefined,
   });
-  return new CallConnection(transport, {
+  const conn = new CallConnection(transport, {
     router: options.router,
     identity: options.peerIdentity ?? null,
     sendToken: options.sendToken,
@@ -214,4 +214,36 @@ export async function connectCall(
     // WebSocket and SSH authenticate the connection itself.
     authToken: ws ? undefined : token,
   });
+  if (token !== undefined && !ws) await authenticateNow(conn, target.url, options.connectTimeoutMs);
+  return conn;
+}
+
+/**
+ * Off SSH and WebSocket the token travels in a request: one is sent at
+ * once (`services/list-peers`, which every registry has unless discovery is
+ * off), so that a bad token rejects here as `unauthorized` and the node
+ * counts the connection as authenticated from the start (a node closes a
+ * call connection that has not authenticated within its pre-auth deadline,
+ * 30 s by default: a client that waited longer before its first call lost
+ * its connection). Any answer but a failed authentication means the token
+ * was accepted (NOT_FOUND where discovery is off, FORBIDDEN by the
+ * operation's own access).
+ */
+async function authenticateNow(
+  conn: CallConnection,
+  url: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  try {
+    await conn.call("services/list-peers", null, { timeoutMs });
+  } catch (e) {
+    const failed = e instanceof CallError && e.code === "FORBIDDEN" &&
+      (e.details as { authentication?: unknown } | undefined)?.authentication === "failed";
+    const lost = e instanceof ConnectionClosedError ||
+      (e instanceof CallError && e.code === "TIMEOUT") || !(e instanceof CallError);
+    if (!failed && !lost) return;
+    await conn.close().catch(() => {});
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConnectError(failed ? "unauthorized" : "transport", url, reason, { cause: e });
+  }
 }

@@ -215,17 +215,21 @@ Deno.test("connectCall: refused credentials are unauthorized, and the WebSocket 
     assert.ok(ws instanceof ConnectError);
     assert.equal(ws.code, "unauthorized");
     assert.match(ws.message, /HTTP 401: \S/); // the node's reason follows the status
-    // On TLS the first request carries the token: the call is refused, then the stream closed.
-    const conn = await connectCall(tlsUrl, { ...tlsOptions, identity: undefined, token: "nope" });
+    // On TLS a first request sent by connectCall carries the token: refused there, and the
+    // node's answer is the cause.
     const e = await within(
-      conn.call("demo/add", { a: 1, b: 1 }).then(() => null, (e) => e),
+      connectCall(tlsUrl, { ...tlsOptions, identity: undefined, token: "nope" }).then(
+        () => null,
+        (e) => e,
+      ),
       10_000,
       tlsUrl,
     );
-    assert.ok(e instanceof CallError);
-    assert.equal(e.code, "FORBIDDEN");
-    assert.deepEqual(e.details, { authentication: "failed" });
-    await conn.close();
+    assert.ok(e instanceof ConnectError);
+    assert.equal(e.code, "unauthorized");
+    assert.ok(e.cause instanceof CallError);
+    assert.equal(e.cause.code, "FORBIDDEN");
+    assert.deepEqual(e.cause.details, { authentication: "failed" });
   } finally {
     await f.close();
   }
@@ -254,5 +258,39 @@ Deno.test("type mismatches over the wire: subscribe() on a query and call() on a
     });
   } finally {
     await f.close();
+  }
+});
+
+Deno.test("connectCall: a token connection is authenticated at connect, so it outlives the node's pre-auth deadline before its first call", async () => {
+  const { dir, host, id } = await keyDir();
+  const port = freeTcpUdpPort();
+  const node = await serve({
+    listen: [`tls://127.0.0.1:${port}`, `quic://127.0.0.1:${port}`],
+    hostKey: host.path,
+    authorizedKeys: `${dir}/authorized_keys`,
+    tls: { selfSigned: true },
+    dataDir: dir,
+    calls: registry({ countStarted: 0 }),
+    limits: { preauthTimeoutS: 1 },
+    logger: false,
+  });
+  try {
+    for (const url of node.addresses) {
+      const conn = await connectCall(url, {
+        identity: id.path,
+        tlsFingerprint: node.tlsFingerprint,
+      });
+      try {
+        // Idle past the node's pre-auth deadline (1 s), then call: before, the node had
+        // closed the connection (the token only went with the first call).
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.equal(await within(conn.call("demo/add", { a: 1, b: 2 }), 10_000, url), 3);
+      } finally {
+        await conn.close();
+      }
+    }
+  } finally {
+    await node.shutdown(0);
+    await Deno.remove(dir, { recursive: true });
   }
 });
