@@ -52,6 +52,7 @@ import { floor, FLOOR_BYTES } from "./mesh_floor.ts";
 
 const START_MS = 90_000;
 const ROUNDS = 5;
+const WARMUP = Number(Deno.env.get("MESH_WARMUP") ?? 100_000);
 
 type Call = (input: unknown) => Promise<unknown>;
 
@@ -176,7 +177,12 @@ async function inProcess(n: number): Promise<Result[]> {
  * CPU each path costs the head, its worker and this client.
  */
 async function measure(paths: Path[], n: number): Promise<Result[]> {
-  for (const p of paths) await latency(p.call, 2000, []); // warm up (JIT, windows)
+  // Warm-up: the call layer reaches its steady state only after about
+  // 100 000 calls in each process (bench/call_rpc.ts --warmup).
+  for (const p of paths) {
+    await throughput(p.call, WARMUP);
+    await latency(p.call, 2000, []);
+  }
   const lat = paths.map(() => [] as number[]);
   const seq = paths.map(() => ({ head: 0, worker: 0, client: 0, wall: 0 }));
   for (let round = 0; round < ROUNDS; round++) {
