@@ -16,6 +16,7 @@
  */
 
 import type { ByteConn } from "./stream.ts";
+import { tlsByteConn } from "./tls_conn.ts";
 import { duplexToConn } from "./conn.ts";
 import { TransportUrlError } from "./errors.ts";
 import { ALPN_SSH } from "./alpn.ts";
@@ -98,14 +99,5 @@ export async function dialTls(
       `server chose ALPN '${info.alpnProtocol}'`,
     );
   }
-  return Object.assign(tlsConnAsByteConn(conn), { alpn: info.alpnProtocol });
-}
-
-function tlsConnAsByteConn(conn: Deno.TlsConn): ByteConn {
-  return {
-    read: (p) => conn.read(p),
-    write: (p) => conn.write(p),
-    closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-  };
+  return Object.assign(tlsByteConn(conn), { alpn: info.alpnProtocol });
 }

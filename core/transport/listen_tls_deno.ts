@@ -18,6 +18,7 @@
 
 import tls from "node:tls";
 import { type ByteConn, closeQuietly } from "./stream.ts";
+import { tlsByteConn } from "./tls_conn.ts";
 import { alpnRoute } from "./alpn.ts";
 import type { ConnInfo, Endpoint } from "./endpoint_types.ts";
 import type { ListenContext } from "./listen_context.ts";
@@ -53,16 +54,6 @@ interface Retiring {
   listener: Deno.TlsListener;
   loop: AcceptLoop;
   timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** A Deno TLS connection as a {@link ByteConn}. */
-function tlsByteConn(conn: Deno.TlsConn): ByteConn {
-  return {
-    read: (p) => conn.read(p),
-    write: (p) => conn.write(p),
-    closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-  };
 }
 
 /**
