@@ -25,6 +25,7 @@ import { readPassphrase } from "./vault_unlock.ts";
 import {
   columns,
   LOCATION_HELP,
+  pickSubcommand,
   runStoreCommand,
   type StoreClient,
   type StoreCommandContext,
@@ -203,16 +204,9 @@ const ANYWHERE: Record<string, Sub> = {
  * Runs `alknet credentials SUBCOMMAND ...`; resolves to the exit code.
  */
 export async function main(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    console.log(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  const run = LOCAL[sub] ?? ANYWHERE[sub];
-  if (!run) {
-    console.error(`alknet credentials: unknown subcommand '${sub}'\n\n${USAGE}`);
-    return 2;
-  }
+  const picked = pickSubcommand("credentials", args, USAGE, { ...ANYWHERE, ...LOCAL });
+  if (typeof picked === "number") return picked;
+  const { sub, run, rest } = picked;
   const command = `credentials ${sub}`;
   try {
     return await runStoreCommand(

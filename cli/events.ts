@@ -19,6 +19,7 @@ import { writeLine } from "./call_flags.ts";
 import {
   columns,
   LOCATION_HELP,
+  pickSubcommand,
   runStoreCommand,
   type StoreClient,
   type StoreCommandContext,
@@ -130,15 +131,8 @@ const SUBCOMMANDS: Record<string, typeof tail> = { tail, topics };
  * Runs `alknet events SUBCOMMAND ...`; resolves to the exit code.
  */
 export async function main(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    console.log(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  const run = SUBCOMMANDS[sub];
-  if (!run) {
-    console.error(`alknet events: unknown subcommand '${sub}'\n\n${USAGE}`);
-    return 2;
-  }
+  const picked = pickSubcommand("events", args, USAGE, SUBCOMMANDS);
+  if (typeof picked === "number") return picked;
+  const { sub, run, rest } = picked;
   return await runStoreCommand(rest, { command: `events ${sub}`, usage: USAGE, flags: FLAGS }, run);
 }

@@ -21,6 +21,7 @@ import {
   columns,
   listFlag,
   LOCATION_HELP,
+  pickSubcommand,
   runStoreCommand,
   type StoreClient,
   type StoreCommandContext,
@@ -197,15 +198,8 @@ const SUBCOMMANDS: Record<string, Sub> = {
  * Runs `alknet peers SUBCOMMAND ...`; resolves to the exit code.
  */
 export async function main(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    console.log(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  const run = SUBCOMMANDS[sub];
-  if (!run) {
-    console.error(`alknet peers: unknown subcommand '${sub}'\n\n${USAGE}`);
-    return 2;
-  }
+  const picked = pickSubcommand("peers", args, USAGE, SUBCOMMANDS);
+  if (typeof picked === "number") return picked;
+  const { sub, run, rest } = picked;
   return await runStoreCommand(rest, { command: `peers ${sub}`, usage: USAGE, flags: FLAGS }, run);
 }

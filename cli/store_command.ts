@@ -118,6 +118,30 @@ function localClient(store: Store): StoreClient {
 }
 
 /**
+ * The subcommand `args[0]` names in `table`, with the arguments after it;
+ * or the exit code when there is none to run: the usage for help (0) or no
+ * subcommand (2), an error naming an unknown one (2).
+ */
+export function pickSubcommand<T>(
+  group: string,
+  args: string[],
+  usage: string,
+  table: Record<string, T>,
+): { sub: string; run: T; rest: string[] } | number {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
+    console.log(usage);
+    return sub === undefined ? 2 : 0;
+  }
+  const run = Object.hasOwn(table, sub) ? table[sub] : undefined;
+  if (run === undefined) {
+    console.error(`alknet ${group}: unknown subcommand '${sub}'\n\n${usage}`);
+    return 2;
+  }
+  return { sub, run, rest };
+}
+
+/**
  * Parses the flags, opens the database (or connects to `--node`), runs
  * `run`, closes, and turns errors into exit codes.
  */
