@@ -18,7 +18,7 @@ import {
   OperationRegistry,
   serveCallTcp,
 } from "@alknet/call";
-import { keyDir } from "./helpers.ts";
+import { freeTcpUdpPort, keyDir } from "./helpers.ts";
 
 /** Settles with `p`, or fails the test loudly when `p` has not settled after `ms` (a hang). */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -31,23 +31,6 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A port free for both TCP and UDP a moment ago (TLS and QUIC share it, so QUIC pins work). */
-function freeTcpUdpPort(): number {
-  for (let i = 0; i < 20; i++) {
-    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (tcp.addr as Deno.NetAddr).port;
-    try {
-      Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
-      return port;
-    } catch {
-      // taken for UDP: try another
-    } finally {
-      tcp.close();
-    }
-  }
-  throw new Error("no port free for both TCP and UDP after 20 tries");
 }
 
 function registry(state: { countStarted: number }): OperationRegistry {

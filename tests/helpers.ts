@@ -185,6 +185,27 @@ export function freePort(host = "127.0.0.1"): number {
   return port;
 }
 
+/**
+ * A port free for both TCP and UDP a moment ago on 127.0.0.1 (a node's
+ * tls:// and quic:// listeners share it, so a pinned QUIC dial can read the
+ * certificate over TLS on the same port).
+ */
+export function freeTcpUdpPort(): number {
+  for (let i = 0; i < 20; i++) {
+    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (tcp.addr as Deno.NetAddr).port;
+    try {
+      Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
+      return port;
+    } catch {
+      // taken for UDP: try another
+    } finally {
+      tcp.close();
+    }
+  }
+  throw new Error("no port free for both TCP and UDP after 20 tries");
+}
+
 /** A loopback TCP echo server. */
 export function echoServer(host = "127.0.0.1"): { port: number; close(): Promise<void> } {
   const listener = Deno.listen({ hostname: host, port: 0 });

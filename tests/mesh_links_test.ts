@@ -9,31 +9,11 @@
 // stops.
 import assert from "node:assert/strict";
 import { type CallConnection, connectCall } from "@alknet/call";
-import { makeKey, Proc, ROOT, runAlknet } from "./helpers.ts";
+import { freeTcpUdpPort, makeKey, Proc, ROOT, runAlknet } from "./helpers.ts";
 
 const START_MS = 90_000; // a deno process starting on a loaded 2-core machine
 
 type Env = Record<string, string>;
-
-/**
- * A port free for both TCP and UDP: a pinned QUIC dial reads the
- * certificate over TLS on the same port, so the head listens on both.
- */
-function freeTcpUdpPort(): number {
-  for (let i = 0; i < 20; i++) {
-    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (tcp.addr as Deno.NetAddr).port;
-    try {
-      Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
-      return port;
-    } catch {
-      // taken for UDP: try another
-    } finally {
-      tcp.close();
-    }
-  }
-  throw new Error("no port free for both TCP and UDP after 20 tries");
-}
 
 /** Calls `probe` until it answers `code` (bounded: START_MS). */
 async function untilCode(probe: () => Promise<unknown>, code: string, what: string) {
