@@ -311,6 +311,11 @@ export function encodeFrame(envelope: Envelope): Uint8Array {
   return frame;
 }
 
+/** The big-endian length prefix at `off` of `b`. */
+function frameLength(b: Uint8Array, off: number): number {
+  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
 /**
  * Incremental decoder for length-prefixed frames. Feed it chunks as they
  * arrive; it returns the complete frame bodies. The length is checked
@@ -363,8 +368,7 @@ export class FrameDecoder {
       let off = 0;
       const len = chunk.byteLength;
       while (len - off >= 4) {
-        const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
-          chunk[off + 3]) >>> 0;
+        const n = frameLength(chunk, off);
         this.#check(n);
         if (len - off - 4 < n) break;
         out.push(chunk.subarray(off + 4, off + 4 + n));
@@ -379,7 +383,7 @@ export class FrameDecoder {
       if (this.#expected < 0) {
         if (this.#buffered < 4) break;
         const h = this.#take(4);
-        const n = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
+        const n = frameLength(h, 0);
         this.#check(n);
         this.#expected = n;
       }
@@ -406,8 +410,7 @@ export class FrameDecoder {
       let count = 0;
       const len = chunk.byteLength;
       while (len - off >= 4) {
-        const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
-          chunk[off + 3]) >>> 0;
+        const n = frameLength(chunk, off);
         this.#check(n);
         if (len - off - 4 < n) break;
         off += 4 + n;
@@ -419,8 +422,7 @@ export class FrameDecoder {
           const out: (string | null)[] = [];
           let o = 0;
           while (o < off) {
-            const n = ((chunk[o] << 24) | (chunk[o + 1] << 16) | (chunk[o + 2] << 8) |
-              chunk[o + 3]) >>> 0;
+            const n = frameLength(chunk, o);
             const text = all.slice(o + 4, o + 4 + n);
             out.push(text.indexOf("\uFFFD") === -1 ? text : null);
             o += 4 + n;
