@@ -71,8 +71,8 @@ export function destinationProblem(host: string, port: number): DestinationProbl
   if (utf8Length(host) > MAX_DESTINATION_HOST) return "host-too-long";
   if (hasControlOrSpace(host)) return "host-control-or-space";
   if (host.includes(":")) return isIPv6Literal(host) ? undefined : "host-not-name-or-ip";
-  // Digits and dots must be a strict dotted quad (ipaddr.js is asked only
-  // then: it costs ~13 µs to say no to a name, as it throws inside).
+  // Digits and dots must be a strict dotted quad (`127.1` is refused here,
+  // not taken for a name).
   if (DIGITS_AND_DOTS.test(host)) {
     return parseIPv4(host) !== null ? undefined : "host-not-name-or-ip";
   }
