@@ -17,7 +17,7 @@
  */
 
 import tls from "node:tls";
-import { type ByteConn, closeQuietly } from "./stream.ts";
+import { closeQuietly } from "./stream.ts";
 import { tlsByteConn } from "./tls_conn.ts";
 import { alpnRoute } from "./alpn.ts";
 import type { ConnInfo, Endpoint } from "./endpoint_types.ts";
