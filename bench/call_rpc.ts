@@ -16,6 +16,7 @@
  * deno run -A bench/call_rpc.ts --calls 1000
  * deno run -A bench/call_rpc.ts --warmup 0  # no call-layer warm-up first (default 300 000 calls)
  * deno run -A bench/call_rpc.ts --record   # a node recording its call graph vs not
+ * deno run -A bench/call_rpc.ts --record --control   # the same with neither recording
  * ```
  *
  * `--record` runs two server processes, one whose registry's observer feeds
@@ -23,7 +24,10 @@
  * minutes) and one without, and measures them in alternating batches over
  * framed TCP and WebSocket: calls/s with 64 in flight, and the server's CPU
  * time per call (from /proc, which a loaded machine disturbs far less than
- * wall-clock throughput).
+ * wall-clock throughput). `--control` makes the second server not record
+ * either: the spread of its ratios is what the machine's noise alone gives.
+ * `CPU_PROF=DIR` writes each server's `--cpu-prof` profile under `DIR/plain`
+ * and `DIR/rec`.
  *
  * @module
  */
@@ -204,8 +208,16 @@ interface Ports {
 
 /** A server process (`--server`, with `--recording` when `record`) and the ports it printed. */
 async function startServer(record: boolean): Promise<{ child: Deno.ChildProcess; ports: Ports }> {
+  const profiles = Deno.env.get("CPU_PROF");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.filename!, "--server", ...(record ? ["--recording"] : [])],
+    args: [
+      "run",
+      "-A",
+      ...(profiles ? ["--cpu-prof", `--cpu-prof-dir=${profiles}/${record ? "rec" : "plain"}`] : []),
+      import.meta.filename!,
+      "--server",
+      ...(record ? ["--recording"] : []),
+    ],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -341,8 +353,8 @@ const BATCH = 2000;
  * carrier, so that both see the same machine: calls/s over the batches and
  * the server's CPU µs per call.
  */
-async function compareRecording(warmup: number): Promise<void> {
-  const servers = [await startServer(false), await startServer(true)];
+async function compareRecording(warmup: number, control: boolean): Promise<void> {
+  const servers = [await startServer(false), await startServer(!control)];
   const rows = [];
   for (const carrier of ["tcp", "ws"] as const) {
     const url = (p: Ports) =>
@@ -358,7 +370,7 @@ async function compareRecording(warmup: number): Promise<void> {
     const wall = [0, 0];
     const cpu = [0, 0];
     for (let b = 0; b < BATCHES; b++) {
-      for (const i of [0, 1]) {
+      for (const i of b % 2 === 0 ? [0, 1] : [1, 0]) {
         const pid = servers[i].child.pid;
         const c0 = await cpuSeconds(pid);
         const t0 = performance.now();
@@ -384,7 +396,8 @@ async function compareRecording(warmup: number): Promise<void> {
   }
   console.log(
     `\n${BATCHES} alternating batches of ${BATCH} calls (64 in flight) per server and carrier;` +
-      ` CPU: the server's CPU time per call; ratios: with ÷ without as calls/s\n`,
+      ` CPU: the server's CPU time per call; ratios: with ÷ without as calls/s` +
+      (control ? " (--control: neither server records)\n" : "\n"),
   );
   console.log(
     "carrier       calls/s without  calls/s with  ratio   CPU µs without  CPU µs with  ratio",
@@ -409,7 +422,8 @@ if (import.meta.main) {
     const n = i >= 0 ? Number(Deno.args[i + 1]) : 5000;
     const w = Deno.args.indexOf("--warmup");
     const warmup = w >= 0 ? Number(Deno.args[w + 1]) : 300_000;
-    if (Deno.args.includes("--record")) await compareRecording(warmup);
-    else await client(n, warmup);
+    if (Deno.args.includes("--record")) {
+      await compareRecording(warmup, Deno.args.includes("--control"));
+    } else await client(n, warmup);
   }
 }

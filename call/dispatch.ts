@@ -50,21 +50,25 @@ type StepObserver = (
   code: string | undefined,
 ) => void;
 
-/** Tells `observer` that the call of `req` reached `type`; what it throws is ignored. */
+/**
+ * Tells `observer` that the call of `req` reached `type` at `at` (epoch ms);
+ * what it throws is ignored.
+ */
 function emitEvent(
   observer: CallObserver,
   req: DispatchRequest,
   type: EventType,
+  at: number,
   err?: unknown,
 ): void {
   try {
     const step = (observer as { [STEP]?: StepObserver })[STEP];
     if (step !== undefined) {
       const code = err instanceof CallError ? err.code : undefined;
-      step(type, req.requestId, req.name, Date.now(), req.parentId, code);
+      step(type, req.requestId, req.name, at, req.parentId, code);
       return;
     }
-    const event: CallEvent = { type, id: req.requestId, operation: req.name, at: Date.now() };
+    const event: CallEvent = { type, id: req.requestId, operation: req.name, at };
     if (req.parentId !== undefined) event.parentId = req.parentId;
     if (err instanceof CallError) event.code = err.code;
     observer(event);
@@ -160,7 +164,9 @@ class CallRun implements AbortTarget {
   }
 
   #fail(err: unknown): void {
-    if (this.#observer !== undefined) emitEvent(this.#observer, this.#req, endType(err), err);
+    if (this.#observer !== undefined) {
+      emitEvent(this.#observer, this.#req, endType(err), Date.now(), err);
+    }
     this.#sink.reject(err);
   }
 
@@ -172,7 +178,7 @@ class CallRun implements AbortTarget {
       const bad = checkOutput(this.#req.name, value, this.#entry.validateOutput!, this.#check);
       if (bad !== null) return this.#fail(bad);
     }
-    if (this.#observer !== undefined) emitEvent(this.#observer, this.#req, "completed");
+    if (this.#observer !== undefined) emitEvent(this.#observer, this.#req, "completed", Date.now());
     this.#sink.resolve(value);
   }
 
@@ -253,16 +259,17 @@ export function dispatchCall(
   sink: CallSink,
 ): AsyncIterator<unknown> | undefined {
   const observer = req.router.observer;
-  if (observer !== undefined) emitEvent(observer, req, "requested");
+  // One clock read for the request, its checks, its start and its deadline.
+  const now = Date.now();
+  if (observer !== undefined) emitEvent(observer, req, "requested", now);
   let entry: OperationEntry;
   try {
     entry = checked(req);
   } catch (e) {
-    if (observer !== undefined) emitEvent(observer, req, endType(e), e);
+    if (observer !== undefined) emitEvent(observer, req, endType(e), now, e);
     throw e;
   }
   const isSub = entry.spec.type === "subscription";
-  const now = Date.now();
   const deadline = deadlineOf(req, isSub, now);
   const control = req.controller;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -276,7 +283,7 @@ export function dispatchCall(
   }
   sink.deadline = deadline;
   const ctx = new HandlerContext(req, entry, deadline, startOperation);
-  if (observer !== undefined) emitEvent(observer, req, "running");
+  if (observer !== undefined) emitEvent(observer, req, "running", now);
   if (!isSub) {
     const run = new CallRun(req, entry, sink, observer, timer);
     if (control.aborted) {
@@ -370,7 +377,7 @@ function observedItems(
   const end = (type: CallEvent["type"], err?: unknown) => {
     if (!over) {
       over = true;
-      emitEvent(observer, req, type, err);
+      emitEvent(observer, req, type, Date.now(), err);
     }
   };
   return {

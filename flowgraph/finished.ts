@@ -42,6 +42,7 @@ export class FinishedCalls {
   #status = new Uint8Array(0);
   #times = new Float64Array(0); // requested, running (NaN: never), ended
   #names = new Map<string, string>(); // one string per operation name
+  #firstEnded = Infinity;
 
   /** How many are held. */
   get size(): number {
@@ -50,16 +51,45 @@ export class FinishedCalls {
 
   /** Appends a finished call (its fields are copied). */
   push(c: CallRecord): void {
+    this.add(
+      c.id,
+      c.operation,
+      c.parentId,
+      c.status,
+      c.code,
+      c.requestedAt,
+      c.runningAt ?? NaN,
+      c.endedAt ?? c.requestedAt,
+    );
+  }
+
+  /** {@link push} field by field, with `NaN` for a call that never ran. */
+  add(
+    id: string,
+    operation: string,
+    parentId: string | undefined,
+    status: CallStatus,
+    code: string | undefined,
+    requestedAt: number,
+    runningAt: number,
+    endedAt: number,
+  ): void {
     if (this.#size === this.#cap) this.#grow();
     const k = (this.#first + this.#size++) % this.#cap;
-    this.#storeId(k, c.id);
-    this.#ops[k] = this.#name(c.operation);
-    this.#parents[k] = c.parentId;
-    this.#codes[k] = c.code;
-    this.#status[k] = STATUS_CODE[c.status];
-    this.#times[3 * k] = c.requestedAt;
-    this.#times[3 * k + 1] = c.runningAt ?? NaN;
-    this.#times[3 * k + 2] = c.endedAt ?? c.requestedAt;
+    this.#storeId(k, id);
+    this.#ops[k] = this.#name(operation);
+    this.#parents[k] = parentId;
+    this.#codes[k] = code;
+    this.#status[k] = STATUS_CODE[status];
+    this.#times[3 * k] = requestedAt;
+    this.#times[3 * k + 1] = runningAt;
+    this.#times[3 * k + 2] = endedAt;
+    if (this.#size === 1) this.#firstEnded = endedAt;
+  }
+
+  /** When the first call to finish of those held ended; `Infinity` when none is held. */
+  get firstEndedAt(): number {
+    return this.#firstEnded;
   }
 
   /** When the `i`-th held call (0: the first to finish) ended. */
@@ -104,6 +134,7 @@ export class FinishedCalls {
     this.#codes[k] = undefined;
     this.#first = (k + 1) % this.#cap;
     this.#size--;
+    this.#firstEnded = this.#size > 0 ? this.endedAt(0) : Infinity;
   }
 
   /** Forgets every call. */
@@ -111,6 +142,7 @@ export class FinishedCalls {
     this.#cap = 0;
     this.#first = 0;
     this.#size = 0;
+    this.#firstEnded = Infinity;
     this.#idBytes = new Uint8Array(0);
     this.#idLength = new Int16Array(0);
     this.#longIds = [];

@@ -130,7 +130,9 @@ function positive(name: string, v: number, allowZero: boolean): number {
  * Recording is cheap per call: only pending and running calls are kept in a
  * graph as events arrive; finished calls are stored compactly in the order
  * they finished, and {@link graph} is built from both when read after a
- * change.
+ * change. A call fed through {@link observer} that ends before any other
+ * call's event (a handler that answers at once) goes straight to the
+ * finished calls, with no record object and no map entry.
  * An event for a call that already finished is refused as `UNKNOWN_CALL`,
  * and an id reused after its call finished names a new call (the older one
  * leaves the views).
@@ -177,6 +179,7 @@ export class CallRecorder {
    * not kept).
    */
   get graph(): CallGraph {
+    this.#flush();
     if (this.#view === undefined) {
       const records: CallRecord[] = [];
       for (let i = 0; i < this.#done.size; i++) records.push(this.#done.record(i));
@@ -189,7 +192,7 @@ export class CallRecorder {
 
   /** Calls pending or running now. */
   get live(): number {
-    return this.#live.size;
+    return this.#live.size + (this.#slotId === undefined ? 0 : 1);
   }
 
   /**
@@ -210,27 +213,22 @@ export class CallRecorder {
         at: number,
         parentId: string | undefined,
         code: string | undefined,
-      ): void => {
-        if (this.#listeners.size > 0) {
-          // Listeners may keep the event: a fresh one.
-          const event: CallEventLike = { type, id, operation, at };
-          if (parentId !== undefined) event.parentId = parentId;
-          if (code !== undefined) event.code = code;
-          this.record(event);
-          return;
-        }
-        // Nobody keeps it: one reused object (the call graph copies what it needs).
-        const s = this.#scratch;
-        s.type = type;
-        s.id = id;
-        s.operation = operation;
-        s.at = at;
-        s.parentId = parentId;
-        s.code = code;
-        this.record(s);
-      },
+      ): void => this.#step(type, id, operation, at, parentId, code),
     },
   );
+
+  /**
+   * The call last requested through {@link observer}, held in these fields
+   * instead of the live graph until another call's event arrives (or the
+   * recorder is read): a call that ends within the dispatch that started it
+   * goes straight to the finished calls, with no record object and no map
+   * entry. `#slotId` is undefined when nothing is held.
+   */
+  #slotId: string | undefined = undefined;
+  #slotOperation = "";
+  #slotParent: string | undefined = undefined;
+  #slotRequestedAt = 0;
+  #slotRunningAt = NaN;
 
   /** The event object {@link observer} reuses when no listener is attached. */
   #scratch: CallEventLike = {
@@ -242,8 +240,108 @@ export class CallRecorder {
     code: undefined,
   };
 
+  /** The event object {@link #flush} reuses (not {@link #scratch}: a flush may run while it is filled). */
+  #flushed: CallEventLike = { ...this.#scratch };
+
+  #step(
+    type: CallEventType,
+    id: string,
+    operation: string,
+    at: number,
+    parentId: string | undefined,
+    code: string | undefined,
+  ): void {
+    if (this.#listeners.size === 0) {
+      if (type === "requested") {
+        if (this.#slotId !== undefined) this.#flush();
+        if (parentId !== id && !this.#live.has(id)) {
+          this.#slotId = id;
+          this.#slotOperation = operation;
+          this.#slotParent = parentId;
+          this.#slotRequestedAt = at;
+          this.#slotRunningAt = NaN;
+          this.#recorded++;
+          this.#view = undefined;
+          this.#evictAge(at);
+          this.#evictCount();
+          return;
+        }
+      } else if (id === this.#slotId && this.#slotStep(type, at, code)) {
+        return;
+      }
+      // Nobody keeps it: one reused object (the call graph copies what it needs).
+      const s = this.#scratch;
+      s.type = type;
+      s.id = id;
+      s.operation = operation;
+      s.at = at;
+      s.parentId = parentId;
+      s.code = code;
+      this.record(s);
+      return;
+    }
+    // Listeners may keep the event: a fresh one.
+    const event: CallEventLike = { type, id, operation, at };
+    if (parentId !== undefined) event.parentId = parentId;
+    if (code !== undefined) event.code = code;
+    this.record(event);
+  }
+
+  /** A later step of the held call; false when the transition is not one it takes here. */
+  #slotStep(
+    type: Exclude<CallEventType, "requested">,
+    at: number,
+    code: string | undefined,
+  ): boolean {
+    const ran = !Number.isNaN(this.#slotRunningAt);
+    if (type === "running") {
+      if (ran) return false;
+      this.#slotRunningAt = at;
+    } else {
+      if (type === "completed" && !ran) return false;
+      this.#done.add(
+        this.#slotId as string,
+        this.#slotOperation,
+        this.#slotParent,
+        type,
+        type === "failed" ? code : undefined,
+        this.#slotRequestedAt,
+        this.#slotRunningAt,
+        at,
+      );
+      this.#slotId = undefined;
+      this.#slotParent = undefined;
+      this.#evictAge(at);
+    }
+    this.#recorded++;
+    this.#view = undefined;
+    return true;
+  }
+
+  /** Moves the held call into the live graph. */
+  #flush(): void {
+    const id = this.#slotId;
+    if (id === undefined) return;
+    this.#slotId = undefined;
+    const e = this.#flushed;
+    e.type = "requested";
+    e.id = id;
+    e.operation = this.#slotOperation;
+    e.at = this.#slotRequestedAt;
+    e.parentId = this.#slotParent;
+    e.code = undefined;
+    this.#live.apply(e);
+    if (!Number.isNaN(this.#slotRunningAt)) {
+      e.type = "running";
+      e.at = this.#slotRunningAt;
+      this.#live.apply(e);
+    }
+    this.#slotParent = undefined;
+  }
+
   /** Applies an event; false (and counted) when the call graph refuses it. */
   record(event: CallEventLike): boolean {
+    this.#flush();
     let call: CallRecord;
     try {
       call = this.#live.apply(event);
@@ -276,6 +374,7 @@ export class CallRecorder {
 
   /** Applies a wire envelope (see {@link eventsFromEnvelope}); false when something was refused. */
   recordEnvelope(envelope: CallEnvelopeLike, options: EnvelopeOptions = {}): boolean {
+    this.#flush();
     let events: CallEventLike[];
     try {
       events = eventsFromEnvelope(envelope, this.#live.get(envelope.id), options);
@@ -396,6 +495,7 @@ export class CallRecorder {
   /** Replaces everything held with a snapshot (parsed JSON); `INVALID_JSON` when malformed. */
   load(snapshot: unknown): void {
     const calls = CallGraph.fromJSON(snapshot).calls();
+    this.#slotId = undefined;
     this.#live = CallGraph.fromRecords(calls.filter((c) => !isTerminal(c.status)));
     this.#done.clear();
     for (
@@ -409,6 +509,7 @@ export class CallRecorder {
 
   /** Forgets every call (counters stay). */
   clear(): void {
+    this.#slotId = undefined;
     this.#live.clear();
     this.#done.clear();
     this.#view = undefined;
@@ -417,7 +518,7 @@ export class CallRecorder {
   /** The counters. */
   stats(): RecorderStats {
     const s: RecorderStats = {
-      calls: this.#live.size + this.#done.size,
+      calls: this.live + this.#done.size,
       recorded: this.#recorded,
       refused: this.#refused,
       evicted: this.#evicted,
@@ -436,14 +537,15 @@ export class CallRecorder {
   #evictAge(now: number): void {
     if (this.#maxAgeMs === Infinity) return;
     const limit = now - this.#maxAgeMs;
-    while (this.#done.size > 0 && this.#done.endedAt(0) < limit) this.#dropFinished();
+    while (this.#done.firstEndedAt < limit) this.#dropFinished();
   }
 
   /** Beyond `maxCalls`: the calls that finished first go, then (only live ones left) the oldest. */
   #evictCount(): void {
-    while (this.#live.size + this.#done.size > this.#maxCalls && this.#done.size > 0) {
+    while (this.live + this.#done.size > this.#maxCalls && this.#done.size > 0) {
       this.#dropFinished();
     }
+    if (this.live > this.#maxCalls) this.#flush();
     while (this.#live.size > this.#maxCalls) {
       this.#live.delete((this.#live.oldest() as CallRecord).id);
       this.#evicted++;

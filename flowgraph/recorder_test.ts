@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { CallRecorder, type FlowCallsItem } from "./recorder.ts";
 import { checkFlowCallsItem, followCalls } from "./follow.ts";
 import type { CallEventLike, CallEventType } from "./call_events.ts";
@@ -278,4 +279,50 @@ Deno.test("recorder: the field-by-field intake records the same, and listeners g
   step("running", "q", "op/q", 9, undefined, undefined);
   assert.deepEqual(seen, [ev("requested", "q", 8), ev("running", "q", 9)]);
   assert.notEqual(seen[0], seen[1]);
+});
+
+Deno.test("recorder: the field-by-field intake equals the object intake on random event sequences", () => {
+  type Step = (
+    type: CallEventType,
+    id: string,
+    operation: string,
+    at: number,
+    parentId: string | undefined,
+    code: string | undefined,
+  ) => void;
+  const ids = ["a", "b", "c", "d"];
+  const types: CallEventType[] = ["requested", "running", "completed", "failed", "aborted"];
+  const event = fc.record({
+    type: fc.constantFrom(...types),
+    id: fc.constantFrom(...ids),
+    parent: fc.option(fc.constantFrom(...ids), { nil: undefined }),
+    code: fc.option(fc.constantFrom("TIMEOUT", "INTERNAL"), { nil: undefined }),
+    read: fc.boolean(), // read the recorder between events (moves a held call)
+  });
+  fc.assert(
+    fc.property(
+      fc.array(event, { maxLength: 40 }),
+      fc.integer({ min: 1, max: 5 }),
+      (steps, maxCalls) => {
+        const opts = { now: () => 1000, maxAgeMs: 30, maxCalls };
+        const viaObjects = new CallRecorder(opts);
+        const viaFields = new CallRecorder(opts);
+        const step = (viaFields.observer as unknown as Record<symbol, Step>)[
+          Symbol.for("alknet.call.step")
+        ];
+        steps.forEach((s, at) => {
+          const e: CallEventLike = { type: s.type, id: s.id, operation: `op/${s.id}`, at };
+          if (s.parent !== undefined) e.parentId = s.parent;
+          if (s.code !== undefined) e.code = s.code;
+          viaObjects.observer(e);
+          step(e.type, e.id, e.operation, e.at, e.parentId, e.code);
+          assert.equal(viaFields.live, viaObjects.live);
+          assert.deepEqual(viaFields.stats(), viaObjects.stats());
+          if (s.read) assert.deepEqual(viaFields.graph.toJSON(at), viaObjects.graph.toJSON(at));
+        });
+        assert.deepEqual(viaFields.snapshot(), viaObjects.snapshot());
+      },
+    ),
+    { seed: 0x5eed, numRuns: 500 },
+  );
 });
