@@ -9,7 +9,8 @@ import { type CallEventLike, checkCallEvent } from "./call_events.ts";
 import { CallGraph, type CallGraphSnapshot, type CallRecord, checkSnapshot } from "./call_graph.ts";
 import { isTerminal } from "./call_status.ts";
 import { FlowgraphError } from "./errors.ts";
-import type { CallRecorderOptions, FlowCallsItem } from "./recorder.ts";
+import type { CallRecorderOptions } from "./recorder.ts";
+import type { FlowCallsItem } from "./watch.ts";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -108,10 +108,9 @@ export {
   type CallListener,
   CallRecorder,
   type CallRecorderOptions,
-  type FlowCallsItem,
   type RecorderStats,
-  type WatchOptions,
 } from "./recorder.ts";
+export type { FlowCallsItem, WatchOptions } from "./watch.ts";
 export { checkFlowCallsItem, followCalls } from "./follow.ts";
 export {
   callDrawing,

@@ -21,7 +21,8 @@ import {
   type OperationNode,
   type OperationSpecLike,
 } from "./operations.ts";
-import type { CallRecorder, FlowCallsItem } from "./recorder.ts";
+import type { CallRecorder } from "./recorder.ts";
+import type { FlowCallsItem } from "./watch.ts";
 import {
   CALL_GRAPH_SNAPSHOT_SCHEMA,
   FLOW_CALLS_INPUT_SCHEMA,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CallRecorder, type FlowCallsItem } from "./recorder.ts";
+import { CallRecorder } from "./recorder.ts";
+import type { FlowCallsItem } from "./watch.ts";
 import { checkFlowCallsItem, followCalls } from "./follow.ts";
 import type { CallEventLike, CallEventType } from "./call_events.ts";
 import { FlowgraphError } from "./errors.ts";

@@ -10,7 +10,8 @@ import {
   OPERATION_GRAPH_SCHEMA,
 } from "./schemas.ts";
 import { buildOperationGraph } from "./operations.ts";
-import { CallRecorder, type FlowCallsItem } from "./recorder.ts";
+import { CallRecorder } from "./recorder.ts";
+import type { FlowCallsItem } from "./watch.ts";
 import { SPECS, TRICKY } from "./testdata/specs.ts";
 
 type Validate = ((v: unknown) => boolean) & { errors?: unknown };
