@@ -82,6 +82,20 @@ export interface RecorderStats {
 const STEP = Symbol.for("alknet.call.step");
 
 /**
+ * An event's fields, in the order the dispatcher passes them through
+ * {@link STEP} (`@alknet/call`'s dispatch.ts writes the same type: neither
+ * package imports the other). Internal, exported for the tests.
+ */
+export type Step = (
+  type: CallEventType,
+  id: string,
+  operation: string,
+  at: number,
+  parentId: string | undefined,
+  code: string | undefined,
+) => void;
+
+/**
  * A bounded call graph fed by call events. It never throws at the feeder:
  * refused events are counted in {@link stats}. Hand {@link observer} to an
  * `@alknet/call` `OperationRegistry` (`new OperationRegistry({ observer:
@@ -155,62 +169,8 @@ export class CallRecorder {
     return this.#live.size + (this.#slotId === undefined ? 0 : 1);
   }
 
-  /**
-   * {@link record} as a bound function: a call observer. It also takes an
-   * event field by field, which is how `@alknet/call`'s dispatcher feeds
-   * it: no event object is made per step unless a listener or watcher
-   * wants one.
-   */
-  readonly observer: (event: CallEventLike) => void = Object.assign(
-    (event: CallEventLike): void => {
-      this.record(event);
-    },
-    {
-      [STEP]: (
-        type: CallEventType,
-        id: string,
-        operation: string,
-        at: number,
-        parentId: string | undefined,
-        code: string | undefined,
-      ): void => this.#step(type, id, operation, at, parentId, code),
-    },
-  );
-
-  /**
-   * The call last requested through {@link observer}, held in these fields
-   * instead of the live graph until another call's event arrives (or the
-   * recorder is read): a call that ends within the dispatch that started it
-   * goes straight to the finished calls, with no record object and no map
-   * entry. `#slotId` is undefined when nothing is held.
-   */
-  #slotId: string | undefined = undefined;
-  #slotOperation = "";
-  #slotParent: string | undefined = undefined;
-  #slotRequestedAt = 0;
-  #slotRunningAt = NaN;
-
-  /** The event object {@link observer} reuses when no listener is attached. */
-  #scratch: CallEventLike = {
-    type: "requested",
-    id: "",
-    operation: "",
-    at: 0,
-    parentId: undefined,
-    code: undefined,
-  };
-
-  /** The event object {@link #flush} reuses (not {@link #scratch}: a flush may run while it is filled). */
-  #flushed: CallEventLike = { ...this.#scratch };
-
-  #step(
-    type: CallEventType,
-    id: string,
-    operation: string,
-    at: number,
-    parentId: string | undefined,
-    code: string | undefined,
-  ): void {
+  /** What {@link observer} does with an event's fields (see {@link STEP}). */
+  readonly #step: Step = (type, id, operation, at, parentId, code) => {
     if (this.#listeners.size === 0) {
       if (type === "requested") {
         if (this.#slotId !== undefined) this.#flush();
@@ -245,7 +205,48 @@ export class CallRecorder {
     if (parentId !== undefined) event.parentId = parentId;
     if (code !== undefined) event.code = code;
     this.record(event);
-  }
+  };
+
+  /**
+   * {@link record} as a bound function: a call observer. It also takes an
+   * event field by field, which is how `@alknet/call`'s dispatcher feeds
+   * it: no event object is made per step unless a listener or watcher
+   * wants one.
+   */
+  readonly observer: (event: CallEventLike) => void = Object.assign(
+    (event: CallEventLike): void => {
+      this.record(event);
+    },
+    {
+      [STEP]: this.#step,
+    },
+  );
+
+  /**
+   * The call last requested through {@link observer}, held in these fields
+   * instead of the live graph until another call's event arrives (or the
+   * recorder is read): a call that ends within the dispatch that started it
+   * goes straight to the finished calls, with no record object and no map
+   * entry. `#slotId` is undefined when nothing is held.
+   */
+  #slotId: string | undefined = undefined;
+  #slotOperation = "";
+  #slotParent: string | undefined = undefined;
+  #slotRequestedAt = 0;
+  #slotRunningAt = NaN;
+
+  /** The event object {@link observer} reuses when no listener is attached. */
+  #scratch: CallEventLike = {
+    type: "requested",
+    id: "",
+    operation: "",
+    at: 0,
+    parentId: undefined,
+    code: undefined,
+  };
+
+  /** The event object {@link #flush} reuses (not {@link #scratch}: a flush may run while it is filled). */
+  #flushed: CallEventLike = { ...this.#scratch };
 
   /** A later step of the held call; false when the transition is not one it takes here. */
   #slotStep(

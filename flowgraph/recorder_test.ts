@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CallRecorder } from "./recorder.ts";
+import { CallRecorder, type Step } from "./recorder.ts";
 import type { FlowCallsItem } from "./watch.ts";
 import { checkFlowCallsItem, followCalls } from "./follow.ts";
 import type { CallEventLike, CallEventType } from "./call_events.ts";
@@ -11,6 +11,11 @@ const ev = (type: CallEventType, id: string, at: number, parentId?: string): Cal
   if (parentId !== undefined) e.parentId = parentId;
   return e;
 };
+
+/** The field-by-field intake `@alknet/call`'s dispatcher uses (`Symbol.for("alknet.call.step")`). */
+function stepOf(r: CallRecorder): Step {
+  return (r.observer as unknown as Record<symbol, Step>)[Symbol.for("alknet.call.step")];
+}
 
 function run(r: CallRecorder, id: string, at: number, end = true): void {
   r.record(ev("requested", id, at));
@@ -243,20 +248,10 @@ Deno.test("recorder: the graph is built when read after a change; live counts; i
 });
 
 Deno.test("recorder: the field-by-field intake records the same, and listeners get fresh events", () => {
-  type Step = (
-    type: CallEventType,
-    id: string,
-    operation: string,
-    at: number,
-    parentId: string | undefined,
-    code: string | undefined,
-  ) => void;
   const opts = { now: () => 10, maxAgeMs: Infinity };
   const viaObjects = new CallRecorder(opts);
   const viaFields = new CallRecorder(opts);
-  const step = (viaFields.observer as unknown as Record<symbol, Step>)[
-    Symbol.for("alknet.call.step")
-  ];
+  const step = stepOf(viaFields);
   assert.equal(typeof step, "function");
   const events: CallEventLike[] = [
     ev("requested", "p", 1),
@@ -283,14 +278,6 @@ Deno.test("recorder: the field-by-field intake records the same, and listeners g
 });
 
 Deno.test("recorder: the field-by-field intake equals the object intake on random event sequences", () => {
-  type Step = (
-    type: CallEventType,
-    id: string,
-    operation: string,
-    at: number,
-    parentId: string | undefined,
-    code: string | undefined,
-  ) => void;
   const ids = ["a", "b", "c", "d"];
   const types: CallEventType[] = ["requested", "running", "completed", "failed", "aborted"];
   const event = fc.record({
@@ -308,9 +295,7 @@ Deno.test("recorder: the field-by-field intake equals the object intake on rando
         const opts = { now: () => 1000, maxAgeMs: 30, maxCalls };
         const viaObjects = new CallRecorder(opts);
         const viaFields = new CallRecorder(opts);
-        const step = (viaFields.observer as unknown as Record<symbol, Step>)[
-          Symbol.for("alknet.call.step")
-        ];
+        const step = stepOf(viaFields);
         steps.forEach((s, at) => {
           const e: CallEventLike = { type: s.type, id: s.id, operation: `op/${s.id}`, at };
           if (s.parent !== undefined) e.parentId = s.parent;
