@@ -34,8 +34,11 @@ type EventType = CallEvent["type"];
 /**
  * An observer function may carry this property (`Symbol.for`, so that a
  * recorder needs no import of this package): a function taking the event's
- * fields one by one, `(type, id, operation, at, parentId, code)`, which the
- * dispatcher then calls instead of building an event object per step.
+ * fields one by one, `(type, id, operation, at, parentId, code, origin)`,
+ * which the dispatcher then calls instead of building an event object per
+ * step. `origin` is the call's request object: the same for every event of
+ * one call, so that a recorder can tell two calls apart that share an id
+ * (callers choose ids: two connections' calls may).
  * `@alknet/flowgraph`'s `CallRecorder.observer` has one.
  */
 const STEP: unique symbol = Symbol.for("alknet.call.step") as never;
@@ -48,6 +51,7 @@ type StepObserver = (
   at: number,
   parentId: string | undefined,
   code: string | undefined,
+  origin: object,
 ) => void;
 
 /**
@@ -65,7 +69,7 @@ function emitEvent(
     const step = (observer as { [STEP]?: StepObserver })[STEP];
     if (step !== undefined) {
       const code = err instanceof CallError ? err.code : undefined;
-      step(type, req.requestId, req.name, at, req.parentId, code);
+      step(type, req.requestId, req.name, at, req.parentId, code, req);
       return;
     }
     const event: CallEvent = { type, id: req.requestId, operation: req.name, at };

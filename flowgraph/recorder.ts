@@ -84,7 +84,12 @@ const STEP = Symbol.for("alknet.call.step");
 /**
  * An event's fields, in the order the dispatcher passes them through
  * {@link STEP} (`@alknet/call`'s dispatch.ts writes the same type: neither
- * package imports the other). Internal, exported for the tests.
+ * package imports the other), then `origin`: an object that is the same for
+ * every event of one call and different for any other call (the dispatcher
+ * passes its request object). Ids are chosen by callers, so two calls on
+ * two connections can share one; an event whose origin is not that of the
+ * live call with its id is refused as `UNKNOWN_CALL` instead of changing
+ * the other call. Internal, exported for the tests.
  */
 export type Step = (
   type: CallEventType,
@@ -93,6 +98,7 @@ export type Step = (
   at: number,
   parentId: string | undefined,
   code: string | undefined,
+  origin?: object,
 ) => void;
 
 /**
@@ -107,6 +113,10 @@ export type Step = (
  * change. A call fed through {@link observer} that ends before any other
  * call's event (a handler that answers at once) goes straight to the
  * finished calls, with no record object and no map entry.
+ * Request ids are chosen by callers: the dispatcher's events also carry
+ * which call they belong to, so a call on one connection that reuses the
+ * id of another connection's live call cannot change that call (its events
+ * are refused and counted).
  * An event for a call that already finished is refused as `UNKNOWN_CALL`,
  * and an id reused after its call finished names a new call (the older one
  * leaves the views).
@@ -129,6 +139,7 @@ export type Step = (
  */
 export class CallRecorder {
   #live = new CallGraph(); // pending and running calls
+  #origins = new Map<string, object>(); // of the live calls fed with one (see Step)
   #done = new FinishedCalls(); // in the order they finished
   #view: CallGraph | undefined; // every call held, built when read
   readonly #maxCalls: number;
@@ -170,12 +181,13 @@ export class CallRecorder {
   }
 
   /** What {@link observer} does with an event's fields (see {@link STEP}). */
-  readonly #step: Step = (type, id, operation, at, parentId, code) => {
+  readonly #step: Step = (type, id, operation, at, parentId, code, origin) => {
     if (this.#listeners.size === 0) {
       if (type === "requested") {
         if (this.#slotId !== undefined) this.#flush();
         if (parentId !== id && !this.#live.has(id)) {
           this.#slotId = id;
+          this.#slotOrigin = origin;
           this.#slotOperation = operation;
           this.#slotParent = parentId;
           this.#slotRequestedAt = at;
@@ -186,7 +198,9 @@ export class CallRecorder {
           this.#evictCount();
           return;
         }
-      } else if (id === this.#slotId && this.#slotStep(type, at, code)) {
+      } else if (
+        id === this.#slotId && origin === this.#slotOrigin && this.#slotStep(type, at, code)
+      ) {
         return;
       }
       // Nobody keeps it: one reused object (the call graph copies what it needs).
@@ -197,14 +211,14 @@ export class CallRecorder {
       s.at = at;
       s.parentId = parentId;
       s.code = code;
-      this.record(s);
+      this.#record(s, origin);
       return;
     }
     // Listeners may keep the event: a fresh one.
     const event: CallEventLike = { type, id, operation, at };
     if (parentId !== undefined) event.parentId = parentId;
     if (code !== undefined) event.code = code;
-    this.record(event);
+    this.#record(event, origin);
   };
 
   /**
@@ -230,6 +244,7 @@ export class CallRecorder {
    * entry. `#slotId` is undefined when nothing is held.
    */
   #slotId: string | undefined = undefined;
+  #slotOrigin: object | undefined = undefined;
   #slotOperation = "";
   #slotParent: string | undefined = undefined;
   #slotRequestedAt = 0;
@@ -271,6 +286,7 @@ export class CallRecorder {
         at,
       );
       this.#slotId = undefined;
+      this.#slotOrigin = undefined;
       this.#slotParent = undefined;
       this.#evictAge(at);
     }
@@ -297,24 +313,41 @@ export class CallRecorder {
       e.at = this.#slotRunningAt;
       this.#live.apply(e);
     }
+    if (this.#slotOrigin !== undefined) this.#origins.set(id, this.#slotOrigin);
+    this.#slotOrigin = undefined;
     this.#slotParent = undefined;
   }
 
   /** Applies an event; false (and counted) when the call graph refuses it. */
   record(event: CallEventLike): boolean {
+    return this.#record(event, undefined);
+  }
+
+  #refuse(code: FlowgraphErrorCode): false {
+    this.#refused++;
+    this.#lastRefused = code;
+    return false;
+  }
+
+  /** {@link record}, for the call of `origin` when given (see {@link Step}). */
+  #record(event: CallEventLike, origin: object | undefined): boolean {
     this.#flush();
+    if (origin !== undefined && event.type !== "requested" && this.#origins.size > 0) {
+      const o = this.#origins.get(event.id);
+      if (o !== undefined && o !== origin) return this.#refuse("UNKNOWN_CALL");
+    }
     let call: CallRecord;
     try {
       call = this.#live.apply(event);
     } catch (e) {
-      this.#refused++;
-      this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
-      return false;
+      return this.#refuse(e instanceof FlowgraphError ? e.code : "INVALID_EVENT");
     }
     this.#recorded++;
     this.#view = undefined;
+    if (origin !== undefined && event.type === "requested") this.#origins.set(call.id, origin);
     if (isTerminal(call.status)) {
       this.#live.delete(call.id);
+      if (this.#origins.size > 0) this.#origins.delete(call.id);
       this.#done.push(call);
       this.#evictAge(event.at);
     } else if (event.type === "requested") {
@@ -340,9 +373,7 @@ export class CallRecorder {
     try {
       events = eventsFromEnvelope(envelope, this.#live.get(envelope.id), options);
     } catch (e) {
-      this.#refused++;
-      this.#lastRefused = e instanceof FlowgraphError ? e.code : "INVALID_EVENT";
-      return false;
+      return this.#refuse(e instanceof FlowgraphError ? e.code : "INVALID_EVENT");
     }
     let ok = true;
     for (const e of events) ok = this.record(e) && ok;
@@ -386,6 +417,8 @@ export class CallRecorder {
   load(snapshot: unknown): void {
     const calls = CallGraph.fromJSON(snapshot).calls();
     this.#slotId = undefined;
+    this.#slotOrigin = undefined;
+    this.#origins.clear();
     this.#live = CallGraph.fromRecords(calls.filter((c) => !isTerminal(c.status)));
     this.#done.clear();
     for (
@@ -400,6 +433,8 @@ export class CallRecorder {
   /** Forgets every call (counters stay). */
   clear(): void {
     this.#slotId = undefined;
+    this.#slotOrigin = undefined;
+    this.#origins.clear();
     this.#live.clear();
     this.#done.clear();
     this.#view = undefined;
@@ -437,7 +472,9 @@ export class CallRecorder {
     }
     if (this.live > this.#maxCalls) this.#flush();
     while (this.#live.size > this.#maxCalls) {
-      this.#live.delete((this.#live.oldest() as CallRecord).id);
+      const oldest = (this.#live.oldest() as CallRecord).id;
+      this.#live.delete(oldest);
+      this.#origins.delete(oldest);
       this.#evicted++;
       this.#view = undefined;
     }

@@ -312,3 +312,37 @@ Deno.test("recorder: the field-by-field intake equals the object intake on rando
     { seed: 0x5eed, numRuns: 500 },
   );
 });
+
+Deno.test("recorder: the field-by-field intake tells two calls sharing an id apart by their origin", () => {
+  const r = new CallRecorder({ now: () => 10, maxAgeMs: Infinity });
+  const step = stepOf(r);
+  const a = {}, b = {};
+  step("requested", "x", "op/a", 1, undefined, undefined, a);
+  step("running", "x", "op/b", 2, undefined, undefined, b); // a is held, not yet in the graph
+  step("running", "x", "op/a", 2, undefined, undefined, a);
+  step("requested", "x", "op/b", 3, undefined, undefined, b); // DUPLICATE_CALL
+  step("completed", "x", "op/b", 3, undefined, undefined, b); // UNKNOWN_CALL: not b's call
+  assert.deepEqual(r.snapshot().calls.map((c) => [c.operation, c.status]), [["op/a", "running"]]);
+  assert.deepEqual(r.stats(), {
+    calls: 1,
+    recorded: 2,
+    refused: 3,
+    evicted: 0,
+    lastRefused: "UNKNOWN_CALL",
+  });
+  step("completed", "x", "op/a", 4, undefined, undefined, a);
+  // Once a ended, the id names a new call: b's (a leaves the views).
+  step("requested", "x", "op/b", 5, undefined, undefined, b);
+  step("running", "x", "op/b", 5, undefined, undefined, b);
+  step("failed", "x", "op/b", 6, undefined, "TIMEOUT", b);
+  assert.deepEqual(r.snapshot().calls.map((c) => [c.operation, c.status, c.endedAt]), [
+    ["op/b", "failed", 6],
+  ]);
+  assert.equal(r.stats().refused, 3);
+  // Plain events name no origin and apply to whichever call has the id.
+  step("requested", "y", "op/a", 7, undefined, undefined, a);
+  step("running", "y", "op/a", 7, undefined, undefined, a);
+  r.observer({ type: "aborted", id: "y", operation: "op/a", at: 8 });
+  assert.equal(r.snapshot().calls.at(-1)?.status, "aborted");
+  assert.equal(r.live, 0);
+});
