@@ -30,7 +30,7 @@
  * The floor: the same sequential round trips over plain TCP between two
  * processes (client → echo) and three (client → relay → echo, the relay
  * passing one message at a time like a head), no TLS, no call protocol,
- * in the same run. On the shared 2-core VM it is ×2.2-2.7, not ×2: every
+ * in the same run; then the same with Deno's TLS on every leg. On the shared 2-core VM it is ×2.2-2.7, not ×2: every
  * wake-up of a process costs kernel CPU time, and more of it when three
  * processes take turns (docs/decisions/mesh.md).
  *
@@ -446,6 +446,12 @@ async function main(opts: Opts): Promise<void> {
           } (the relay as a thread of the echo process: ×${
             ratio(bare.threaded_us, bare.direct_us)
           })`,
+      );
+      console.log(
+        `  floor with Deno's TLS on every leg: client → echo p50 ${bare.tls_direct_us} µs, ` +
+          `client → relay → echo ${bare.tls_relayed_us} µs: ×${
+            ratio(bare.tls_relayed_us, bare.tls_direct_us)
+          }`,
       );
     }
     console.log(`load after: ${loadAvg()}`);

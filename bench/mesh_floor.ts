@@ -2,8 +2,9 @@
  * The floor of a hop for bench/mesh.ts: sequential round trips over plain
  * TCP (TCP_NODELAY, no TLS, no call protocol) between two processes
  * (client → echo) against three (client → relay → echo), and with the relay
- * as a thread of the echo process (three tasks, two address spaces). Run on
- * its own:
+ * as a thread of the echo process (three tasks, two address spaces); then
+ * the same two and three processes with Deno's TLS on every leg, as a head
+ * and its TLS workers have. Run on its own:
  *
  * ```sh
  * deno run -A bench/mesh_floor.ts [--calls 5000]
@@ -12,6 +13,7 @@
  * @module
  */
 
+import { SELF_SIGNED_FILES, selfSignedCertificate } from "@alknet/core/transport";
 import { Proc } from "../tests/helpers.ts";
 
 const START_MS = 30_000;
@@ -31,21 +33,25 @@ export const FLOOR_BYTES = 256;
  * writes back what it reads; the relay passes each message to the echo at
  * UPPORT and the answer back, one message at a time, like a head.
  */
-async function floorRole(role: string, upPort: number, label = "port"): Promise<void> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const up = role === "relay"
-    ? await Deno.connect({ hostname: "127.0.0.1", port: upPort })
-    : undefined;
-  up?.setNoDelay(true);
+async function floorRole(
+  role: string,
+  upPort: number,
+  label = "port",
+  tls?: Tls,
+): Promise<void> {
+  const listener: Deno.Listener = tls
+    ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key })
+    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const up = role === "relay" ? await dial(upPort, tls) : undefined;
   const port = (listener.addr as Deno.NetAddr).port;
   console.log(`${label}=${port}`);
-  if (role === "echo") {
+  if (role === "echo" && !tls) {
     // The same relay as a thread of this process: three tasks in turn, two address spaces.
     new Worker(import.meta.url, { type: "module", name: `${THREAD_RELAY}${port}` });
   }
   const upBuf = new Uint8Array(64 * 1024);
   for await (const conn of listener) {
-    conn.setNoDelay(true);
+    if (!tls) (conn as Deno.TcpConn).setNoDelay(true); // (a TLS conn has no setNoDelay)
     (async () => {
       const buf = new Uint8Array(64 * 1024);
       for (;;) {
@@ -60,6 +66,19 @@ async function floorRole(role: string, upPort: number, label = "port"): Promise<
       conn.close();
     })();
   }
+}
+
+/** A certificate and key (PEM) for the TLS floor. */
+interface Tls {
+  cert: string;
+  key: string;
+}
+
+/** TCP with TCP_NODELAY to `port`, then TLS over it when `tls` is given (as a worker dials). */
+async function dial(port: number, tls?: Tls): Promise<Deno.Conn> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  tcp.setNoDelay(true);
+  return tls ? await Deno.startTls(tcp, { hostname: "localhost", caCerts: [tls.cert] }) : tcp;
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
@@ -86,24 +105,37 @@ async function readFull(conn: Deno.Conn, buf: Uint8Array, n: number): Promise<vo
 export async function floor(
   n: number,
   rounds: number,
-): Promise<{ direct_us: number; relayed_us: number; threaded_us: number }> {
+): Promise<
+  {
+    direct_us: number;
+    relayed_us: number;
+    threaded_us: number;
+    tls_direct_us: number;
+    tls_relayed_us: number;
+  }
+> {
   const self = new URL(import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "alknet-floor-" });
+  const ck = await selfSignedCertificate(dir, { names: ["localhost"] });
+  const tls: Tls = { cert: ck.cert, key: ck.key };
+  const tlsArgs = ["--tls", dir];
   const spawn = (...args: string[]) =>
     Proc.spawn(Deno.execPath(), ["run", "-A", "--quiet", self, "--role", ...args]);
   const echo = spawn("echo", "0");
-  const procs = [echo];
+  const tlsEcho = spawn("echo", "0", ...tlsArgs);
+  const procs = [echo, tlsEcho];
   const conns: Deno.Conn[] = [];
   try {
     const echoPort = (await echo.waitFor(/^port=(\d+)/, START_MS))[1];
     const threadPort = (await echo.waitFor(/^thread-port=(\d+)/, START_MS))[1];
+    const tlsEchoPort = (await tlsEcho.waitFor(/^port=(\d+)/, START_MS))[1];
     const relay = spawn("relay", echoPort);
-    procs.push(relay);
+    const tlsRelay = spawn("relay", tlsEchoPort, ...tlsArgs);
+    procs.push(relay, tlsRelay);
     const relayPort = (await relay.waitFor(/^port=(\d+)/, START_MS))[1];
-    for (const port of [echoPort, relayPort, threadPort]) {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
-      c.setNoDelay(true);
-      conns.push(c);
-    }
+    const tlsRelayPort = (await tlsRelay.waitFor(/^port=(\d+)/, START_MS))[1];
+    for (const port of [echoPort, relayPort, threadPort]) conns.push(await dial(Number(port)));
+    for (const port of [tlsEchoPort, tlsRelayPort]) conns.push(await dial(Number(port), tls));
     const msg = new Uint8Array(FLOOR_BYTES).fill(120);
     const buf = new Uint8Array(FLOOR_BYTES);
     const rtt = async (c: Deno.Conn, count: number, into: number[]) => {
@@ -119,11 +151,20 @@ export async function floor(
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < conns.length; i++) await rtt(conns[i], Math.ceil(n / rounds), lat[i]);
     }
-    const [direct, relayed, threaded] = lat.map((l) => Math.round(median(l.sort((a, b) => a - b))));
-    return { direct_us: direct, relayed_us: relayed, threaded_us: threaded };
+    const [direct, relayed, threaded, tlsDirect, tlsRelayed] = lat.map((l) =>
+      Math.round(median(l.sort((a, b) => a - b)))
+    );
+    return {
+      direct_us: direct,
+      relayed_us: relayed,
+      threaded_us: threaded,
+      tls_direct_us: tlsDirect,
+      tls_relayed_us: tlsRelayed,
+    };
   } finally {
     for (const c of conns) c.close();
     for (const p of procs) await p.stop("SIGTERM", 10_000).catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -137,7 +178,12 @@ if (typeof workerName === "string" && workerName.startsWith(THREAD_RELAY)) {
   };
   const role = arg("--role");
   if (role !== undefined) {
-    await floorRole(role, Number(Deno.args[Deno.args.indexOf("--role") + 2]));
+    const tlsDir = arg("--tls");
+    const tls = tlsDir === undefined ? undefined : {
+      cert: await Deno.readTextFile(`${tlsDir}/${SELF_SIGNED_FILES.cert}`),
+      key: await Deno.readTextFile(`${tlsDir}/${SELF_SIGNED_FILES.key}`),
+    };
+    await floorRole(role, Number(Deno.args[Deno.args.indexOf("--role") + 2]), "port", tls);
   } else {
     const r = await floor(Number(arg("--calls") ?? 5000), 5);
     console.log(
@@ -145,6 +191,8 @@ if (typeof workerName === "string" && workerName.startsWith(THREAD_RELAY)) {
         `client → relay → echo ${r.relayed_us} µs: ×${(r.relayed_us / r.direct_us).toFixed(2)}; ` +
         `relay as a thread of the echo process ${r.threaded_us} µs: ×${
           (r.threaded_us / r.direct_us).toFixed(2)
+        }\nTLS on every leg: client → echo p50 ${r.tls_direct_us} µs, client → relay → echo ${r.tls_relayed_us} µs: ×${
+          (r.tls_relayed_us / r.tls_direct_us).toFixed(2)
         }`,
     );
   }
