@@ -47,7 +47,7 @@ import {
   registerNodeOperations,
   serveCallWebSocket,
 } from "@alknet/call";
-import { makeKey, Proc, ROOT } from "../tests/helpers.ts";
+import { alknetEnv, makeKey, meshWorkerProgram, Proc, ROOT } from "../tests/helpers.ts";
 import { floor, FLOOR_BYTES } from "./mesh_floor.ts";
 
 const START_MS = 90_000;
@@ -275,12 +275,7 @@ async function main(opts: Opts): Promise<void> {
   const n = opts.calls;
   const loadBefore = loadAvg();
   const dir = await Deno.makeTempDir({ prefix: "alknet-bench-mesh-" });
-  const env = {
-    NO_COLOR: "1",
-    XDG_CONFIG_HOME: `${dir}/config`,
-    XDG_DATA_HOME: `${dir}/data`,
-    ALKNET_VALIDATE_OUTPUT: "off",
-  };
+  const env = alknetEnv(dir, { ALKNET_VALIDATE_OUTPUT: "off" });
   const hk = await makeKey(dir, "head_host");
   const wk = await makeKey(dir, "worker");
   const ck = await makeKey(dir, "client");
@@ -327,16 +322,7 @@ async function main(opts: Opts): Promise<void> {
     const tls = (await listening("tls"))[1];
     const tlsPin = (await head.waitFor(/tls self-signed fingerprint=(SHA256:\S+)/, START_MS))[1];
     const worker = (headUrl: string, name: string, pin = hk.fingerprint) => {
-      const p = Proc.spawn(Deno.execPath(), [
-        "run",
-        "-A",
-        "--quiet",
-        `${ROOT}tests/mesh_worker.ts`,
-        headUrl,
-        wk.path,
-        pin,
-        name,
-      ], env);
+      const p = meshWorkerProgram(headUrl, wk.path, pin, name, env);
       procs.push(p);
       return p;
     };

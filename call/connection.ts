@@ -8,7 +8,7 @@
  */
 
 import type { Identity } from "./access.ts";
-import type { Caller, CallOptions, CallSubscription } from "./caller.ts";
+import type { AbortLink, Caller, CallOptions, CallSubscription } from "./caller.ts";
 import { discoveryRouter } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
 import { type Authenticate, IncomingCalls } from "./incoming.ts";
@@ -63,6 +63,25 @@ type PendingCall = {
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
+
+/** The abort source of `opts`: its `signal` read as an {@link AbortLink}, else its `abort`. */
+function abortOf(opts: CallOptions): AbortLink | undefined {
+  const signal = opts.signal;
+  if (signal === undefined) return opts.abort;
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    get reason() {
+      return signal.reason;
+    },
+    link(hook) {
+      const onAbort = () => hook(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      return () => signal.removeEventListener("abort", onAbort);
+    },
+  };
+}
 
 /**
  * One end of a call-protocol connection.
@@ -186,9 +205,7 @@ export class CallConnection implements Caller {
    */
   call<O = unknown>(name: string, input: unknown, opts: CallOptions = NO_OPTIONS): Promise<O> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
-    const signal = opts.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const link = signal === undefined ? opts.abort : undefined;
+    const link = abortOf(opts);
     if (link?.aborted) return Promise.reject(link.reason);
     const id = newCallId();
     let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
@@ -200,24 +217,8 @@ export class CallConnection implements Caller {
         resolve: resolve as (v: unknown) => void,
         reject,
       };
-      if (signal) {
-        // Only then are the settlers wrapped (to remove the listener).
-        const onAbort = () => {
-          if (this.#pending.get(id) !== pending) return;
-          this.#pending.delete(id);
-          this.#t.send({ type: "call.aborted", id, payload: {} });
-          reject(signal.reason);
-        };
-        pending.resolve = (v) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(v as O);
-        };
-        pending.reject = (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      } else if (link) {
+      if (link) {
+        // Only then are the settlers wrapped (to unlink).
         const unlink = link.link((reason) => {
           if (this.#pending.get(id) !== pending) return;
           this.#pending.delete(id);
@@ -266,12 +267,7 @@ export class CallConnection implements Caller {
       sub.fail(new ConnectionClosedError());
       return sub as unknown as CallSubscription<O>;
     }
-    const signal = opts.signal;
-    if (signal?.aborted) {
-      sub.fail(signal.reason);
-      return sub as unknown as CallSubscription<O>;
-    }
-    const link = signal === undefined ? opts.abort : undefined;
+    const link = abortOf(opts);
     if (link?.aborted) {
       sub.fail(link.reason);
       return sub as unknown as CallSubscription<O>;
@@ -279,14 +275,7 @@ export class CallConnection implements Caller {
     let deadline: number | undefined;
     if (opts.timeoutMs !== undefined) deadline = Date.now() + opts.timeoutMs;
     if (opts.deadline !== undefined) deadline = Math.min(deadline ?? Infinity, opts.deadline);
-    if (signal) {
-      const onAbort = () => {
-        if (this.#pending.delete(id)) this.#t.send({ type: "call.aborted", id, payload: {} });
-        sub.fail(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      sub.onEnd = () => signal.removeEventListener("abort", onAbort);
-    } else if (link) {
+    if (link) {
       sub.onEnd = link.link((reason) => {
         if (this.#pending.delete(id)) this.#t.send({ type: "call.aborted", id, payload: {} });
         sub.fail(reason);

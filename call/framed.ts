@@ -10,7 +10,7 @@
 import type { ByteDuplex } from "./byte_duplex.ts";
 import { ProtocolError } from "./errors.ts";
 import type { EnvelopeTransport, TransportHandlers } from "./transport.ts";
-import { decodeMessage, type Envelope, FrameDecoder, MAX_FRAME_BYTES } from "./wire.ts";
+import { decodeMessage, type Envelope, FrameDecoder, frameOfText } from "./wire.ts";
 
 /**
  * Options of {@link framedTransport}.
@@ -30,18 +30,6 @@ const LOW_WATER = 256 * 1024;
 /** Texts up to this many characters are encoded at flush time (at most 3 bytes each). */
 const SMALL_TEXT = 64 * 1024;
 const encoder = new TextEncoder();
-
-/** A whole frame for one large JSON text; throws ProtocolError past 64 MiB. */
-function frameOfText(text: string): Uint8Array {
-  const body = encoder.encode(text);
-  if (body.byteLength > MAX_FRAME_BYTES) {
-    throw new ProtocolError(`frame of ${body.byteLength} bytes exceeds 64 MiB`);
-  }
-  const frame = new Uint8Array(4 + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, 4);
-  return frame;
-}
 
 /** The envelope in a frame's text; ProtocolError when the frame was not UTF-8 (null) or not one. */
 function envelopeOf(text: string | null): Envelope {

@@ -293,7 +293,15 @@ export function decodeMessage(data: Uint8Array | ArrayBuffer | string): Envelope
  * ```
  */
 export function encodeFrame(envelope: Envelope): Uint8Array {
-  const text = JSON.stringify(envelope);
+  return frameOfText(JSON.stringify(envelope));
+}
+
+/**
+ * The frame of one JSON text (what {@link encodeFrame} sends; the framed
+ * transport frames its large texts with it). Throws {@link ProtocolError}
+ * when the body would exceed 64 MiB. Internal (not exported by the package).
+ */
+export function frameOfText(text: string): Uint8Array {
   let frame: Uint8Array;
   let n: number;
   if (text.length <= 16384) {

@@ -374,6 +374,31 @@ export function runAlknet(
   return run(Deno.execPath(), ["run", "-A", "--quiet", `${ROOT}cli.ts`, ...args], options);
 }
 
+/** The environment of an alknet process in a test: no colours, config and data under `dir`. */
+export function alknetEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NO_COLOR: "1",
+    XDG_CONFIG_HOME: `${dir}/config`,
+    XDG_DATA_HOME: `${dir}/data`,
+    ...extra,
+  };
+}
+
+/** The library worker tests/mesh_worker.ts joining the head at `url` as `name` (key file, host pin). */
+export function meshWorkerProgram(
+  url: string,
+  keyPath: string,
+  pin: string,
+  name: string,
+  env: Record<string, string>,
+): Proc {
+  return Proc.spawn(
+    Deno.execPath(),
+    ["run", "-A", "--quiet", `${ROOT}tests/mesh_worker.ts`, url, keyPath, pin, name],
+    env,
+  );
+}
+
 /** Fails loudly when a required external tool is missing (tests never skip silently). */
 export async function requireTool(name: string): Promise<string> {
   const r = await run("sh", ["-c", `command -v ${name}`]).catch(() => ({ code: 1, stdout: "" }));

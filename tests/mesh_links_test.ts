@@ -9,11 +9,16 @@
 // stops.
 import assert from "node:assert/strict";
 import { type CallConnection, connectCall } from "@alknet/call";
-import { freeTcpUdpPort, makeKey, Proc, ROOT, runAlknet } from "./helpers.ts";
+import {
+  alknetEnv,
+  freeTcpUdpPort,
+  makeKey,
+  meshWorkerProgram,
+  Proc,
+  runAlknet,
+} from "./helpers.ts";
 
 const START_MS = 90_000; // a deno process starting on a loaded 2-core machine
-
-type Env = Record<string, string>;
 
 /** Calls `probe` until it answers `code` (bounded: START_MS). */
 async function untilCode(probe: () => Promise<unknown>, code: string, what: string) {
@@ -33,12 +38,7 @@ async function untilCode(probe: () => Promise<unknown>, code: string, what: stri
 
 Deno.test("mesh: workers join over quic:// and iroh:// (call protocol and SSH), are routable, and vanish when they go", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "alknet-mesh-links-" });
-  const env: Env = {
-    NO_COLOR: "1",
-    XDG_CONFIG_HOME: `${dir}/config`,
-    XDG_DATA_HOME: `${dir}/data`,
-    ALKNET_VALIDATE_OUTPUT: "error",
-  };
+  const env = alknetEnv(dir, { ALKNET_VALIDATE_OUTPUT: "error" });
   const hk = await makeKey(dir, "head_host");
   const wk = await makeKey(dir, "worker");
   const client = await makeKey(dir, "client");
@@ -88,16 +88,7 @@ Deno.test("mesh: workers join over quic:// and iroh:// (call protocol and SSH), 
     const iroh = `iroh://${nodeId}@127.0.0.1:${irohPort}?relay=off`;
 
     const program = (url: string, pin: string, name: string) =>
-      track(Proc.spawn(Deno.execPath(), [
-        "run",
-        "-A",
-        "--quiet",
-        `${ROOT}tests/mesh_worker.ts`,
-        url,
-        wk.path,
-        pin,
-        name,
-      ], env));
+      track(meshWorkerProgram(url, wk.path, pin, name, env));
     const cli = (url: string, name: string, extra: string[] = []) =>
       track(Proc.alknet([
         "connect",

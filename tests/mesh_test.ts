@@ -6,7 +6,7 @@
 // through the head (plus `alknet call --node` and `alknet ops --node`).
 import assert from "node:assert/strict";
 import { type CallConnection, CallError, connectCall } from "@alknet/call";
-import { type KeyFiles, makeKey, Proc, ROOT } from "./helpers.ts";
+import { alknetEnv, type KeyFiles, makeKey, meshWorkerProgram, Proc } from "./helpers.ts";
 
 const START_MS = 90_000; // a deno process starting on a loaded 2-core machine
 
@@ -32,29 +32,9 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function workerProgram(head: string, key: KeyFiles, hostFp: string, name: string, env: Env): Proc {
-  return Proc.spawn(Deno.execPath(), [
-    "run",
-    "-A",
-    "--quiet",
-    `${ROOT}tests/mesh_worker.ts`,
-    head,
-    key.path,
-    hostFp,
-    name,
-  ], env);
-}
-
-type Env = Record<string, string>;
-
 Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss and return pass through", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "alknet-mesh-" });
-  const env: Env = {
-    NO_COLOR: "1",
-    XDG_CONFIG_HOME: `${dir}/config`,
-    XDG_DATA_HOME: `${dir}/data`,
-    ALKNET_VALIDATE_OUTPUT: "error",
-  };
+  const env = alknetEnv(dir, { ALKNET_VALIDATE_OUTPUT: "error" });
   const hk = await makeKey(dir, "head_host");
   const w1 = await makeKey(dir, "w1");
   const w2 = await makeKey(dir, "w2");
@@ -102,7 +82,7 @@ Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss an
       "--host-key-fingerprint",
       pin,
     ], env));
-    let prog2 = track(workerProgram(`ws://127.0.0.1:${wsPort}`, w2, pin, "w2", env));
+    let prog2 = track(meshWorkerProgram(`ws://127.0.0.1:${wsPort}`, w2.path, pin, "w2", env));
     await cli1.waitFor(/worker registered name=w1/, START_MS);
     await prog2.waitFor(/worker registered name=w2/, START_MS);
     await lines(head, /worker registered name=w[12] /, 2);
@@ -254,7 +234,7 @@ Deno.test("mesh: a head routes to workers that dial out; abort, streams, loss an
     );
 
     await t.step("the worker restarted comes back without touching the head", async () => {
-      prog2 = track(workerProgram(`ws://127.0.0.1:${wsPort}`, w2, pin, "w2", env));
+      prog2 = track(meshWorkerProgram(`ws://127.0.0.1:${wsPort}`, w2.path, pin, "w2", env));
       await prog2.waitFor(/worker registered name=w2/, START_MS);
       await lines(head, /worker registered name=w2 /, 2);
       assert.equal((await c.call<Info>("w2/node/info", {})).fingerprint, w2.fingerprint);

@@ -7,21 +7,13 @@
  */
 
 import type { SshServer } from "@alknet/core/ssh";
-import { connToDuplex, type Endpoint, listenEndpoint } from "@alknet/core/transport";
+import { type Endpoint, listenEndpoint } from "@alknet/core/transport";
 
 /** Listens on a free loopback port and hands each admitted connection to `ssh`. */
 export function listenSsh(ssh: SshServer): Promise<Endpoint> {
   return listenEndpoint("tcp://127.0.0.1:0", {
     handlers: {
-      ssh: (conn, info) => {
-        const limit = ssh.admit(info);
-        if (!limit) return conn.close();
-        const socket = connToDuplex(conn, {
-          remoteAddress: info.remoteAddress,
-          remotePort: info.remotePort,
-        });
-        ssh.handle(socket, { ...info, limit });
-      },
+      ssh: (conn, info) => ssh.handleConn(conn, info),
     },
   });
 }

@@ -5,13 +5,21 @@
 // sessions but never a destination; the storage operations check scopes.
 // Waits are bounded; nothing asserts on time (arrival latency is printed).
 import assert from "node:assert/strict";
-import { echoServer, makeKey, Proc, runAlknet, socksEcho, startConnect } from "./helpers.ts";
+import {
+  alknetEnv,
+  echoServer,
+  makeKey,
+  Proc,
+  runAlknet,
+  socksEcho,
+  startConnect,
+} from "./helpers.ts";
 
 const START_MS = 60_000; // a deno process starting on a loaded 2-core machine
 
 Deno.test("storage CLI: serve --db follows peers add/disable from another process; audit; scopes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "alknet-storage-cli-" });
-  const env = { NO_COLOR: "1", XDG_CONFIG_HOME: `${dir}/config`, XDG_DATA_HOME: `${dir}/data` };
+  const env = alknetEnv(dir);
   const db = `${dir}/alknet.db`;
   const alknet = (args: string[]) => runAlknet(args, { env });
   const echo = echoServer();

@@ -7,7 +7,7 @@
 // closed. Waits are bounded; nothing asserts on time.
 import assert from "node:assert/strict";
 import { sharedPostgres } from "@alknet/storage/testing";
-import { makeKey, Proc, runAlknet, startConnect } from "./helpers.ts";
+import { alknetEnv, makeKey, Proc, runAlknet, startConnect } from "./helpers.ts";
 
 const START_MS = 60_000; // a deno process starting on a loaded 2-core machine
 
@@ -15,7 +15,7 @@ Deno.test("storage fleet: two nodes on one PostgreSQL follow each other's peer o
   const pg = await sharedPostgres();
   const db = pg.location(`fleet_${Deno.pid}_${Math.floor(Math.random() * 1e6)}`);
   const dir = await Deno.makeTempDir({ prefix: "alknet-storage-fleet-" });
-  const env = { NO_COLOR: "1", XDG_CONFIG_HOME: `${dir}/config`, XDG_DATA_HOME: `${dir}/data` };
+  const env = alknetEnv(dir);
   const alknet = (args: string[]) => runAlknet(args, { env });
   const procs: Proc[] = [];
   try {

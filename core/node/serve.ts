@@ -14,7 +14,6 @@ import type { Identity } from "../auth/identity.ts";
 import { SshServer } from "../ssh/server.ts";
 import { nativeTcpHandler, type NativeTcpOptions } from "../ssh/native_server.ts";
 import { irohSecretKeyFile } from "../transport/iroh_key.ts";
-import { connToDuplex } from "../transport/stream.ts";
 import { hostPort } from "../transport/hostport.ts";
 import { egressDialer } from "../transport/proxy.ts";
 import type { Dialer } from "../transport/tcp.ts";
@@ -244,15 +243,7 @@ export async function serve(options: ServeOptions): Promise<NodeServer> {
         ? undefined
         : (token, info) => auth.authenticate(token, info.remoteAddress).catch(() => null));
   const handlers: EndpointHandlers = {
-    ssh: (conn, info) => {
-      const limit = ssh.admit(info);
-      if (!limit) return conn.close();
-      const socket = connToDuplex(conn, {
-        remoteAddress: info.remoteAddress,
-        remotePort: info.remotePort,
-      });
-      ssh.handle(socket, { ...info, limit });
-    },
+    ssh: (conn, info) => ssh.handleConn(conn, info),
     call: carriers.call,
     http: carriers.http,
     tcp: resolveToken

@@ -62,6 +62,24 @@ export class NotNativeServiceError extends NativeTcpError {
 }
 
 /**
+ * The error a native-path status byte stands for (undefined for ok), as
+ * {@link openNativeTcp} throws it: a byte past the known statuses means the
+ * peer is not a native service.
+ *
+ * @example
+ * ```ts
+ * import { statusError } from "@alknet/core/ssh";
+ * console.log(statusError(0)); // undefined
+ * console.log(statusError(1)?.status); // "forbidden"
+ * ```
+ */
+export function statusError(status: number): NativeTcpError | undefined {
+  if (status > NativeTcpStatus.TIMEOUT) return new NotNativeServiceError();
+  const refused = nativeTcpStatusName(status);
+  return refused ? new NativeTcpError(refused) : undefined;
+}
+
+/**
  * Opens a stream with `open`, sends the header and waits (up to
  * `timeoutMs`, default 10 s) for the status; resolves to the stream
  * carrying the target's bytes.
@@ -92,9 +110,8 @@ export async function openNativeTcp(
     while (n === 0) n = await deadline.race(conn.read(one));
     if (n === TIMED_OUT) throw new NativeTcpError("timeout", "no status from the server");
     if (n === null) throw new NativeTcpError("unreachable", "server closed the stream");
-    if (one[0] > NativeTcpStatus.TIMEOUT) throw new NotNativeServiceError();
-    const refused = nativeTcpStatusName(one[0]);
-    if (refused) throw new NativeTcpError(refused);
+    const refused = statusError(one[0]);
+    if (refused) throw refused;
     return conn;
   } catch (e) {
     closeQuietly(conn);

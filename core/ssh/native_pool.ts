@@ -23,9 +23,8 @@ import {
   encodeNativeTcpHeader,
   NativeTcpError,
   NativeTcpStatus,
-  nativeTcpStatusName,
 } from "../transport/native_header.ts";
-import { type NativeStreamOpener, NotNativeServiceError, openNativeTcp } from "./native_client.ts";
+import { type NativeStreamOpener, openNativeTcp, statusError } from "./native_client.ts";
 import { Deadline, TIMED_OUT } from "../util/timeout.ts";
 
 /** The reserved host of a standby header. */
@@ -81,13 +80,6 @@ async function exchange(
   } finally {
     deadline.clear();
   }
-}
-
-/** The error for a status other than ok, as {@link openNativeTcp} throws it. */
-function refusal(status: number): NativeTcpError | undefined {
-  if (status > NativeTcpStatus.TIMEOUT) return new NotNativeServiceError();
-  const refused = nativeTcpStatusName(status);
-  return refused ? new NativeTcpError(refused) : undefined;
 }
 
 /**
@@ -185,7 +177,7 @@ export function standbyPool(
       if (status === NativeTcpStatus.OK) return ready;
       closeQuietly(ready);
       if (status === "timeout") throw new NativeTcpError("timeout", "no status from the server");
-      if (status !== "ended") throw refusal(status) ?? new NativeTcpError("unreachable");
+      if (status !== "ended") throw statusError(status) ?? new NativeTcpError("unreachable");
     }
     return await openNativeTcp(dial, tok, host, port);
   }

@@ -67,6 +67,13 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), what);
 }
 
+type Evaluate = Parameters<typeof nativeTcpHandler>[0]["policy"]["evaluate"];
+
+/** The node's native-path handler: {@link TOKEN} stands for `who`; `evaluate` decides (default: allow). */
+function tokenHandler(evaluate: Evaluate = () => "allow"): ConnHandler {
+  return nativeTcpHandler({ resolveToken: (t) => t === TOKEN ? who : null, policy: { evaluate } });
+}
+
 async function node(tcp: ConnHandler) {
   const dir = await Deno.makeTempDir({ prefix: "alknet-pool-" });
   const { cert, key } = await selfSignedCertificate(dir);
@@ -103,10 +110,7 @@ async function roundTrip(conn: ByteConn) {
 
 Deno.test("standby pool: later connections ride standby connections; a client letting one go is not logged", async () => {
   const target = echo();
-  const n = await node(nativeTcpHandler({
-    resolveToken: (t) => t === TOKEN ? who : null,
-    policy: { evaluate: () => "allow" },
-  }));
+  const n = await node(tokenHandler());
   const pool = standbyPool(n.opener, () => TOKEN, { size: 2, maxIdleMs: 60_000 });
   try {
     // The first connection dials; the pool fills behind it.
@@ -133,10 +137,7 @@ Deno.test("standby pool: later connections ride standby connections; a client le
 
 Deno.test("standby pool: a node that refuses standby headers is dialled per connection", async () => {
   const target = echo();
-  const real = nativeTcpHandler({
-    resolveToken: (t) => t === TOKEN ? who : null,
-    policy: { evaluate: () => "allow" },
-  });
+  const real = tokenHandler();
   let refused = 0;
   // What an older node answers: alknet-* hosts are forbidden.
   const old: ConnHandler = (c, info) => {
@@ -173,10 +174,7 @@ Deno.test("standby pool: a node that refuses standby headers is dialled per conn
 
 Deno.test("standby pool: a standby connection the node closed is replaced by a fresh one", async () => {
   const target = echo();
-  const real = nativeTcpHandler({
-    resolveToken: (t) => t === TOKEN ? who : null,
-    policy: { evaluate: () => "allow" },
-  });
+  const real = tokenHandler();
   // A node that accepts standby connections, then drops them (as a restart would).
   let dropped = 0;
   const n = await node((c, info) => {
@@ -210,10 +208,9 @@ Deno.test("standby pool: a standby connection the node closed is replaced by a f
 
 Deno.test("standby pool: a refusal on a standby connection is the node's answer, as without standby", async () => {
   const target = echo();
-  const n = await node(nativeTcpHandler({
-    resolveToken: (t) => t === TOKEN ? who : null,
-    policy: { evaluate: (r) => r.kind === "connect" && r.port === target.port ? "allow" : "deny" },
-  }));
+  const n = await node(
+    tokenHandler((r) => r.kind === "connect" && r.port === target.port ? "allow" : "deny"),
+  );
   const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
   try {
     (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
@@ -236,10 +233,7 @@ Deno.test("standby pool: a refusal on a standby connection is the node's answer,
 
 Deno.test("standby pool: a standby connection older than maxIdleMs is closed, not used", async () => {
   const target = echo();
-  const n = await node(nativeTcpHandler({
-    resolveToken: (t) => t === TOKEN ? who : null,
-    policy: { evaluate: () => "allow" },
-  }));
+  const n = await node(tokenHandler());
   const pool = standbyPool(n.opener, () => TOKEN, { size: 1, maxIdleMs: 30 });
   try {
     (await pool.open(TOKEN, "127.0.0.1", target.port)).close();

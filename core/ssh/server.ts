@@ -15,7 +15,9 @@ import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import type { ForwardingPolicy, ForwardRestrictions, Identity } from "../auth/identity.ts";
+import type { ConnInfo } from "../transport/endpoint_types.ts";
 import { hostPort } from "../transport/hostport.ts";
+import { type ByteConn, connToDuplex } from "../transport/stream.ts";
 import { ConnectionLimiter, type LimitedConnection } from "../transport/limits.ts";
 import { CoreError } from "../util/errors.ts";
 import { SSH_ALGORITHMS } from "./algorithms.ts";
@@ -185,6 +187,21 @@ export class SshServer {
       limit.close();
     });
     this.#ssh.injectSocket(sock as unknown as Socket);
+  }
+
+  /**
+   * {@link handle} for a connection of a `listenEndpoint` listener (its
+   * `ssh` handler): admitted first, so that a refused source costs no
+   * stream adapter.
+   */
+  handleConn(conn: ByteConn, info: ConnInfo): void {
+    const limit = this.admit(info);
+    if (!limit) return conn.close();
+    const socket = connToDuplex(conn, {
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+    });
+    this.handle(socket, { ...info, limit });
   }
 
   /**

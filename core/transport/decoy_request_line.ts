@@ -32,8 +32,7 @@ type RlState =
   | "method"
   | "spacesBeforeUri"
   | "schema"
-  | "schemaSlash"
-  | "schemaSlashSlash"
+  | "literal"
   | "hostStart"
   | "host"
   | "ipLiteral"
@@ -41,10 +40,6 @@ type RlState =
   | "port"
   | "uri"
   | "http09"
-  | "H"
-  | "HT"
-  | "HTT"
-  | "HTTP"
   | "firstMajor"
   | "major"
   | "firstMinor"
@@ -53,6 +48,9 @@ type RlState =
   | "almostDone";
 
 const IP_LITERAL = /[0-9A-Za-z.:\-_~!$&'()*+,;=]/;
+/** What follows `scheme:` and what follows the `H` of a version. */
+const SLASHES = new TextEncoder().encode("//");
+const TTP_SLASH = new TextEncoder().encode("TTP/");
 
 /** Runs the request-line state machine from `from` to `end` (nginx 1.22's rules). */
 export function scanRequestLine(
@@ -66,6 +64,16 @@ export function scanRequestLine(
   const out: LineScan & { start: number } = { lf: -1, start };
   let major = 0;
   let minor = 0;
+  // The "literal" state: the bytes of `literal` from `k` on must follow, then `then`.
+  let literal: Uint8Array = SLASHES;
+  let k = 0;
+  let then: RlState = "start";
+  const expect = (bytes: Uint8Array, next: RlState): RlState => {
+    literal = bytes;
+    k = 0;
+    then = next;
+    return "literal";
+  };
   const fail = (status: 400 | 505) => {
     out.error = status;
     return out;
@@ -113,18 +121,14 @@ export function scanRequestLine(
         else if (c !== SP) return fail(400);
         continue;
       case "schema":
-        if (c === 0x3a) state = "schemaSlash";
+        if (c === 0x3a) state = expect(SLASHES, "hostStart");
         else if (!(isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e)) {
           return fail(400);
         }
         continue;
-      case "schemaSlash":
-        if (c !== 0x2f) return fail(400);
-        state = "schemaSlashSlash";
-        continue;
-      case "schemaSlashSlash":
-        if (c !== 0x2f) return fail(400);
-        state = "hostStart";
+      case "literal":
+        if (c !== literal[k]) return fail(400);
+        if (++k === literal.length) state = then;
         continue;
       case "hostStart":
         out.hostStart = p;
@@ -177,24 +181,8 @@ export function scanRequestLine(
           out.version = 9;
           out.lf = p;
           return out;
-        } else if (c === 0x48) state = "H";
+        } else if (c === 0x48) state = expect(TTP_SLASH, "firstMajor");
         else return fail(400);
-        continue;
-      case "H":
-        if (c !== 0x54) return fail(400);
-        state = "HT";
-        continue;
-      case "HT":
-        if (c !== 0x54) return fail(400);
-        state = "HTT";
-        continue;
-      case "HTT":
-        if (c !== 0x50) return fail(400);
-        state = "HTTP";
-        continue;
-      case "HTTP":
-        if (c !== 0x2f) return fail(400);
-        state = "firstMajor";
         continue;
       case "firstMajor":
         if (c < 0x31 || c > 0x39) return fail(400);

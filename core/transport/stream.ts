@@ -44,6 +44,29 @@ const READ_HANDOVER = 16 * 1024;
 const RELAY_FIRST_CHUNK = 16 * 1024;
 const RELAY_MAX_CHUNK = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * One read buffer for a stream of reads handed on as `Buffer`s: a small
+ * read is copied out of it (into Node's pooled small buffers), a large one
+ * takes it (the receiver may keep the chunk) and the next read gets a new
+ * one.
+ */
+class ReadBuffer {
+  #buf: Uint8Array | undefined;
+
+  /** Where the next read goes. */
+  get space(): Uint8Array {
+    return this.#buf ??= new Uint8Array(READ_SIZE);
+  }
+
+  /** The `n` bytes just read into {@link space}. */
+  take(n: number): Buffer {
+    const buf = this.#buf!;
+    if (n < READ_HANDOVER) return Buffer.from(buf.subarray(0, n));
+    this.#buf = undefined;
+    return Buffer.from(buf.buffer, 0, n);
+  }
+}
 /** First-size relay buffers of finished relays, for new ones (not zeroed again). */
 const spareBuffers: Uint8Array[] = [];
 const SPARE_BUFFERS = 64;
@@ -131,15 +154,7 @@ export interface DuplexInfo {
  */
 export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & DuplexInfo {
   let reading = false;
-  // One read buffer: a small read is copied out of it (into Node's pooled
-  // small buffers), a large one takes it and the next read gets a new one.
-  let scratch: Uint8Array | undefined;
-  const takeRead = (n: number): Buffer => {
-    const buf = scratch!;
-    if (n < READ_HANDOVER) return Buffer.from(buf.subarray(0, n));
-    scratch = undefined;
-    return Buffer.from(buf.buffer, 0, n);
-  };
+  const reads = new ReadBuffer();
   let closed = false;
   const closeConn = () => {
     if (closed) return;
@@ -156,13 +171,12 @@ export function connToDuplex(conn: ByteConn, info: DuplexInfo = {}): Duplex & Du
       (async () => {
         try {
           while (true) {
-            scratch ??= new Uint8Array(READ_SIZE);
-            const n = await conn.read(scratch);
+            const n = await conn.read(reads.space);
             if (n === null) {
               duplex.push(null);
               return;
             }
-            if (!duplex.push(takeRead(n))) break;
+            if (!duplex.push(reads.take(n))) break;
           }
         } catch (e) {
           if (!duplex.destroyed) duplex.destroy(e as Error);
@@ -287,20 +301,12 @@ export function relayConnDuplex(
     if (initial && initial.length > 0) {
       if (!channel.write(Buffer.from(initial))) await waitDrain(channel);
     }
-    // As connToDuplex: small reads copied out of one buffer, large ones
-    // hand it over (the channel may keep a chunk until its window opens).
-    let buf: Uint8Array | undefined;
+    // The channel may keep a chunk until its window opens.
+    const reads = new ReadBuffer();
     while (!finished) {
-      buf ??= new Uint8Array(READ_SIZE);
-      const n = await conn.read(buf);
+      const n = await conn.read(reads.space);
       if (n === null) break;
-      let chunk: Buffer;
-      if (n < READ_HANDOVER) chunk = Buffer.from(buf.subarray(0, n));
-      else {
-        chunk = Buffer.from(buf.buffer, 0, n);
-        buf = undefined;
-      }
-      if (!channel.write(chunk)) await waitDrain(channel);
+      if (!channel.write(reads.take(n))) await waitDrain(channel);
     }
     if (!channel.destroyed) channel.end();
   })();
