@@ -19,8 +19,42 @@ export class UsageError extends Error {
 }
 
 /**
+ * `args` with the value of a string option that starts with a dash joined
+ * to it (`--token -Ab…` → `--token=-Ab…`): `parseArgs` refuses such a value
+ * as ambiguous, and a token or key id can start with `-` (base64url). A
+ * value that is one of `options`' own short flags (`-L`) is left alone: a
+ * forgotten value stays an error.
+ */
+export function attachDashValues(
+  args: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): string[] {
+  const shorts = new Set<string>();
+  for (const o of Object.values(options)) if (o.short) shorts.add(`-${o.short}`);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const opt = a.startsWith("--") ? options[a.slice(2)] : undefined;
+    if (
+      opt?.type === "string" && next !== undefined && next.startsWith("-") &&
+      !next.startsWith("--") && !shorts.has(next)
+    ) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/**
  * Parses `args` strictly against `options`; unknown flags and missing values
- * become {@link UsageError}s.
+ * become {@link UsageError}s. A value starting with a dash is taken (see
+ * {@link attachDashValues}).
  */
 export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
@@ -29,7 +63,12 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
 > {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: attachDashValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }

@@ -20,7 +20,7 @@ import {
   ConnectError,
   ConnectionClosedError,
 } from "@alknet/call";
-import { configDir, UsageError } from "./args.ts";
+import { attachDashValues, configDir, UsageError } from "./args.ts";
 
 export { UsageError };
 
@@ -125,12 +125,13 @@ export function parseConnectFlags(
   extra: NonNullable<ParseArgsConfig["options"]> = {},
 ): { flags: ConnectFlags; values: ExtraValues } {
   let parsed;
+  const options = { ...extra, ...CONNECT_FLAGS };
   try {
     parsed = parseArgs({
-      args,
+      args: attachDashValues(args, options),
       allowPositionals: true,
       strict: true,
-      options: { ...extra, ...CONNECT_FLAGS },
+      options,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
