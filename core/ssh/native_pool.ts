@@ -1,18 +1,24 @@
 /**
- * Standby connections for the native data path over TLS, so that a new
- * SOCKS or `-L` connection costs one round trip instead of a TCP and TLS
- * handshake. A standby connection is an `alknet/tcp` stream whose first
- * header names the reserved host `alknet-standby` (port 1): the node checks
- * its token, answers status 0, and then waits (up to
- * {@link NATIVE_STANDBY_IDLE_MS}) for a second, ordinary header, which is
- * handled as if it had come first. A node that does not know standby
- * connections answers `forbidden` (an `alknet-*` host), and the pool stops
- * trying.
+ * Ready connections for the native data path over TLS, so that a new SOCKS
+ * or `-L` connection costs one round trip instead of a TCP and TLS
+ * handshake. A ready connection is an `alknet/tcp` stream whose first
+ * header names a reserved host: the node checks its token, answers status
+ * 0, and then waits (up to {@link NATIVE_STANDBY_IDLE_MS}) for an ordinary
+ * header, which is handled as if it had come first.
  *
- * The pool fills only while it is used (a connection was taken in the last
- * {@link StandbyPoolOptions.warmMs}), and drops a standby connection before
- * the node would. Internal to `@alknet/core/ssh` (the native data path of
- * `connect()` uses it); the wire format is in
+ * - `alknet-reuse` (tried first): every stream on the connection is framed
+ *   (`native_reuse.ts`), and a stream whose two ends have passed gives the
+ *   connection back to the pool for the next one: a busy client makes no
+ *   handshake at all once the pool holds enough.
+ * - `alknet-standby` (port 1; a node that refuses `alknet-reuse`): the
+ *   connection carries one stream, unframed, and closes with it.
+ *
+ * A node that knows neither answers `forbidden` (an `alknet-*` host), and
+ * the pool stops trying. The pool fills only while it is used (a
+ * connection was taken in the last {@link StandbyPoolOptions.warmMs}),
+ * keeps at most {@link StandbyPoolOptions.maxIdle} connections, and drops
+ * one before the node would. Internal to `@alknet/core/ssh` (the native
+ * data path of `connect()` uses it); the wire format is in
  * `docs/decisions/transport-native-tcp.md`.
  *
  * @module
@@ -26,6 +32,7 @@ import {
 } from "../transport/native_header.ts";
 import { type NativeStreamOpener, openNativeTcp, statusError } from "./native_client.ts";
 import { Deadline, TIMED_OUT } from "../util/timeout.ts";
+import { NATIVE_REUSE_HOST, NATIVE_REUSE_PORT, ReusableStream } from "./native_reuse.ts";
 
 /** The reserved host of a standby header. */
 export const NATIVE_STANDBY_HOST = "alknet-standby";
@@ -36,8 +43,10 @@ export const NATIVE_STANDBY_IDLE_MS = 60_000;
 
 /** Options of {@link standbyPool}. */
 export interface StandbyPoolOptions {
-  /** Standby connections kept ready (default 2). */
+  /** Connections the pool dials ahead to keep ready (default 2). */
   size?: number;
+  /** Idle connections kept at most, counting those streams gave back (default 8). */
+  maxIdle?: number;
   /** A standby connection older than this is closed instead of used (default 45 000 ms). */
   maxIdleMs?: number;
   /** The pool refills only within this long after a connection was taken (default 30 000 ms). */
@@ -50,12 +59,19 @@ export interface StandbyPoolOptions {
 export interface StandbyPool {
   /**
    * Opens a stream to `host:port` as {@link openNativeTcp} does, on a
-   * standby connection when one is ready (once more on a fresh connection
-   * when the standby one turns out to be closed).
+   * ready connection when there is one (once more on a fresh connection
+   * when the ready one turns out to be closed).
    */
   open(token: string, host: string, port: number): Promise<ByteConn>;
   /** Closes every standby connection; later `open` calls dial directly. */
   close(): void;
+}
+
+/** A connection waiting for its next header; `reuse`: its streams are framed. */
+interface Ready {
+  conn: ByteConn;
+  at: number;
+  reuse: boolean;
 }
 
 /** Sends `header` and reads the one-byte status, bounded. */
@@ -92,33 +108,55 @@ export function standbyPool(
   options: StandbyPoolOptions = {},
 ): StandbyPool {
   const size = options.size ?? 2;
+  const maxIdle = Math.max(size, options.maxIdle ?? 8);
   const maxIdleMs = options.maxIdleMs ?? 45_000;
   const warmMs = options.warmMs ?? 30_000;
   const statusMs = options.statusTimeoutMs ?? 10_000;
-  const idle: { conn: ByteConn; at: number }[] = [];
+  const idle: Ready[] = [];
   let filling = 0;
   let lastUse = 0;
-  let unsupported = false;
+  // What the node accepts: reusable connections, standby ones, or neither.
+  let mode: "reuse" | "standby" | "off" = "reuse";
   let closed = false;
+
+  const keep = (ready: Ready) => {
+    if (closed || idle.length >= maxIdle) return closeQuietly(ready.conn);
+    idle.push(ready);
+  };
+  // A stream's connection after both its ends passed; bytes past the
+  // node's end frame would be a broken node: not kept.
+  const giveBack = (conn: ByteConn, leftover: Uint8Array) => {
+    if (leftover.length > 0) return closeQuietly(conn);
+    keep({ conn, at: Date.now(), reuse: true });
+  };
 
   const standby = async (): Promise<void> => {
     let conn: ByteConn | undefined;
+    const asked = mode;
     try {
       conn = await dial();
-      const header = encodeNativeTcpHeader({
-        token: token(),
-        host: NATIVE_STANDBY_HOST,
-        port: NATIVE_STANDBY_PORT,
-      });
+      const header = asked === "reuse"
+        ? encodeNativeTcpHeader({
+          token: token(),
+          host: NATIVE_REUSE_HOST,
+          port: NATIVE_REUSE_PORT,
+        })
+        : encodeNativeTcpHeader({
+          token: token(),
+          host: NATIVE_STANDBY_HOST,
+          port: NATIVE_STANDBY_PORT,
+        });
       const status = await exchange(conn, header, statusMs);
       if (status !== NativeTcpStatus.OK) {
-        // Refused (a node without standby connections, or the token): stop trying.
-        if (typeof status === "number") unsupported = true;
+        // Refused (a node without such connections, or the token): standby
+        // after reuse, then stop trying.
+        if (typeof status === "number" && mode === asked) {
+          mode = asked === "reuse" ? "standby" : "off";
+        }
         closeQuietly(conn);
         return;
       }
-      if (closed) return closeQuietly(conn);
-      idle.push({ conn, at: Date.now() });
+      keep({ conn, at: Date.now(), reuse: asked === "reuse" });
     } catch {
       // The node is unreachable now: the next use tries again.
       if (conn) closeQuietly(conn);
@@ -126,17 +164,17 @@ export function standbyPool(
   };
 
   const refill = () => {
-    if (closed || unsupported || Date.now() - lastUse > warmMs) return;
+    if (closed || mode === "off" || Date.now() - lastUse > warmMs) return;
     while (idle.length + filling < size) {
       filling++;
       standby().finally(() => filling--);
     }
   };
 
-  const take = (): ByteConn | undefined => {
+  const take = (): Ready | undefined => {
     while (idle.length > 0) {
       const s = idle.pop()!;
-      if (Date.now() - s.at < maxIdleMs) return s.conn;
+      if (Date.now() - s.at < maxIdleMs) return s;
       closeQuietly(s.conn);
     }
     return undefined;
@@ -161,7 +199,7 @@ export function standbyPool(
   };
 
   async function openOn(
-    ready: ByteConn | undefined,
+    ready: Ready | undefined,
     tok: string,
     host: string,
     port: number,
@@ -170,12 +208,14 @@ export function standbyPool(
       // Was the node still there? A stream that ends before any status
       // byte was closed while it waited: try once more on a fresh one.
       const status = await exchange(
-        ready,
+        ready.conn,
         encodeNativeTcpHeader({ token: tok, host, port }),
         statusMs,
       );
-      if (status === NativeTcpStatus.OK) return ready;
-      closeQuietly(ready);
+      if (status === NativeTcpStatus.OK) {
+        return ready.reuse ? new ReusableStream(ready.conn, giveBack) : ready.conn;
+      }
+      closeQuietly(ready.conn);
       if (status === "timeout") throw new NativeTcpError("timeout", "no status from the server");
       if (status !== "ended") throw statusError(status) ?? new NativeTcpError("unreachable");
     }

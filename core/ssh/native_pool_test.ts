@@ -8,7 +8,8 @@ import {
 import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
 import { nativeTcpHandler } from "./native_server.ts";
 import { nativeTcpOverStealthTls } from "./native_client.ts";
-import { NATIVE_STANDBY_HOST, standbyPool } from "./native_pool.ts";
+import { standbyPool } from "./native_pool.ts";
+import { NATIVE_REUSE_HOST } from "./native_reuse.ts";
 import {
   decodeNativeTcpHeader,
   NativeTcpError,
@@ -135,7 +136,7 @@ Deno.test("standby pool: later connections ride standby connections; a client le
   target.close();
 });
 
-Deno.test("standby pool: a node that refuses standby headers is dialled per connection", async () => {
+Deno.test("standby pool: a node that refuses reuse and standby headers is dialled per connection", async () => {
   const target = echo();
   const real = tokenHandler();
   let refused = 0;
@@ -145,7 +146,7 @@ Deno.test("standby pool: a node that refuses standby headers is dialled per conn
       const buf = new Uint8Array(2048);
       const got = await c.read(buf);
       const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
-      if (h && h.header.host === NATIVE_STANDBY_HOST) {
+      if (h && h.header.host.startsWith("alknet-")) {
         refused++;
         await writeAll(c, new Uint8Array([NativeTcpStatus.FORBIDDEN]));
         return closeQuietly(c);
@@ -163,8 +164,8 @@ Deno.test("standby pool: a node that refuses standby headers is dialled per conn
       c.close();
       await until(() => refused >= 1, "the standby header was tried");
     }
-    // Tried once per pool slot at most, then never again.
-    assert.ok(refused <= 2, `standby tried ${refused} times`);
+    // Reuse, then standby, each tried once per pool slot at most, then never again.
+    assert.ok(refused <= 4, `reserved headers tried ${refused} times`);
   } finally {
     pool.close();
     await n.ep.close();
@@ -182,7 +183,7 @@ Deno.test("standby pool: a standby connection the node closed is replaced by a f
       const buf = new Uint8Array(2048);
       const got = await c.read(buf);
       const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
-      if (h && h.header.host === NATIVE_STANDBY_HOST) {
+      if (h && h.header.host.startsWith("alknet-")) {
         await writeAll(c, new Uint8Array([NativeTcpStatus.OK]));
         dropped++;
         return closeQuietly(c);
@@ -249,5 +250,129 @@ Deno.test("standby pool: a standby connection older than maxIdleMs is closed, no
     pool.close();
     await n.ep.close();
     target.close();
+  }
+});
+
+/** Reads until the end of `conn` (bounded). */
+async function drained(conn: ByteConn): Promise<void> {
+  const buf = new Uint8Array(64);
+  for (let i = 0; i < 1000; i++) {
+    if (await within(conn.read(buf), 10_000, "end of stream") === null) return;
+  }
+  assert.fail("no end of stream");
+}
+
+Deno.test("reuse: a stream whose two ends passed gives its connection back; the next one rides it", async () => {
+  const target = echo();
+  const n = await node(tokenHandler());
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1, maxIdleMs: 60_000 });
+  try {
+    (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
+    await until(() => n.accepted() === 2, "a ready connection opened");
+    const stream = async () => {
+      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+      await roundTrip(c);
+      await c.closeWrite!(); // our end; the echo server answers with its own
+      await drained(c);
+      c.close();
+    };
+    // The first stream takes the ready connection (the pool dials another
+    // to stay ready) and gives it back.
+    await stream();
+    await until(() => n.accepted() === 3, "the refill");
+    // Five more streams ride those two: no TLS connection is made.
+    for (let i = 0; i < 5; i++) {
+      await stream();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(n.accepted(), 3);
+    // A stream closed before its ends passed takes its connection with it.
+    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(c);
+    c.close();
+    const d = await pool.open(TOKEN, "127.0.0.1", target.port);
+    await roundTrip(d);
+    d.close();
+    await until(() => n.accepted() === 4, "refilled after two resets");
+  } finally {
+    pool.close();
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(n.lines.filter((l) => / conn rejected /.test(l)), []);
+  await n.ep.close();
+  target.close();
+});
+
+Deno.test("reuse: a node that refuses reuse headers but takes standby ones gets standby connections", async () => {
+  const target = echo();
+  const real = tokenHandler();
+  let refused = 0;
+  // What a node from before reuse answers.
+  const older: ConnHandler = (c, info) => {
+    (async () => {
+      const buf = new Uint8Array(2048);
+      const got = await c.read(buf);
+      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
+      if (h && h.header.host === NATIVE_REUSE_HOST) {
+        refused++;
+        await writeAll(c, new Uint8Array([NativeTcpStatus.FORBIDDEN]));
+        return closeQuietly(c);
+      }
+      const { prefixedConn } = await import("../transport/conn.ts");
+      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
+    })().catch(() => closeQuietly(c));
+  };
+  const n = await node(older);
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
+  try {
+    (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
+    await until(() => refused === 1, "reuse was asked for");
+    await pool.open(TOKEN, "127.0.0.1", target.port).then((c) => c.close());
+    await until(() => n.accepted() === 4, "a standby connection opened");
+    const before = n.accepted();
+    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+    assert.equal(n.accepted(), before, "rode the standby connection");
+    await roundTrip(c);
+    c.close();
+    assert.equal(refused, 1, "reuse not asked for again");
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
+
+Deno.test("reuse: a hostile client's oversized frame closes the connection and the target's", async () => {
+  let targetEnded = false;
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    const c = await l.accept();
+    const buf = new Uint8Array(64);
+    try {
+      while (await c.read(buf) !== null) { /* drain */ }
+    } catch { /* reset */ }
+    targetEnded = true;
+    closeQuietly(c);
+  })();
+  const n = await node(tokenHandler());
+  const conn = await n.opener();
+  try {
+    const { encodeNativeTcpHeader } = await import("../transport/native_header.ts");
+    const one = new Uint8Array(1);
+    await writeAll(conn, encodeNativeTcpHeader({ token: TOKEN, host: NATIVE_REUSE_HOST, port: 1 }));
+    assert.equal(await within(conn.read(one), 10_000, "reuse status"), 1);
+    assert.equal(one[0], NativeTcpStatus.OK);
+    const port = (l.addr as Deno.NetAddr).port;
+    await writeAll(conn, encodeNativeTcpHeader({ token: TOKEN, host: "127.0.0.1", port }));
+    assert.equal(await within(conn.read(one), 10_000, "status"), 1);
+    assert.equal(one[0], NativeTcpStatus.OK);
+    // A frame claiming 2 GiB.
+    await writeAll(conn, new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]));
+    await drained(conn);
+    await until(() => targetEnded, "the target's connection closed");
+  } finally {
+    closeQuietly(conn);
+    closeQuietly(l);
+    await n.ep.close();
   }
 });

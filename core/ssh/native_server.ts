@@ -26,6 +26,7 @@ import { restrictionsAllow } from "../auth/policy.ts";
 import type { Logger } from "../util/log.ts";
 import { Deadline, TIMED_OUT } from "../util/timeout.ts";
 import { NATIVE_STANDBY_HOST, NATIVE_STANDBY_IDLE_MS } from "./native_pool.ts";
+import { NATIVE_REUSE_HOST, ReusableStream } from "./native_reuse.ts";
 
 /**
  * What a token stands for: an identity, optionally with per-key forwarding limits.
@@ -83,14 +84,21 @@ function isGrant(v: Identity | NativeTcpGrant): v is NativeTcpGrant {
     (v as NativeTcpGrant).identity !== null;
 }
 
-/** The header and the bytes after it; null when `quiet` and the stream ends before any byte. */
+/**
+ * The header and the bytes after it; null when `quiet` and the stream ends
+ * before any byte. `pending` holds bytes already read from `conn`.
+ */
 async function readHeader(
   conn: ByteConn,
   timeoutMs: number,
-  quiet = false,
+  quiet: boolean,
+  pending: Uint8Array,
 ): Promise<{ header: NativeTcpHeader; rest: Uint8Array } | null> {
-  const buf = new Uint8Array(NATIVE_TCP_MAX_HEADER + 16 * 1024);
-  let have = 0;
+  // Room for the longest header and some early data; what does not fit
+  // stays in `conn` for the relay.
+  const buf = new Uint8Array(Math.max(NATIVE_TCP_MAX_HEADER + 2048, pending.length));
+  buf.set(pending);
+  let have = pending.length;
   const deadline = new Deadline(timeoutMs);
   try {
     while (true) {
@@ -107,6 +115,14 @@ async function readHeader(
     deadline.clear();
   }
 }
+
+/**
+ * Where a connection is: before its first header, a standby connection
+ * waiting for its one real header, or a reusable one between streams.
+ */
+type Phase = "first" | "standby" | "reuse";
+
+const NOTHING = new Uint8Array(0);
 
 /**
  * The server side: returns the endpoint's `tcp` handler.
@@ -134,26 +150,38 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
       closeQuietly(conn);
     }
   };
-  // `standby`: the connection's first header named NATIVE_STANDBY_HOST and
-  // was accepted; this is the wait for the real one (closing or timing out
-  // here is the client's pool letting it go, not an error).
-  const serve = async (conn: ByteConn, info: ConnInfo, standby = false): Promise<void> => {
+  // One header and what follows it; resolves to the bytes already read
+  // when the connection carries another header next (standby, reuse).
+  // Past the first header, closing or timing out while waiting is the
+  // client's pool letting the connection go, not an error.
+  const serveOne = async (
+    conn: ByteConn,
+    info: ConnInfo,
+    phase: Phase,
+    pending: Uint8Array,
+  ): Promise<{ phase: Phase; pending: Uint8Array } | undefined> => {
     const remote = hostPort(info.remoteAddress, info.remotePort);
+    const waiting = phase !== "first";
     let header: NativeTcpHeader;
     let rest: Uint8Array;
     try {
-      const got = await readHeader(conn, standby ? NATIVE_STANDBY_IDLE_MS : headerMs, standby);
-      if (!got) return closeQuietly(conn);
+      const got = await readHeader(
+        conn,
+        waiting ? NATIVE_STANDBY_IDLE_MS : headerMs,
+        waiting,
+        pending,
+      );
+      if (!got) return void closeQuietly(conn);
       ({ header, rest } = got);
     } catch (e) {
-      if (standby && e instanceof NativeTcpError && e.status === "timeout") {
-        return closeQuietly(conn);
+      if (waiting && e instanceof NativeTcpError && e.status === "timeout") {
+        return void closeQuietly(conn);
       }
       const status = e instanceof NativeTcpError && e.status === "timeout"
         ? NativeTcpStatus.TIMEOUT
         : NativeTcpStatus.MALFORMED;
       log?.event("conn rejected", { remote, transport: info.transport, reason: "bad-header" });
-      return answer(conn, status);
+      return void await answer(conn, status);
     }
     let resolved: Identity | NativeTcpGrant | null = null;
     try {
@@ -163,16 +191,21 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
     }
     if (!resolved) {
       log?.event("auth", { result: "reject", remote, method: "token", transport: info.transport });
-      return answer(conn, NativeTcpStatus.FORBIDDEN);
+      return void await answer(conn, NativeTcpStatus.FORBIDDEN);
     }
     info.authenticated?.();
-    if (header.host === NATIVE_STANDBY_HOST && !standby) {
+    const next = phase === "first" && header.host === NATIVE_STANDBY_HOST
+      ? "standby"
+      : phase === "first" && header.host === NATIVE_REUSE_HOST
+      ? "reuse"
+      : undefined;
+    if (next) {
       try {
         await writeAll(conn, new Uint8Array([NativeTcpStatus.OK]));
       } catch {
-        return closeQuietly(conn);
+        return void closeQuietly(conn);
       }
-      return serve(rest.length > 0 ? prefixedConn(conn, rest) : conn, info, true);
+      return { phase: next, pending: rest };
     }
     const identity = isGrant(resolved) ? resolved.identity : resolved;
     const restrictions = isGrant(resolved) ? resolved.restrictions : undefined;
@@ -180,7 +213,7 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
     const problem = destinationProblem(host, port);
     if (problem !== undefined) {
       log?.event("forward refused", { remote, reason: problem });
-      return answer(conn, NativeTcpStatus.MALFORMED);
+      return void await answer(conn, NativeTcpStatus.MALFORMED);
     }
     const allowed = !host.toLowerCase().startsWith("alknet-") &&
       (!restrictions || restrictionsAllow(restrictions, { kind: "connect", host, port })) &&
@@ -194,14 +227,14 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
         "allow";
     if (!allowed) {
       log?.event("forward refused", { remote, reason: "administratively-prohibited" });
-      return answer(conn, NativeTcpStatus.FORBIDDEN);
+      return void await answer(conn, NativeTcpStatus.FORBIDDEN);
     }
     let target: ByteConn;
     try {
       target = await dial(host, port);
     } catch (e) {
       const kind = e instanceof DialError ? e.kind : "unreachable";
-      return answer(
+      return void await answer(
         conn,
         kind === "refused"
           ? NativeTcpStatus.REFUSED
@@ -217,7 +250,19 @@ export function nativeTcpHandler(options: NativeTcpOptions): ConnHandler {
       conn.close();
       return;
     }
-    await relayConns(prefixedConn(conn, rest), target);
+    if (phase !== "reuse") return void await relayConns(prefixedConn(conn, rest), target);
+    // A framed stream: the connection outlives it when both ends pass.
+    let idle: Uint8Array | undefined;
+    const stream = new ReusableStream(conn, (_, leftover) => idle = leftover, rest);
+    await relayConns(stream, target);
+    return idle ? { phase, pending: idle } : undefined;
+  };
+  const serve = async (conn: ByteConn, info: ConnInfo): Promise<void> => {
+    let at: { phase: Phase; pending: Uint8Array } | undefined = {
+      phase: "first",
+      pending: NOTHING,
+    };
+    while (at) at = await serveOne(conn, info, at.phase, at.pending);
   };
   return (conn, info) => {
     serve(conn, info).catch(() => closeQuietly(conn));

@@ -35,6 +35,13 @@ export interface ByteConn {
   close(): void;
   /** Half-closes the sending side, when the transport supports it. */
   closeWrite?(): Promise<void>;
+  /**
+   * Bytes a framing connection may overwrite just before the data given to
+   * {@link writeInRoom} (its frame prefix goes there instead of a copy).
+   */
+  readonly headroom?: number;
+  /** Writes all of `p`, whose buffer has {@link headroom} writable bytes before it. */
+  writeInRoom?(p: Uint8Array): Promise<void>;
 }
 
 const READ_SIZE = 64 * 1024;
@@ -362,21 +369,25 @@ export async function relayConns(a: ByteConn, b: ByteConn): Promise<void> {
     // Small at first (a new connection zeroes no 64 KiB buffers), the
     // second one only once a write is in flight.
     const bufs = [relayBuffer(RELAY_FIRST_CHUNK), EMPTY];
+    // A framing `to` writes its prefix into the room left before the data.
+    const room = to.writeInRoom && to.headroom ? to.headroom : 0;
     let i = 0;
     let writing: Promise<void> | undefined;
     while (true) {
       if (bufs[i].length === 0) bufs[i] = relayBuffer(bufs[i ^ 1].length);
       const buf = bufs[i];
-      const n = await from.read(buf);
+      const n = await from.read(room ? buf.subarray(room) : buf);
       if (writing) await writing;
       if (n === null) break;
       if (n === 0) continue;
-      writing = writeAll(to, buf.subarray(0, n));
+      writing = room
+        ? to.writeInRoom!(buf.subarray(room, room + n))
+        : writeAll(to, buf.subarray(0, n));
       // Noticed at once, not at the next read's end: the read may never end.
       writing.catch(closeBoth);
       // A full buffer means a bulk transfer: fewer, larger reads and writes
       // cost less CPU per byte (measured: 1 MiB about half of 64 KiB).
-      if (n === buf.length && buf.length < RELAY_MAX_CHUNK) {
+      if (n + room === buf.length && buf.length < RELAY_MAX_CHUNK) {
         bufs[i] = new Uint8Array(buf.length * 2);
       }
       i ^= 1;
