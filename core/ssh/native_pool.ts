@@ -85,6 +85,11 @@ async function exchange(
   } catch {
     return "ended";
   }
+  return await readStatus(conn, ms);
+}
+
+/** Reads one status byte, bounded. */
+async function readStatus(conn: ByteConn, ms: number): Promise<number | "ended" | "timeout"> {
   const one = new Uint8Array(1);
   const deadline = new Deadline(ms);
   try {
@@ -96,6 +101,13 @@ async function exchange(
   } finally {
     deadline.clear();
   }
+}
+
+/** The error of a stream whose status was not a byte. */
+function lostStatus(status: "ended" | "timeout"): NativeTcpError {
+  return status === "timeout"
+    ? new NativeTcpError("timeout", "no status from the server")
+    : new NativeTcpError("unreachable", "server closed the stream");
 }
 
 /**
@@ -216,9 +228,46 @@ export function standbyPool(
         return ready.reuse ? new ReusableStream(ready.conn, giveBack) : ready.conn;
       }
       closeQuietly(ready.conn);
-      if (status === "timeout") throw new NativeTcpError("timeout", "no status from the server");
+      if (status === "timeout") throw lostStatus(status);
       if (status !== "ended") throw statusError(status) ?? new NativeTcpError("unreachable");
     }
+    if (mode === "reuse") {
+      const fresh = await openReusable(tok, host, port);
+      if (fresh) return fresh;
+    }
     return await openNativeTcp(dial, tok, host, port);
+  }
+
+  /**
+   * A fresh connection made reusable on the way: the reuse header and the
+   * stream's in one write, two status bytes back. Null when the node
+   * refused the reuse header (the pool stops asking for it) or closed
+   * before the second answer: the caller asks again without reuse.
+   */
+  async function openReusable(tok: string, host: string, port: number): Promise<ByteConn | null> {
+    const conn = await dial();
+    const reuse = encodeNativeTcpHeader({
+      token: tok,
+      host: NATIVE_REUSE_HOST,
+      port: NATIVE_REUSE_PORT,
+    });
+    const header = encodeNativeTcpHeader({ token: tok, host, port });
+    const both = new Uint8Array(reuse.length + header.length);
+    both.set(reuse);
+    both.set(header, reuse.length);
+    const first = await exchange(conn, both, statusMs);
+    if (first !== NativeTcpStatus.OK) {
+      closeQuietly(conn);
+      if (typeof first !== "number") throw lostStatus(first);
+      if (mode === "reuse") mode = "standby";
+      return null;
+    }
+    const second = await readStatus(conn, statusMs);
+    if (second === NativeTcpStatus.OK) return new ReusableStream(conn, giveBack);
+    closeQuietly(conn);
+    // Closed between the two answers (a node going away): once more, plainly.
+    if (second === "ended") return null;
+    if (second === "timeout") throw lostStatus(second);
+    throw statusError(second) ?? new NativeTcpError("unreachable");
   }
 }

@@ -376,3 +376,29 @@ Deno.test("reuse: a hostile client's oversized frame closes the connection and t
     await n.ep.close();
   }
 });
+
+Deno.test("reuse: connections dialled when none is ready are reusable too (a burst leaves them idle for the next)", async () => {
+  const target = echo();
+  const n = await node(tokenHandler());
+  const pool = standbyPool(n.opener, () => TOKEN, { size: 1, maxIdle: 8, maxIdleMs: 60_000 });
+  const burst = () =>
+    Promise.all(Array.from({ length: 6 }, async () => {
+      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
+      await roundTrip(c);
+      await c.closeWrite!();
+      await drained(c);
+      c.close();
+    }));
+  try {
+    await burst();
+    await new Promise((r) => setTimeout(r, 100));
+    const after = n.accepted();
+    assert.ok(after >= 6, `${after} connections for six streams at once`);
+    await burst();
+    assert.equal(n.accepted(), after, "the second burst rode the first one's connections");
+  } finally {
+    pool.close();
+    await n.ep.close();
+    target.close();
+  }
+});
