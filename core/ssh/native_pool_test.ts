@@ -6,6 +6,7 @@ import {
   selfSignedCertificate,
 } from "../transport/mod.ts";
 import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
+import { prefixedConn } from "../transport/conn.ts";
 import { nativeTcpHandler } from "./native_server.ts";
 import { nativeTcpOverStealthTls } from "./native_client.ts";
 import { standbyPool } from "./native_pool.ts";
@@ -75,6 +76,31 @@ function tokenHandler(evaluate: Evaluate = () => "allow"): ConnHandler {
   return nativeTcpHandler({ resolveToken: (t) => t === TOKEN ? who : null, policy: { evaluate } });
 }
 
+/**
+ * A node whose first-header handling of reserved hosts is `reserved`'s
+ * (an older or failing node): `reserved` answers the connection and
+ * resolves true, or false to hand it to the real handler.
+ */
+function reservedHeaders(reserved: (host: string, c: ByteConn) => Promise<boolean>): ConnHandler {
+  const real = tokenHandler();
+  return (c, info) => {
+    (async () => {
+      const buf = new Uint8Array(2048);
+      const got = await c.read(buf);
+      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
+      if (h && await reserved(h.header.host, c)) return;
+      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
+    })().catch(() => closeQuietly(c));
+  };
+}
+
+/** Answers `status` on `c` and closes it. */
+async function answerAndClose(c: ByteConn, status: number): Promise<true> {
+  await writeAll(c, new Uint8Array([status]));
+  closeQuietly(c);
+  return true;
+}
+
 async function node(tcp: ConnHandler) {
   const dir = await Deno.makeTempDir({ prefix: "alknet-pool-" });
   const { cert, key } = await selfSignedCertificate(dir);
@@ -138,23 +164,13 @@ Deno.test("standby pool: later connections ride standby connections; a client le
 
 Deno.test("standby pool: a node that refuses reuse and standby headers is dialled per connection", async () => {
   const target = echo();
-  const real = tokenHandler();
   let refused = 0;
   // What an older node answers: alknet-* hosts are forbidden.
-  const old: ConnHandler = (c, info) => {
-    (async () => {
-      const buf = new Uint8Array(2048);
-      const got = await c.read(buf);
-      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
-      if (h && h.header.host.startsWith("alknet-")) {
-        refused++;
-        await writeAll(c, new Uint8Array([NativeTcpStatus.FORBIDDEN]));
-        return closeQuietly(c);
-      }
-      const { prefixedConn } = await import("../transport/conn.ts");
-      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
-    })().catch(() => closeQuietly(c));
-  };
+  const old = reservedHeaders((host, c) => {
+    if (!host.startsWith("alknet-")) return Promise.resolve(false);
+    refused++;
+    return answerAndClose(c, NativeTcpStatus.FORBIDDEN);
+  });
   const n = await node(old);
   const pool = standbyPool(n.opener, () => TOKEN, { size: 2 });
   try {
@@ -175,23 +191,13 @@ Deno.test("standby pool: a node that refuses reuse and standby headers is dialle
 
 Deno.test("standby pool: a standby connection the node closed is replaced by a fresh one", async () => {
   const target = echo();
-  const real = tokenHandler();
   // A node that accepts standby connections, then drops them (as a restart would).
   let dropped = 0;
-  const n = await node((c, info) => {
-    (async () => {
-      const buf = new Uint8Array(2048);
-      const got = await c.read(buf);
-      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
-      if (h && h.header.host.startsWith("alknet-")) {
-        await writeAll(c, new Uint8Array([NativeTcpStatus.OK]));
-        dropped++;
-        return closeQuietly(c);
-      }
-      const { prefixedConn } = await import("../transport/conn.ts");
-      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
-    })().catch(() => closeQuietly(c));
-  });
+  const n = await node(reservedHeaders((host, c) => {
+    if (!host.startsWith("alknet-")) return Promise.resolve(false);
+    dropped++;
+    return answerAndClose(c, NativeTcpStatus.OK);
+  }));
   const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
   try {
     (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
@@ -305,23 +311,13 @@ Deno.test("reuse: a stream whose two ends passed gives its connection back; the 
 
 Deno.test("reuse: a node that refuses reuse headers but takes standby ones gets standby connections", async () => {
   const target = echo();
-  const real = tokenHandler();
   let refused = 0;
   // What a node from before reuse answers.
-  const older: ConnHandler = (c, info) => {
-    (async () => {
-      const buf = new Uint8Array(2048);
-      const got = await c.read(buf);
-      const h = got ? decodeNativeTcpHeader(buf.subarray(0, got)) : null;
-      if (h && h.header.host === NATIVE_REUSE_HOST) {
-        refused++;
-        await writeAll(c, new Uint8Array([NativeTcpStatus.FORBIDDEN]));
-        return closeQuietly(c);
-      }
-      const { prefixedConn } = await import("../transport/conn.ts");
-      real(prefixedConn(c, buf.subarray(0, got ?? 0)), info);
-    })().catch(() => closeQuietly(c));
-  };
+  const older = reservedHeaders((host, c) => {
+    if (host !== NATIVE_REUSE_HOST) return Promise.resolve(false);
+    refused++;
+    return answerAndClose(c, NativeTcpStatus.FORBIDDEN);
+  });
   const n = await node(older);
   const pool = standbyPool(n.opener, () => TOKEN, { size: 1 });
   try {
