@@ -9,7 +9,7 @@ import { type ByteConn, closeQuietly, writeAll } from "../transport/stream.ts";
 import { prefixedConn } from "../transport/conn.ts";
 import { nativeTcpHandler } from "./native_server.ts";
 import { nativeTcpOverStealthTls } from "./native_client.ts";
-import { standbyPool } from "./native_pool.ts";
+import { type StandbyPool, standbyPool } from "./native_pool.ts";
 import { NATIVE_REUSE_HOST } from "./native_reuse.ts";
 import {
   decodeNativeTcpHeader,
@@ -94,6 +94,13 @@ function reservedHeaders(reserved: (host: string, c: ByteConn) => Promise<boolea
   };
 }
 
+/** One stream through `pool`: a round trip, then a close. */
+async function pingOnce(pool: StandbyPool, port: number): Promise<void> {
+  const c = await pool.open(TOKEN, "127.0.0.1", port);
+  await roundTrip(c);
+  c.close();
+}
+
 /** Answers `status` on `c` and closes it. */
 async function answerAndClose(c: ByteConn, status: number): Promise<true> {
   await writeAll(c, new Uint8Array([status]));
@@ -123,6 +130,20 @@ async function node(tcp: ConnHandler) {
   return { ep, opener, lines, accepted: () => accepted };
 }
 
+/**
+ * Connections their client let go leave no `conn rejected` line at the
+ * node (checked after a moment); then the node and the target stop.
+ */
+async function stopUnrejected(
+  n: { ep: { close(): Promise<void> }; lines: string[] },
+  target: { close(): void },
+): Promise<void> {
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(n.lines.filter((l) => / conn rejected /.test(l)), []);
+  await n.ep.close();
+  target.close();
+}
+
 async function roundTrip(conn: ByteConn) {
   await writeAll(conn, new TextEncoder().encode("ping"));
   const buf = new Uint8Array(4);
@@ -141,25 +162,17 @@ Deno.test("standby pool: later connections ride standby connections; a client le
   const pool = standbyPool(n.opener, () => TOKEN, { size: 2, maxIdleMs: 60_000 });
   try {
     // The first connection dials; the pool fills behind it.
-    const first = await pool.open(TOKEN, "127.0.0.1", target.port);
-    await roundTrip(first);
-    first.close();
+    await pingOnce(pool, target.port);
     await until(() => n.accepted() === 3, "two standby connections opened");
     // The next two use them (no new TLS connection until the refill).
     for (let i = 0; i < 2; i++) {
-      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
-      await roundTrip(c);
-      c.close();
+      await pingOnce(pool, target.port);
     }
     await until(() => n.accepted() === 5, "the pool refilled");
   } finally {
     pool.close();
   }
-  // Standby connections closed by their client leave no `conn rejected` line.
-  await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(n.lines.filter((l) => / conn rejected /.test(l)), []);
-  await n.ep.close();
-  target.close();
+  await stopUnrejected(n, target);
 });
 
 Deno.test("standby pool: a node that refuses reuse and standby headers is dialled per connection", async () => {
@@ -175,9 +188,7 @@ Deno.test("standby pool: a node that refuses reuse and standby headers is dialle
   const pool = standbyPool(n.opener, () => TOKEN, { size: 2 });
   try {
     for (let i = 0; i < 4; i++) {
-      const c = await pool.open(TOKEN, "127.0.0.1", target.port);
-      await roundTrip(c);
-      c.close();
+      await pingOnce(pool, target.port);
       await until(() => refused >= 1, "the standby header was tried");
     }
     // Reuse, then standby, each tried once per pool slot at most, then never again.
@@ -203,9 +214,7 @@ Deno.test("standby pool: a standby connection the node closed is replaced by a f
     (await pool.open(TOKEN, "127.0.0.1", target.port)).close();
     await until(() => dropped === 1, "a standby connection was made and dropped");
     await new Promise((r) => setTimeout(r, 50));
-    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
-    await roundTrip(c);
-    c.close();
+    await pingOnce(pool, target.port);
   } finally {
     pool.close();
     await n.ep.close();
@@ -228,9 +237,7 @@ Deno.test("standby pool: a refusal on a standby connection is the node's answer,
     assert.equal(e.status, "forbidden");
     assert.equal(n.accepted(), 2, "no fresh connection for a refusal");
     await until(() => n.accepted() === 3, "refilled after the refusal");
-    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
-    await roundTrip(c);
-    c.close();
+    await pingOnce(pool, target.port);
   } finally {
     pool.close();
     await n.ep.close();
@@ -293,20 +300,13 @@ Deno.test("reuse: a stream whose two ends passed gives its connection back; the 
     }
     assert.equal(n.accepted(), 3);
     // A stream closed before its ends passed takes its connection with it.
-    const c = await pool.open(TOKEN, "127.0.0.1", target.port);
-    await roundTrip(c);
-    c.close();
-    const d = await pool.open(TOKEN, "127.0.0.1", target.port);
-    await roundTrip(d);
-    d.close();
+    await pingOnce(pool, target.port);
+    await pingOnce(pool, target.port);
     await until(() => n.accepted() === 4, "refilled after two resets");
   } finally {
     pool.close();
   }
-  await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(n.lines.filter((l) => / conn rejected /.test(l)), []);
-  await n.ep.close();
-  target.close();
+  await stopUnrejected(n, target);
 });
 
 Deno.test("reuse: a node that refuses reuse headers but takes standby ones gets standby connections", async () => {
