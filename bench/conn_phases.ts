@@ -41,6 +41,19 @@ function freePort(): number {
   return port;
 }
 
+/** Waits (bounded) until something listens on `port`. */
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
 async function readFull(c: Deno.Conn, n: number, buf: Uint8Array): Promise<void> {
   for (let have = 0; have < n;) {
     const got = await c.read(buf.subarray(have, n));
@@ -99,6 +112,7 @@ try {
           authorizedKeys: `${dir}/authorized_keys`,
         });
         children.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config]);
+        await listening(port);
         await waitLine(
           children.spawn("ssh", [
             ...["-F", "/dev/null", "-N", "-v", "-D", `127.0.0.1:${proxy}`, "-i", `${dir}/id`],
