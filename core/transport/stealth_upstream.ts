@@ -122,19 +122,27 @@ export async function relayToUpstream(
     }
   })();
   const fromWeb = (async () => {
-    try {
-      const buf = new Uint8Array(64 * 1024);
-      for (;;) {
-        const n = await web.read(buf);
-        if (n === null) break;
-        answered = true;
-        await writeAll(conn, buf.subarray(0, n));
+    const buf = new Uint8Array(64 * 1024);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await web.read(buf);
+      } catch {
+        // A reset after an answer is the web server closing with unread
+        // bytes (the client's next request raced its close): to the
+        // client the same close as an end of stream.
+        n = null;
       }
-      if (answered && !clientEnded) await conn.closeWrite?.().catch(() => {});
-      else abort();
-    } catch {
-      abort();
+      if (n === null) break;
+      answered = true;
+      try {
+        await writeAll(conn, buf.subarray(0, n));
+      } catch {
+        return abort();
+      }
     }
+    if (answered && !clientEnded) await conn.closeWrite?.().catch(() => {});
+    else abort();
   })();
   await fromWeb;
   // The web server has finished answering; what the client still sends goes
