@@ -15,8 +15,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
-import { Children, waitLine } from "./procs.ts";
+import { echoServer, freePort, writeSshdConfig } from "../tests/helpers.ts";
+import { Children, waitLine, waitPort } from "./procs.ts";
 import { generateEd25519Key } from "@alknet/core";
 
 const { values } = parseArgs({
@@ -33,26 +33,6 @@ const PHASES = ["tcp", "greeting", "request", "first 1 kB", "second 1 kB", "tota
 const echo = echoServer();
 const dir = await Deno.makeTempDir({ prefix: "alknet-phases-" });
 const children = new Children();
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Waits (bounded) until something listens on `port`. */
-async function listening(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 async function readFull(c: Deno.Conn, n: number, buf: Uint8Array): Promise<void> {
   for (let have = 0; have < n;) {
@@ -112,7 +92,7 @@ try {
           authorizedKeys: `${dir}/authorized_keys`,
         });
         children.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config]);
-        await listening(port);
+        await waitPort(port);
         await waitLine(
           children.spawn("ssh", [
             ...["-F", "/dev/null", "-N", "-v", "-D", `127.0.0.1:${proxy}`, "-i", `${dir}/id`],

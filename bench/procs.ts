@@ -106,3 +106,16 @@ export function treeCpuSeconds(pid: number): number {
   }
   return total / CLK_TCK;
 }
+
+/** Waits (bounded: 10 s) until something accepts TCP connections on 127.0.0.1:`port`. */
+export async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`port ${port} never opened`);
+}

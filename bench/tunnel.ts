@@ -32,7 +32,7 @@
  */
 
 import { echoServer, writeSshdConfig } from "../tests/helpers.ts";
-import { Children, treeCpuSeconds, waitLine } from "./procs.ts";
+import { Children, treeCpuSeconds, waitLine, waitPort } from "./procs.ts";
 import { type DelayRelay, tcpDelayRelay, udpDelayRelay } from "./delay_proxy.ts";
 import { parseArgs } from "node:util";
 import { generateEd25519Key } from "@alknet/core";
@@ -99,18 +99,6 @@ const echo = echoServer();
 
 const dir = await Deno.makeTempDir({ prefix: "alknet-bench-" });
 const children = new Children();
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`port ${port} never opened`);
-}
 
 function freePort(): number {
   const l = listen();

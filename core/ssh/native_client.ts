@@ -22,7 +22,7 @@ import { dialTls } from "../transport/dial_tls.ts";
 import { dialQuic } from "../transport/dial_quic.ts";
 import { dialIrohSession, type IrohDialOptions } from "../transport/iroh_dial.ts";
 import type { IrohUrl } from "../transport/iroh_url.ts";
-import { Deadline, TIMED_OUT } from "../util/timeout.ts";
+import { lostStatus, readStatus } from "./native_status.ts";
 
 /**
  * Opens a fresh byte stream to the node's `alknet/tcp` service.
@@ -102,22 +102,16 @@ export async function openNativeTcp(
 ): Promise<ByteConn> {
   const header = encodeNativeTcpHeader({ token, host, port });
   const conn = await open();
-  const deadline = new Deadline(timeoutMs);
   try {
     await writeAll(conn, header);
-    const one = new Uint8Array(1);
-    let n: number | null | typeof TIMED_OUT = 0;
-    while (n === 0) n = await deadline.race(conn.read(one));
-    if (n === TIMED_OUT) throw new NativeTcpError("timeout", "no status from the server");
-    if (n === null) throw new NativeTcpError("unreachable", "server closed the stream");
-    const refused = statusError(one[0]);
+    const status = await readStatus(conn, timeoutMs);
+    if (typeof status !== "number") throw lostStatus(status);
+    const refused = statusError(status);
     if (refused) throw refused;
     return conn;
   } catch (e) {
     closeQuietly(conn);
     throw e;
-  } finally {
-    deadline.clear();
   }
 }
 

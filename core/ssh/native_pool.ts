@@ -31,7 +31,7 @@ import {
   NativeTcpStatus,
 } from "../transport/native_header.ts";
 import { type NativeStreamOpener, openNativeTcp, statusError } from "./native_client.ts";
-import { Deadline, TIMED_OUT } from "../util/timeout.ts";
+import { lostStatus, readStatus } from "./native_status.ts";
 import { NATIVE_REUSE_HOST, NATIVE_REUSE_PORT, ReusableStream } from "./native_reuse.ts";
 
 /** The reserved host of a standby header. */
@@ -85,29 +85,12 @@ async function exchange(
   } catch {
     return "ended";
   }
-  return await readStatus(conn, ms);
+  return await statusOf(conn, ms);
 }
 
-/** Reads one status byte, bounded. */
-async function readStatus(conn: ByteConn, ms: number): Promise<number | "ended" | "timeout"> {
-  const one = new Uint8Array(1);
-  const deadline = new Deadline(ms);
-  try {
-    let n: number | null | typeof TIMED_OUT = 0;
-    while (n === 0) n = await deadline.race(conn.read(one));
-    return n === 1 ? one[0] : n === TIMED_OUT ? "timeout" : "ended";
-  } catch {
-    return "ended";
-  } finally {
-    deadline.clear();
-  }
-}
-
-/** The error of a stream whose status was not a byte. */
-function lostStatus(status: "ended" | "timeout"): NativeTcpError {
-  return status === "timeout"
-    ? new NativeTcpError("timeout", "no status from the server")
-    : new NativeTcpError("unreachable", "server closed the stream");
+/** {@link readStatus}, a failing read counting as the stream's end. */
+function statusOf(conn: ByteConn, ms: number): Promise<number | "ended" | "timeout"> {
+  return readStatus(conn, ms).catch(() => "ended" as const);
 }
 
 /**
@@ -262,7 +245,7 @@ export function standbyPool(
       if (mode === "reuse") mode = "standby";
       return null;
     }
-    const second = await readStatus(conn, statusMs);
+    const second = await statusOf(conn, statusMs);
     if (second === NativeTcpStatus.OK) return new ReusableStream(conn, giveBack);
     closeQuietly(conn);
     // Closed between the two answers (a node going away): once more, plainly.

@@ -28,7 +28,6 @@ export const FRAME_PREFIX = 4;
 /** The longest frame either side accepts; a longer one closes the connection. */
 export const MAX_FRAME = 4 * 1024 * 1024;
 
-const END = new Uint8Array(FRAME_PREFIX);
 /** Frame prefixes and small payloads are read ahead into this much; large payloads are not. */
 const READ_AHEAD = 4 * 1024;
 const NONE = new Uint8Array(0);
@@ -74,11 +73,6 @@ export class ReusableStream implements ByteConn {
       this.#ahead.set(leftover);
       this.#to = leftover.length;
     }
-  }
-
-  /** True once the connection went back to `onIdle`. */
-  get released(): boolean {
-    return this.#released;
   }
 
   async read(p: Uint8Array): Promise<number | null> {
@@ -194,12 +188,7 @@ export class ReusableStream implements ByteConn {
   async closeWrite(): Promise<void> {
     if (this.#ended || this.#closed) return;
     this.#ended = true;
-    try {
-      await writeAll(this.#conn, END);
-    } catch (e) {
-      this.close();
-      throw e;
-    }
+    await this.#send(new Uint8Array(FRAME_PREFIX));
     this.#idleIfDone();
   }
 

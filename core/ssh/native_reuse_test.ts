@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import { concat, fc } from "../../tests/fuzz_util.ts";
 import type { ByteConn } from "../transport/stream.ts";
 import { NativeTcpError } from "../transport/native_header.ts";
 import { FRAME_PREFIX, MAX_FRAME, ReusableStream } from "./native_reuse.ts";
@@ -35,22 +35,12 @@ function frame(payload: Uint8Array): Uint8Array {
   return f;
 }
 
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-
 async function readAll(s: ReusableStream, size: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(size);
   for (let i = 0; i < 100_000; i++) {
     const n = await s.read(buf);
-    if (n === null) return concat(parts);
+    if (n === null) return concat(...parts);
     parts.push(buf.slice(0, n));
   }
   throw new Error("no end");
@@ -64,7 +54,7 @@ Deno.test("reusable stream: frames cut anywhere read back as the bytes sent, the
       fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
       fc.integer({ min: 1, max: 500 }),
       async (payloads, after, cuts, readSize) => {
-        const wire = concat([...payloads.map(frame), new Uint8Array(FRAME_PREFIX), after]);
+        const wire = concat(...payloads.map(frame), new Uint8Array(FRAME_PREFIX), after);
         const chunks: Uint8Array[] = [];
         for (let at = 0, i = 0; at < wire.length; i++) {
           const n = cuts[i % cuts.length];
@@ -74,12 +64,12 @@ Deno.test("reusable stream: frames cut anywhere read back as the bytes sent, the
         const { conn, closed } = scripted(chunks);
         let idle: Uint8Array | undefined;
         const s = new ReusableStream(conn, (_, left) => idle = left);
-        assert.deepEqual(await readAll(s, readSize), concat(payloads));
+        assert.deepEqual(await readAll(s, readSize), concat(...payloads));
         assert.equal(idle, undefined, "not idle before our own end");
         await s.closeWrite();
         assert.ok(idle, "idle once both ends passed");
         // The leftover is what was read past the end frame; the rest is still in the connection.
-        const rest = concat([idle!, ...chunks]);
+        const rest = concat(idle!, ...chunks);
         assert.deepEqual(rest, after);
         s.close();
         assert.equal(closed(), false, "an idle connection is not closed by close()");
