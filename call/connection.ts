@@ -13,7 +13,7 @@ import { discoveryRouter } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
 import { type Authenticate, IncomingCalls } from "./incoming.ts";
 import type { ExpectedKind } from "./request.ts";
-import type { OperationRouter } from "./router.ts";
+import type { OperationRouter, RunOutcome } from "./router.ts";
 import { Subscription } from "./subscription.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import { type Envelope, newCallId, type RequestedPayload } from "./wire.ts";
@@ -61,6 +61,55 @@ type PendingCall = {
   reject(e: unknown): void;
 };
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
+
+/**
+ * Options of {@link CallConnection.callInto}: a call's options, and what a
+ * lost connection is told to the outcome as.
+ *
+ * @example
+ * ```ts
+ * import { CallError, type CallIntoOptions } from "@alknet/call";
+ * const opts: CallIntoOptions = {
+ *   timeoutMs: 1000,
+ *   lostError: (cause) => new CallError("UNAVAILABLE", "the peer went away", { cause }),
+ * };
+ * console.log(opts.timeoutMs);
+ * ```
+ */
+export interface CallIntoOptions extends CallOptions {
+  /** What the outcome is told when the connection closes first (default: the `ConnectionClosedError`). */
+  lostError?: (cause: ConnectionClosedError) => unknown;
+}
+
+/** A call from {@link CallConnection.callInto} in flight: its own pending entry (no promise). */
+class OutcomeCall {
+  readonly kind = "call" as const;
+  readonly deadline: number;
+  unlink: (() => void) | undefined = undefined;
+  readonly #outcome: RunOutcome;
+  readonly #lost: ((cause: ConnectionClosedError) => unknown) | undefined;
+
+  constructor(
+    deadline: number,
+    outcome: RunOutcome,
+    lost: ((cause: ConnectionClosedError) => unknown) | undefined,
+  ) {
+    this.deadline = deadline;
+    this.#outcome = outcome;
+    this.#lost = lost;
+  }
+
+  resolve(v: unknown): void {
+    this.unlink?.();
+    this.#outcome.value(v);
+  }
+
+  reject(e: unknown): void {
+    this.unlink?.();
+    const lost = this.#lost;
+    this.#outcome.error(lost !== undefined && e instanceof ConnectionClosedError ? lost(e) : e);
+  }
+}
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
 
@@ -245,6 +294,66 @@ export class CallConnection implements Caller {
         );
       }
     });
+  }
+
+  /**
+   * {@link CallConnection.call} with the outcome told to `outcome` instead
+   * of a promise: for code that forwards calls (a mesh head's entries), where
+   * a promise and its reactions per call are measurable. The same errors as
+   * `call`; a lost connection is told as `opts.lostError(cause)` when given.
+   *
+   * @example
+   * ```ts
+   * import { CallConnection, memoryTransportPair, OperationRegistry } from "@alknet/call";
+   * const server = new OperationRegistry();
+   * server.register({ name: "demo/echo", type: "query", handler: (x) => x });
+   * const [a, b] = memoryTransportPair();
+   * const serverEnd = new CallConnection(a, { router: server });
+   * const client = new CallConnection(b);
+   * const answer = await new Promise((value, error) => client.callInto("demo/echo", { x: 1 }, { value, error }));
+   * console.log(answer); // { x: 1 }
+   * await client.close();
+   * await serverEnd.closed;
+   * ```
+   */
+  callInto(
+    name: string,
+    input: unknown,
+    outcome: RunOutcome,
+    opts: CallIntoOptions = NO_OPTIONS,
+  ): void {
+    if (this.#closed) {
+      const cause = new ConnectionClosedError();
+      outcome.error(opts.lostError !== undefined ? opts.lostError(cause) : cause);
+      return;
+    }
+    const link = abortOf(opts);
+    if (link?.aborted) {
+      outcome.error(link.reason);
+      return;
+    }
+    const id = newCallId();
+    let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
+    if (opts.deadline !== undefined) deadline = Math.min(deadline, opts.deadline);
+    const pending = new OutcomeCall(deadline, outcome, opts.lostError);
+    if (link) {
+      pending.unlink = link.link((reason) => {
+        if (this.#pending.get(id) !== pending) return;
+        this.#pending.delete(id);
+        this.#t.send({ type: "call.aborted", id, payload: {} });
+        outcome.error(reason);
+      });
+    }
+    this.#pending.set(id, pending);
+    this.#ensureSweep();
+    try {
+      this.#request(name, input, opts, deadline, id, "call");
+    } catch (e) {
+      this.#pending.delete(id);
+      pending.reject(
+        new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`),
+      );
+    }
   }
 
   /**

@@ -7,7 +7,8 @@
  *
  * A query's outcome goes to a {@link CallSink} (`dispatchCall`): a handler
  * that returns a value is answered before `dispatchCall` returns, one that
- * returns a promise costs one `then`; no promise, `AbortController` or
+ * returns a promise costs one `then`, an entry with `runInto` (a mesh
+ * head's forwarding) reports to the call's run directly; no promise, `AbortController` or
  * event object is made per call unless someone asks for it (an awaited
  * `registry.invoke`, `ctx.signal`, an observer).
  *
@@ -27,7 +28,7 @@ import {
   type DispatchRequest,
   type StartedCall,
 } from "./request.ts";
-import type { CallEvent, CallObserver, OperationEntry } from "./router.ts";
+import type { CallEvent, CallObserver, OperationEntry, RunOutcome } from "./router.ts";
 
 type EventType = CallEvent["type"];
 
@@ -135,7 +136,7 @@ function outputCheckOf(req: DispatchRequest, entry: OperationEntry): OutputCheck
  * value or error, or the abort), checks the output, clears the timer and
  * reports the end to the observer.
  */
-class CallRun implements AbortTarget {
+class CallRun implements AbortTarget, RunOutcome {
   #req: DispatchRequest;
   #entry: OperationEntry;
   #sink: CallSink;
@@ -297,6 +298,10 @@ export function dispatchCall(
     control.target = run;
     let out: unknown;
     try {
+      if (entry.runInto !== undefined) {
+        entry.runInto(req.input, ctx, run);
+        return undefined;
+      }
       out = entry.run(req.input, ctx);
     } catch (e) {
       run.error(e);
