@@ -135,7 +135,13 @@ export class Proc {
         try {
           this.#child.kill("SIGKILL");
         } catch { /* gone */ }
-        reject(new Error(`pid ${this.pid} did not exit within ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `pid ${this.pid} did not exit within ${timeoutMs} ms; last output:\n${
+              this.lines.slice(-20).join("\n")
+            }`,
+          ),
+        );
       }, timeoutMs);
     });
     try {

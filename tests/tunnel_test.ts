@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   echoServer,
-  freePort,
   httpServer,
   keyDir,
   readExactly,
@@ -36,11 +35,12 @@ Deno.test("alknet connect -> alknet serve: SOCKS5, curl, -L, -R, 50 concurrent t
   const echo4 = echoServer("127.0.0.1");
   const echo6 = echoServer("::1");
   const web = httpServer("hello through alknet\n");
-  const lPort = freePort();
   const server = await startServe(dir);
+  // Port 0: the client binds and logs the port (a port picked here could be
+  // taken by a test running in parallel before the client binds it).
   const client = await startConnect(dir, server.port, [
     "-L",
-    `${lPort}:127.0.0.1:${echo4.port}`,
+    `0:127.0.0.1:${echo4.port}`,
     "-R",
     `0:127.0.0.1:${echo4.port}`,
   ]);
@@ -103,7 +103,8 @@ Deno.test("alknet connect -> alknet serve: SOCKS5, curl, -L, -R, 50 concurrent t
       },
     );
     await t.step("-L carries data both ways", async () => {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: lPort });
+      const m = await client.proc.waitFor(/forward listening kind=local addr=127\.0\.0\.1:(\d+)/);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(m[1]) });
       await echoRoundTrip(conn, 256 * 1024);
       conn.close();
     });
