@@ -54,12 +54,6 @@ export interface ConnectionOptions {
   id?: string;
 }
 
-type PendingCall = {
-  kind: "call";
-  deadline: number;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-};
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
 /**
@@ -81,7 +75,7 @@ export interface CallIntoOptions extends CallOptions {
   lostError?: (cause: ConnectionClosedError) => unknown;
 }
 
-/** A call from {@link CallConnection.callInto} in flight: its own pending entry (no promise). */
+/** A call in flight (`call` and `callInto`): its own pending entry, telling a {@link RunOutcome}. */
 class OutcomeCall {
   readonly kind = "call" as const;
   readonly deadline: number;
@@ -161,7 +155,7 @@ export class CallConnection implements Caller {
   #defaultTimeout: number;
   #sweepMs: number;
   #maxBuffer: number;
-  #pending = new Map<string, PendingCall | PendingSub>();
+  #pending = new Map<string, OutcomeCall | PendingSub>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #idleSweeps = 0;
   #closed = false;
@@ -253,47 +247,9 @@ export class CallConnection implements Caller {
    * {@link ConnectionClosedError}), or with the signal's reason when aborted.
    */
   call<O = unknown>(name: string, input: unknown, opts: CallOptions = NO_OPTIONS): Promise<O> {
-    if (this.#closed) return Promise.reject(new ConnectionClosedError());
-    const link = abortOf(opts);
-    if (link?.aborted) return Promise.reject(link.reason);
-    const id = newCallId();
-    let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
-    if (opts.deadline !== undefined) deadline = Math.min(deadline, opts.deadline);
-    return new Promise<O>((resolve, reject) => {
-      const pending: PendingCall = {
-        kind: "call",
-        deadline,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      };
-      if (link) {
-        // Only then are the settlers wrapped (to unlink).
-        const unlink = link.link((reason) => {
-          if (this.#pending.get(id) !== pending) return;
-          this.#pending.delete(id);
-          this.#t.send({ type: "call.aborted", id, payload: {} });
-          reject(reason);
-        });
-        pending.resolve = (v) => {
-          unlink();
-          resolve(v as O);
-        };
-        pending.reject = (e) => {
-          unlink();
-          reject(e);
-        };
-      }
-      this.#pending.set(id, pending);
-      this.#ensureSweep();
-      try {
-        this.#request(name, input, opts, deadline, id, "call");
-      } catch (e) {
-        this.#pending.delete(id);
-        pending.reject(
-          new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`),
-        );
-      }
-    });
+    return new Promise<O>((resolve, reject) =>
+      this.callInto(name, input, { value: resolve as (v: unknown) => void, error: reject }, opts)
+    );
   }
 
   /**
