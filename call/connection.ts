@@ -13,7 +13,8 @@ import { discoveryRouter } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
 import { type Authenticate, IncomingCalls } from "./incoming.ts";
 import type { ExpectedKind } from "./request.ts";
-import type { OperationRouter, RunOutcome } from "./router.ts";
+import type { RelayConnection, RelayedCall } from "./relay.ts";
+import type { OperationRouter } from "./router.ts";
 import { Subscription } from "./subscription.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import { type Envelope, newCallId, type RequestedPayload } from "./wire.ts";
@@ -56,52 +57,50 @@ export interface ConnectionOptions {
 
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
+const relayPorts = new WeakMap<CallConnection, Omit<RelayConnection, "isClosed">>();
+
 /**
- * Options of {@link CallConnection.callInto}: a call's options, and what a
- * lost connection is told to the outcome as.
- *
- * @example
- * ```ts
- * import { CallError, type CallIntoOptions } from "@alknet/call";
- * const opts: CallIntoOptions = {
- *   timeoutMs: 1000,
- *   lostError: (cause) => new CallError("UNAVAILABLE", "the peer went away", { cause }),
- * };
- * console.log(opts.timeoutMs);
- * ```
+ * The side of `connection` that relays calls to its peer (internal: a mesh
+ * head's forwarding entries use it).
  */
-export interface CallIntoOptions extends CallOptions {
-  /** What the outcome is told when the connection closes first (default: the `ConnectionClosedError`). */
-  lostError?: (cause: ConnectionClosedError) => unknown;
+export function relayPortOf(connection: CallConnection): RelayConnection {
+  const port = relayPorts.get(connection)!;
+  return {
+    get isClosed() {
+      return connection.isClosed;
+    },
+    relaySend: port.relaySend,
+    relayAbandon: port.relayAbandon,
+  };
 }
 
-/** A call in flight (`call` and `callInto`): its own pending entry, telling a {@link RunOutcome}. */
-class OutcomeCall {
+/** The deadline a request tells its peer: only one the caller asked for. */
+function told(opts: CallOptions, deadline: number | undefined): number | undefined {
+  return opts.timeoutMs !== undefined || opts.deadline !== undefined ? deadline : undefined;
+}
+
+/** A call in flight: its pending entry, which settles the call's promise and unlinks its abort source. */
+class PendingCall {
   readonly kind = "call" as const;
   readonly deadline: number;
   unlink: (() => void) | undefined = undefined;
-  readonly #outcome: RunOutcome;
-  readonly #lost: ((cause: ConnectionClosedError) => unknown) | undefined;
+  readonly #resolve: (v: unknown) => void;
+  readonly #reject: (e: unknown) => void;
 
-  constructor(
-    deadline: number,
-    outcome: RunOutcome,
-    lost: ((cause: ConnectionClosedError) => unknown) | undefined,
-  ) {
+  constructor(deadline: number, resolve: (v: unknown) => void, reject: (e: unknown) => void) {
     this.deadline = deadline;
-    this.#outcome = outcome;
-    this.#lost = lost;
+    this.#resolve = resolve;
+    this.#reject = reject;
   }
 
   resolve(v: unknown): void {
     this.unlink?.();
-    this.#outcome.value(v);
+    this.#resolve(v);
   }
 
   reject(e: unknown): void {
     this.unlink?.();
-    const lost = this.#lost;
-    this.#outcome.error(lost !== undefined && e instanceof ConnectionClosedError ? lost(e) : e);
+    this.#reject(e);
   }
 }
 
@@ -155,7 +154,7 @@ export class CallConnection implements Caller {
   #defaultTimeout: number;
   #sweepMs: number;
   #maxBuffer: number;
-  #pending = new Map<string, OutcomeCall | PendingSub>();
+  #pending = new Map<string, PendingCall | RelayedCall | PendingSub>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #idleSweeps = 0;
   #closed = false;
@@ -164,6 +163,10 @@ export class CallConnection implements Caller {
 
   /** Starts serving `transport` at once. */
   constructor(transport: EnvelopeTransport, options: ConnectionOptions = {}) {
+    relayPorts.set(this, {
+      relaySend: (name, call) => this.#relaySend(name, call),
+      relayAbandon: (id, call) => this.#relayAbandon(id, call),
+    });
     this.id = options.id ?? newCallId();
     this.#t = transport;
     this.#authToken = options.authToken;
@@ -214,11 +217,12 @@ export class CallConnection implements Caller {
     return this.#closedPromise;
   }
 
+  /** Sends a request; `timeoutAt` is the deadline the peer is told (as `timeout_ms`), if any. */
   #request(
     name: string,
     input: unknown,
-    opts: CallOptions,
-    deadline: number | undefined,
+    timeoutAt: number | undefined,
+    forwardedFor: string | undefined,
     id: string,
     expect: ExpectedKind,
   ) {
@@ -227,10 +231,10 @@ export class CallConnection implements Caller {
       input: input === undefined ? null : input,
       expect,
     };
-    if (deadline !== undefined && (opts.timeoutMs !== undefined || opts.deadline !== undefined)) {
-      payload.timeout_ms = Math.max(0, Math.ceil(deadline - Date.now()));
+    if (timeoutAt !== undefined) {
+      payload.timeout_ms = Math.max(0, Math.ceil(timeoutAt - Date.now()));
     }
-    if (opts.forwardedFor !== undefined) payload.forwarded_for = opts.forwardedFor;
+    if (forwardedFor !== undefined) payload.forwarded_for = forwardedFor;
     if (this.#authToken !== undefined && (this.#sendEach || !this.#tokenSent)) {
       this.#tokenSent = true;
       payload.auth_token = typeof this.#authToken === "function"
@@ -247,69 +251,58 @@ export class CallConnection implements Caller {
    * {@link ConnectionClosedError}), or with the signal's reason when aborted.
    */
   call<O = unknown>(name: string, input: unknown, opts: CallOptions = NO_OPTIONS): Promise<O> {
-    return new Promise<O>((resolve, reject) =>
-      this.callInto(name, input, { value: resolve as (v: unknown) => void, error: reject }, opts)
-    );
-  }
-
-  /**
-   * {@link CallConnection.call} with the outcome told to `outcome` instead
-   * of a promise: for code that forwards calls (a mesh head's entries), where
-   * a promise and its reactions per call are measurable. The same errors as
-   * `call`; a lost connection is told as `opts.lostError(cause)` when given.
-   *
-   * @example
-   * ```ts
-   * import { CallConnection, memoryTransportPair, OperationRegistry } from "@alknet/call";
-   * const server = new OperationRegistry();
-   * server.register({ name: "demo/echo", type: "query", handler: (x) => x });
-   * const [a, b] = memoryTransportPair();
-   * const serverEnd = new CallConnection(a, { router: server });
-   * const client = new CallConnection(b);
-   * const answer = await new Promise((value, error) => client.callInto("demo/echo", { x: 1 }, { value, error }));
-   * console.log(answer); // { x: 1 }
-   * await client.close();
-   * await serverEnd.closed;
-   * ```
-   */
-  callInto(
-    name: string,
-    input: unknown,
-    outcome: RunOutcome,
-    opts: CallIntoOptions = NO_OPTIONS,
-  ): void {
-    if (this.#closed) {
-      const cause = new ConnectionClosedError();
-      outcome.error(opts.lostError !== undefined ? opts.lostError(cause) : cause);
-      return;
-    }
+    if (this.#closed) return Promise.reject(new ConnectionClosedError());
     const link = abortOf(opts);
-    if (link?.aborted) {
-      outcome.error(link.reason);
-      return;
-    }
+    if (link?.aborted) return Promise.reject(link.reason);
     const id = newCallId();
     let deadline = Date.now() + (opts.timeoutMs ?? this.#defaultTimeout);
     if (opts.deadline !== undefined) deadline = Math.min(deadline, opts.deadline);
-    const pending = new OutcomeCall(deadline, outcome, opts.lostError);
-    if (link) {
-      pending.unlink = link.link((reason) => {
-        if (this.#pending.get(id) !== pending) return;
+    return new Promise<O>((resolve, reject) => {
+      const pending = new PendingCall(deadline, resolve as (v: unknown) => void, reject);
+      if (link) {
+        pending.unlink = link.link((reason) => {
+          if (this.#pending.get(id) !== pending) return;
+          this.#pending.delete(id);
+          this.#t.send({ type: "call.aborted", id, payload: {} });
+          reject(reason);
+        });
+      }
+      this.#pending.set(id, pending);
+      this.#ensureSweep();
+      try {
+        this.#request(name, input, told(opts, deadline), opts.forwardedFor, id, "call");
+      } catch (e) {
         this.#pending.delete(id);
-        this.#t.send({ type: "call.aborted", id, payload: {} });
-        outcome.error(reason);
-      });
+        pending.reject(
+          new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`),
+        );
+      }
+    });
+  }
+
+  #relaySend(name: string, call: RelayedCall): string {
+    if (this.#closed) {
+      call.reject(new ConnectionClosedError());
+      return "";
     }
-    this.#pending.set(id, pending);
+    // The caller's id when it is free here (ids are UUIDs: a clash is a
+    // caller reusing one), which saves making one per relayed call.
+    const id = this.#pending.has(call.id) ? newCallId() : call.id;
+    this.#pending.set(id, call);
     this.#ensureSweep();
     try {
-      this.#request(name, input, opts, deadline, id, "call");
+      this.#request(name, call.input, call.deadline, call.forwardedFor, id, "call");
     } catch (e) {
       this.#pending.delete(id);
-      pending.reject(
-        new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`),
-      );
+      call.reject(new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`));
     }
+    return id;
+  }
+
+  #relayAbandon(id: string, call: RelayedCall): void {
+    if (this.#pending.get(id) !== call) return;
+    this.#pending.delete(id);
+    this.#t.send({ type: "call.aborted", id, payload: {} });
   }
 
   /**
@@ -349,7 +342,7 @@ export class CallConnection implements Caller {
     this.#pending.set(id, { kind: "sub", deadline, sub });
     if (deadline !== undefined) this.#ensureSweep();
     try {
-      this.#request(name, input, opts, deadline, id, "subscription");
+      this.#request(name, input, told(opts, deadline), opts.forwardedFor, id, "subscription");
     } catch (e) {
       this.#pending.delete(id);
       sub.fail(new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`));

@@ -7,15 +7,14 @@
  *
  * A query's outcome goes to a {@link CallSink} (`dispatchCall`): a handler
  * that returns a value is answered before `dispatchCall` returns, one that
- * returns a promise costs one `then`, an entry with `runInto` (a mesh
- * head's forwarding) reports to the call's run directly; no promise, `AbortController` or
+ * returns a promise costs one `then`; no promise, `AbortController` or
  * event object is made per call unless someone asks for it (an awaited
  * `registry.invoke`, `ctx.signal`, an observer).
  *
  * @module
  */
 
-import { accessDenial } from "./access.ts";
+import { accessDenial, type Principal } from "./access.ts";
 import { CallError, isProtocolErrorCode } from "./errors.ts";
 import { HandlerContext } from "./handler_context.ts";
 import { checkOutput, defaultOutputValidation, type OutputCheck } from "./output_check.ts";
@@ -26,9 +25,10 @@ import {
   deadlineError,
   DEFAULT_TIMEOUT_MS,
   type DispatchRequest,
+  type ExpectedKind,
   type StartedCall,
 } from "./request.ts";
-import type { CallEvent, CallObserver, OperationEntry, RunOutcome } from "./router.ts";
+import type { CallEvent, CallObserver, OperationEntry } from "./router.ts";
 
 type EventType = CallEvent["type"];
 
@@ -66,15 +66,33 @@ function emitEvent(
   at: number,
   err?: unknown,
 ): void {
+  emitStep(observer, type, req.requestId, req.name, at, req.parentId, err, req);
+}
+
+/**
+ * Tells `observer` that call `id` of `operation` (whose request object is
+ * `origin`) reached `type` at `at` (epoch ms), with the code of `err` when
+ * it is a `CallError`; what the observer throws is ignored.
+ */
+export function emitStep(
+  observer: CallObserver,
+  type: EventType,
+  id: string,
+  operation: string,
+  at: number,
+  parentId: string | undefined,
+  err: unknown,
+  origin: object,
+): void {
   try {
     const step = (observer as { [STEP]?: StepObserver })[STEP];
     if (step !== undefined) {
       const code = err instanceof CallError ? err.code : undefined;
-      step(type, req.requestId, req.name, at, req.parentId, code, req);
+      step(type, id, operation, at, parentId, code, origin);
       return;
     }
-    const event: CallEvent = { type, id: req.requestId, operation: req.name, at };
-    if (req.parentId !== undefined) event.parentId = req.parentId;
+    const event: CallEvent = { type, id, operation, at };
+    if (parentId !== undefined) event.parentId = parentId;
     if (err instanceof CallError) event.code = err.code;
     observer(event);
   } catch {
@@ -85,6 +103,17 @@ function emitEvent(
 /** Maps what a handler threw (or the abort reason) to the error answered. */
 function mapHandlerError(entry: OperationEntry, err: unknown, control: CallControl): unknown {
   if (control.aborted && control.reason instanceof CallError) return control.reason;
+  if (control.aborted && err === control.reason && !(err instanceof CallError)) return err;
+  return mapRunError(entry, err);
+}
+
+/**
+ * The error answered for what running `entry` failed with (not an abort):
+ * a declared `CallError` as it is (its declared `retryable`), a protocol
+ * code as it is, an undeclared code or details that do not match their
+ * schema as `INTERNAL`, anything else as `INTERNAL`.
+ */
+export function mapRunError(entry: OperationEntry, err: unknown): CallError {
   const name = entry.spec.name;
   if (err instanceof CallError) {
     if (isProtocolErrorCode(err.code)) return err;
@@ -114,7 +143,6 @@ function mapHandlerError(entry: OperationEntry, err: unknown, control: CallContr
     }
     return err;
   }
-  if (control.aborted && err === control.reason) return err;
   return new CallError("INTERNAL", `internal error in ${name}`, { cause: err });
 }
 
@@ -136,7 +164,7 @@ function outputCheckOf(req: DispatchRequest, entry: OperationEntry): OutputCheck
  * value or error, or the abort), checks the output, clears the timer and
  * reports the end to the observer.
  */
-class CallRun implements AbortTarget, RunOutcome {
+class CallRun implements AbortTarget {
   #req: DispatchRequest;
   #entry: OperationEntry;
   #sink: CallSink;
@@ -203,14 +231,36 @@ class CallRun implements AbortTarget, RunOutcome {
 /** Runs the checks; throws the {@link CallError} of the first that fails. */
 function checked(req: DispatchRequest): OperationEntry {
   const name = req.name;
-  const entry = req.router.lookup(name, req.peer);
+  const entry = req.entry ?? req.router.lookup(name, req.peer);
   if (entry === undefined) throw new CallError("NOT_FOUND", `no such operation: ${name}`);
+  checkEntry(entry, name, req.fromWire, req.expect, req.principal);
+  const issues = entry.validateInput(req.input);
+  if (issues !== null) {
+    throw new CallError("INVALID_INPUT", `input of ${name} does not match its schema`, {
+      details: { errors: issues },
+    });
+  }
+  return entry;
+}
+
+/**
+ * The checks of `entry` before its input: internal from the wire
+ * (NOT_FOUND), the kind the caller expects (INVALID_OPERATION_TYPE), access
+ * (FORBIDDEN). Throws the {@link CallError} of the first that fails.
+ */
+export function checkEntry(
+  entry: OperationEntry,
+  name: string,
+  fromWire: boolean,
+  expect: ExpectedKind | undefined,
+  principal: Principal | null,
+): void {
   const spec = entry.spec;
-  if (req.fromWire && spec.visibility === "internal") {
+  if (fromWire && spec.visibility === "internal") {
     throw new CallError("NOT_FOUND", `no such operation: ${name}`);
   }
   const isSub = spec.type === "subscription";
-  if (req.expect !== undefined && (req.expect === "subscription") !== isSub) {
+  if (expect !== undefined && (expect === "subscription") !== isSub) {
     throw new CallError(
       "INVALID_OPERATION_TYPE",
       isSub ? `${name} is a subscription: subscribe to it` : `${name} is a ${spec.type}: call it`,
@@ -221,16 +271,9 @@ function checked(req: DispatchRequest): OperationEntry {
     access.scopes_all !== undefined || access.scopes_any !== undefined ||
     access.resource_type !== undefined
   ) {
-    const denial = accessDenial(access, req.principal);
+    const denial = accessDenial(access, principal);
     if (denial !== null) throw new CallError("FORBIDDEN", `${name} ${denial}`);
   }
-  const issues = entry.validateInput(req.input);
-  if (issues !== null) {
-    throw new CallError("INVALID_INPUT", `input of ${name} does not match its schema`, {
-      details: { errors: issues },
-    });
-  }
-  return entry;
 }
 
 /**
@@ -298,10 +341,6 @@ export function dispatchCall(
     control.target = run;
     let out: unknown;
     try {
-      if (entry.runInto !== undefined) {
-        entry.runInto(req.input, ctx, run);
-        return undefined;
-      }
       out = entry.run(req.input, ctx);
     } catch (e) {
       run.error(e);

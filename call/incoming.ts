@@ -12,7 +12,8 @@ import type { Caller } from "./caller.ts";
 import { dispatchCall } from "./dispatch.ts";
 import { CallError } from "./errors.ts";
 import { CallControl, type CallSink, deadlineError, type DispatchRequest } from "./request.ts";
-import type { OperationRouter } from "./router.ts";
+import { type RelayedCall, type RelayLink, relayLinkOf, startRelay } from "./relay.ts";
+import type { OperationEntry, OperationRouter } from "./router.ts";
 import type { EnvelopeTransport } from "./transport.ts";
 import type { RequestedPayload } from "./wire.ts";
 
@@ -89,7 +90,7 @@ export class IncomingCalls {
   #defaultTimeout: number;
   #connection: Caller;
   #onDeadline: () => void;
-  #running = new Map<string, Running>();
+  #running = new Map<string, Running | RelayedCall>();
   #authGate: Promise<void> | null = null;
   #tokenCache: { token: string; identity: Identity; at: number } | null = null;
   #closed = false;
@@ -163,7 +164,7 @@ export class IncomingCalls {
 
   /** Aborts handlers whose deadline passed (their dispatch answers TIMEOUT). */
   sweep(now: number): void {
-    const due: Running[] = [];
+    const due: (Running | RelayedCall)[] = [];
     for (const r of this.#running.values()) {
       if (r.deadline === undefined || r.deadline > now) continue;
       r.deadline = undefined;
@@ -181,14 +182,14 @@ export class IncomingCalls {
   }
 
   /** A query's output: answered if `r` is still served. */
-  answer(r: Running, output: unknown): void {
+  answer(r: Running | RelayedCall, output: unknown): void {
     if (this.#running.get(r.id) !== r) return;
     this.#running.delete(r.id);
     this.#respond(r.id, output);
   }
 
   /** A query's error (or abort reason): answered if `r` is still served. */
-  answerError(r: Running, error: unknown): void {
+  answerError(r: Running | RelayedCall, error: unknown): void {
     if (this.#running.get(r.id) !== r) return;
     this.#running.delete(r.id);
     this.#sendError(r.id, error);
@@ -253,10 +254,17 @@ export class IncomingCalls {
   #dispatch(id: string, payload: RequestedPayload, identity: Identity | null): void {
     let name = payload.operationId;
     if (name.charCodeAt(0) === 47) name = name.slice(1); // "/"
+    const entry = this.#router.lookup(name);
+    const link = entry === undefined ? undefined : relayLinkOf(entry);
+    if (link !== undefined) {
+      this.#relay(id, name, payload, identity, entry!, link);
+      return;
+    }
     const running = new Running(this, id, name);
     this.#running.set(id, running);
     const req: DispatchRequest = {
       router: this.#router,
+      entry,
       name,
       input: payload.input,
       requestId: id,
@@ -282,6 +290,42 @@ export class IncomingCalls {
     // A query may have been answered already (a handler that returned a value).
     if (running.deadline !== undefined && this.#running.get(id) === running) this.#onDeadline();
     if (items !== undefined) void this.#pump(id, running, items);
+  }
+
+  /** A call the router relays to a peer as it is (a mesh head's worker operation). */
+  #relay(
+    id: string,
+    name: string,
+    payload: RequestedPayload,
+    identity: Identity | null,
+    entry: OperationEntry,
+    link: RelayLink,
+  ): void {
+    let call: RelayedCall;
+    try {
+      call = startRelay(
+        this,
+        {
+          id,
+          name,
+          input: payload.input,
+          expect: payload.expect,
+          principal: identity,
+          forwardedFor: payload.forwarded_for ?? identity?.id,
+          timeoutMs: payload.timeout_ms,
+          defaultTimeoutMs: this.#defaultTimeout,
+        },
+        entry,
+        link,
+        this.#router.observer,
+      );
+    } catch (e) {
+      this.#sendError(id, e);
+      return;
+    }
+    this.#running.set(id, call);
+    call.start();
+    if (this.#running.get(id) === call) this.#onDeadline();
   }
 
   async #pump(id: string, running: Running, items: AsyncIterator<unknown>): Promise<void> {

@@ -99,7 +99,6 @@ export function anyRoute(
   const entry: OperationEntry = {
     ...all[0].entry,
     spec,
-    runInto: undefined, // the first worker's: this entry picks a worker per call
     run: spec.type === "subscription"
       ? (input, ctx) => subscribeFrom(start(), input, ctx)
       : (input, ctx) => callFrom(start(), 0, 0, input, ctx),

@@ -1,20 +1,22 @@
 /**
  * How a head forwards to its workers: the worker's operations imported
  * once at registration ({@link importWorkerOperations}) as entries that
- * each forward a call with one `callInto` (or `call`/`subscribe`) on the
- * worker's connection, and the errors that mean "the worker is gone". Internal to
+ * each forward a call with one `call`/`subscribe` on the worker's
+ * connection (a query or mutation from the wire is relayed instead,
+ * `relay.ts`), and the errors that mean "the worker is gone". Internal to
  * `MeshHead` (not exported by `@alknet/call`).
  *
  * @module
  */
 
 import type { AccessSpec } from "./access.ts";
-import type { AbortLink, Caller } from "./caller.ts";
-import { CallConnection, type CallIntoOptions } from "./connection.ts";
+import type { AbortLink, Caller, CallOptions } from "./caller.ts";
+import { CallConnection, relayPortOf } from "./connection.ts";
 import type { CallContext } from "./context.ts";
 import type { ServiceList } from "./discovery.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
-import type { OperationEntry, RunOutcome } from "./router.ts";
+import { setRelayLink } from "./relay.ts";
+import type { OperationEntry } from "./router.ts";
 import type { OperationSpec } from "./spec.ts";
 
 /**
@@ -52,10 +54,11 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
  * The head's entries for a worker's operations: `NAME/<op>` for each
  * external operation its `services/list` shows the head, but `services/*`
  * and `mesh/*`. Schemas are fetched once, here; a call through an entry
- * costs one `callInto` on `connection` (a `CallConnection`: the worker's
- * answer goes to the dispatcher's run of the call, no promise), else one
- * `call`, or one `subscribe`, and nothing else that is per call but its options (no input validation: the worker validates
- * with its own schema; no output validation: likewise).
+ * costs one `call` (or `subscribe`) on `connection` and nothing else that
+ * is per call but its options (no input validation: the worker validates
+ * with its own schema; no output validation: likewise). A query or
+ * mutation from the wire over a `CallConnection` is relayed to the worker
+ * without being dispatched (`relay.ts`).
  */
 export async function importWorkerOperations(
   connection: Caller,
@@ -85,15 +88,12 @@ export async function importWorkerOperations(
  * its abort, through the running call's control when the dispatcher gave
  * one (no `AbortSignal` made per forwarded call), else its signal.
  */
-function forwardOptions(
-  ctx: CallContext,
-  lostError?: (cause: ConnectionClosedError) => unknown,
-): CallIntoOptions {
+function forwardOptions(ctx: CallContext): CallOptions {
   const control = (ctx as { control?: AbortLink }).control;
   const forwardedFor = ctx.forwardedFor ?? ctx.identity?.id;
   return control !== undefined
-    ? { abort: control, deadline: ctx.deadline, forwardedFor, lostError }
-    : { signal: ctx.signal, deadline: ctx.deadline, forwardedFor, lostError };
+    ? { abort: control, deadline: ctx.deadline, forwardedFor }
+    : { signal: ctx.signal, deadline: ctx.deadline, forwardedFor };
 }
 
 function workerEntry(
@@ -117,15 +117,7 @@ function workerEntry(
       goneItems(connection.subscribe(remoteName, input, forwardOptions(ctx)), gone)
     : (input: unknown, ctx: CallContext) =>
       connection.call(remoteName, input, forwardOptions(ctx)).then(undefined, gone);
-  // A call over a CallConnection reports to the dispatcher's outcome: no
-  // promise and no reactions per forwarded call.
-  const lostError = (cause: ConnectionClosedError) => new WorkerGoneError(worker, { cause });
-  const runInto = spec.type !== "subscription" && connection instanceof CallConnection
-    ? (input: unknown, ctx: CallContext, outcome: RunOutcome) =>
-      connection.callInto(remoteName, input, outcome, forwardOptions(ctx, lostError))
-    : undefined;
-  return {
-    runInto,
+  const entry: OperationEntry = {
     spec,
     peer: worker,
     allow: NO_NAMES,
@@ -135,6 +127,15 @@ function workerEntry(
     checkError: (code) => (declared.has(code) ? null : undefined),
     run,
   };
+  // Calls from the wire to this entry are relayed, not dispatched (call/relay.ts).
+  if (spec.type !== "subscription" && connection instanceof CallConnection) {
+    setRelayLink(entry, {
+      connection: relayPortOf(connection),
+      name: remoteName,
+      lostError: (cause) => new WorkerGoneError(worker, { cause }),
+    });
+  }
+  return entry;
 }
 
 /**

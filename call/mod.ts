@@ -135,7 +135,7 @@ export { CallClient, fromCall, type FromCallOptions, PeerOperations } from "./cl
 export { connectCall, type ConnectCallOptions } from "./connect.ts";
 export type { IdentityKey } from "./connect_carriers.ts";
 export { CALL_SCHEMES, type CallScheme } from "./connect_target.ts";
-export { CallConnection, type CallIntoOptions, type ConnectionOptions } from "./connection.ts";
+export { CallConnection, type ConnectionOptions } from "./connection.ts";
 export type { CallContext, ChildPolicy, InvokeOptions, ScopedEnv } from "./context.ts";
 export {
   type OperationRegistrar,
@@ -206,7 +206,6 @@ export {
   type OperationDefinition,
   type OperationEntry,
   type OperationRouter,
-  type RunOutcome,
   type SubscriptionHandler,
 } from "./router.ts";
 export { type JsonSchema, SchemaCompiler, type ValidationIssue, type Validator } from "./schema.ts";

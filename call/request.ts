@@ -10,7 +10,7 @@
 import type { Identity, Principal } from "./access.ts";
 import type { Caller } from "./caller.ts";
 import { CallError } from "./errors.ts";
-import type { OperationRouter } from "./router.ts";
+import type { OperationEntry, OperationRouter } from "./router.ts";
 
 /**
  * Default deadline of queries and mutations: 30 s.
@@ -30,6 +30,8 @@ export type ExpectedKind = "call" | "subscription";
 export interface DispatchRequest {
   /** Where names resolve. */
   router: OperationRouter;
+  /** `router.lookup(name)` when the caller looked it up already (not with `peer`). */
+  entry?: OperationEntry;
   /** Operation name (`ns/op`). */
   name: string;
   /** Input value. */

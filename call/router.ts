@@ -127,36 +127,6 @@ export interface OperationEntry {
   checkError(code: string, details: unknown): ValidationIssue[] | null | undefined;
   /** Runs the handler: a value or promise for calls, an async iterable for subscriptions. */
   run(input: unknown, ctx: CallContext): unknown;
-  /**
-   * Runs a query or mutation with its outcome told to `outcome` instead of
-   * returned: what a forwarding entry does (its peer's answer arrives as a
-   * callback), so that no promise is made per call. When present, the
-   * dispatcher uses it for calls instead of `run`: an entry made by
-   * spreading another and replacing `run` must replace or drop it too.
-   */
-  runInto?(input: unknown, ctx: CallContext, outcome: RunOutcome): void;
-}
-
-/**
- * Where a call's outcome goes: exactly one of `value` (the output) or
- * `error` (what the handler threw). Used by {@link OperationEntry.runInto}
- * and `CallConnection.callInto`.
- *
- * @example
- * ```ts
- * import type { RunOutcome } from "@alknet/call";
- * const outcome: RunOutcome = {
- *   value: (v) => console.log("answered", v),
- *   error: (e) => console.error("failed", e),
- * };
- * outcome.value(42);
- * ```
- */
-export interface RunOutcome {
-  /** The output. */
-  value(output: unknown): void;
-  /** The error (a `CallError` from a peer, or anything a handler threw). */
-  error(error: unknown): void;
 }
 
 /**
