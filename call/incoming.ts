@@ -324,6 +324,11 @@ export class IncomingCalls {
       return;
     }
     this.#running.set(id, call);
+    if (call.deadline <= Date.now()) {
+      // timeout_ms 0: TIMEOUT at once, as the dispatcher does, without asking the worker
+      call.abort(deadlineError(name));
+      return;
+    }
     call.start();
     if (this.#running.get(id) === call) this.#onDeadline();
   }

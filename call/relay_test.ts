@@ -104,6 +104,9 @@ Deno.test("relay: answers, declared errors, the head's checks and its call event
     // Refused at the head: the worker's handler never runs.
     await assert.rejects(client.call("w1/test/secret", null), { code: "FORBIDDEN" });
     assert.equal(seen.started, 0);
+    // A deadline already passed: TIMEOUT from the head, the worker not asked.
+    await assert.rejects(client.call("w1/test/hang", null, { timeoutMs: 0 }), { code: "TIMEOUT" });
+    assert.equal(seen.started, 0);
     const sub = client.subscribe("w1/test/echo", 1)[Symbol.asyncIterator]();
     await assert.rejects(sub.next(), { code: "INVALID_OPERATION_TYPE" });
     assert.deepEqual(m.events, [
@@ -115,6 +118,9 @@ Deno.test("relay: answers, declared errors, the head's checks and its call event
       "w1/test/known failed:KNOWN",
       "w1/test/secret requested",
       "w1/test/secret failed:FORBIDDEN",
+      "w1/test/hang requested",
+      "w1/test/hang running",
+      "w1/test/hang failed:TIMEOUT",
       "w1/test/echo requested",
       "w1/test/echo failed:INVALID_OPERATION_TYPE",
     ]);
