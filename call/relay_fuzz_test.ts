@@ -6,6 +6,7 @@
 // that is not an envelope closes the link). Every caller's call ends exactly
 // once, as the first decisive envelope for its id says (or "worker w1 gone"
 // when the link closed first), and the caller's connection keeps working.
+// And a hostile caller against a well-behaved worker (see hostileCallerRun).
 import assert from "node:assert/strict";
 import { fc, type FuzzCase, fuzzTests, rawText } from "../tests/fuzz_util.ts";
 import { CallConnection } from "./connection.ts";
@@ -195,7 +196,120 @@ async function hostileRun(n: number, actions: Action[]): Promise<boolean> {
   return true;
 }
 
+type CallerAction =
+  | { kind: "request"; slot: number; input: unknown; timeout0: boolean }
+  | { kind: "abort"; slot: number }
+  | { kind: "release" };
+
+const callerAction: fc.Arbitrary<CallerAction> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("request" as const),
+      slot: fc.nat(3),
+      input: fc.jsonValue({ maxDepth: 1 }),
+      timeout0: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("abort" as const), slot: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "release" as const }) },
+);
+
+/**
+ * A hostile caller (raw envelopes, ids reused while in flight, aborts of
+ * ids it never sent, deadlines already passed) against a well-behaved
+ * worker: answers only for requests the head took, echoing their own input
+ * (or TIMEOUT), and in the end nothing running at the head, nothing pending
+ * toward the worker and no handler left running at the worker.
+ */
+async function hostileCallerRun(actions: CallerAction[]): Promise<boolean> {
+  const head = new MeshHead();
+  const [headT, workerT] = memoryTransportPair();
+  const headEnd = new CallConnection(headT, { router: head, identity: WORKER });
+  const registry = new OperationRegistry();
+  let gate = Promise.withResolvers<void>();
+  const worker = { started: 0, ended: 0 };
+  registry.register({
+    name: "test/later",
+    type: "query",
+    handler: (x, ctx) => {
+      worker.started++;
+      return new Promise((resolve, reject) => {
+        const done = () => worker.ended++;
+        gate.promise.then(() => resolve(x)).finally(done);
+        ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+      });
+    },
+  });
+  const workerEnd = new CallConnection(workerT, { router: registry });
+  await registerWorker(workerEnd, "w1");
+  const [c, d] = memoryTransportPair();
+  const served = new CallConnection(c, { router: head, identity: CALLER });
+  const got: Envelope[] = [];
+  d.start({ message: (e) => got.push(e), close: () => {} });
+  const slots = Array.from({ length: 4 }, () => crypto.randomUUID());
+  const inFlight = new Map<string, { input: unknown; timeout0: boolean }>();
+  const allowed = new Map<string, unknown[]>(); // outputs each id may be answered with
+  const release = async () => {
+    gate.resolve();
+    gate = Promise.withResolvers<void>();
+    await until(() => headEnd.stats.pending === 0, "the worker answered what it was asked");
+    for (let i = 0; i < 5; i++) await turn();
+    inFlight.clear();
+  };
+  for (const a of actions) {
+    if (a.kind === "release") await release();
+    else if (a.kind === "abort") {
+      inFlight.delete(slots[a.slot]);
+      d.send({ type: "call.aborted", id: slots[a.slot], payload: {} });
+    } else {
+      const id = slots[a.slot];
+      if (!inFlight.has(id)) {
+        // A passed deadline is answered at once: the id is free again.
+        if (!a.timeout0) inFlight.set(id, a);
+        const ok = allowed.get(id) ?? [];
+        ok.push(a.timeout0 ? "TIMEOUT" : (a.input === undefined ? null : a.input));
+        allowed.set(id, ok);
+      }
+      d.send({
+        type: "call.requested",
+        id,
+        payload: {
+          operationId: "/w1/test/later",
+          input: a.input,
+          expect: "call",
+          ...(a.timeout0 ? { timeout_ms: 0 } : {}),
+        },
+      });
+    }
+    await turn();
+  }
+  // What the caller aborted was abandoned toward the worker; the rest waits there.
+  await until(() => headEnd.stats.pending === inFlight.size, "aborted calls abandoned");
+  await release();
+  for (const e of got) {
+    const ok = allowed.get(e.id);
+    assert.ok(ok !== undefined, `an answer for ${e.id}, never asked`);
+    if (e.type === "call.responded") {
+      assert.ok(ok.some((v) => JSON.stringify(v) === JSON.stringify(e.payload.output)));
+    } else {
+      assert.equal(e.type, "call.error");
+      assert.ok(e.type === "call.error" && e.payload.code === "TIMEOUT", JSON.stringify(e));
+    }
+  }
+  assert.deepEqual(served.stats, { pending: 0, running: 0 });
+  assert.equal(headEnd.stats.pending, 0);
+  await until(() => worker.ended === worker.started, "every handler at the worker ended");
+  d.close();
+  await workerEnd.close();
+  return true;
+}
+
 const cases: FuzzCase[] = [{
+  name: "mesh relay: a hostile caller's requests and aborts",
+  runs: 60,
+  property: fc.asyncProperty(fc.array(callerAction, { maxLength: 16 }), hostileCallerRun),
+}, {
   name: "mesh relay: a hostile worker's envelopes",
   runs: 60,
   property: fc.asyncProperty(
