@@ -57,21 +57,14 @@ export interface ConnectionOptions {
 
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
-const relayPorts = new WeakMap<CallConnection, Omit<RelayConnection, "isClosed">>();
+const relayPorts = new WeakMap<CallConnection, RelayConnection>();
 
 /**
  * The side of `connection` that relays calls to its peer (internal: a mesh
  * head's forwarding entries use it).
  */
 export function relayPortOf(connection: CallConnection): RelayConnection {
-  const port = relayPorts.get(connection)!;
-  return {
-    get isClosed() {
-      return connection.isClosed;
-    },
-    relaySend: port.relaySend,
-    relayAbandon: port.relayAbandon,
-  };
+  return relayPorts.get(connection)!;
 }
 
 /** The deadline a request tells its peer: only one the caller asked for. */

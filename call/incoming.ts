@@ -324,7 +324,7 @@ export class IncomingCalls {
       return;
     }
     this.#running.set(id, call);
-    if (call.deadline <= Date.now()) {
+    if (call.deadline !== undefined && call.deadline <= Date.now()) {
       // timeout_ms 0: TIMEOUT at once, as the dispatcher does, without asking the worker
       call.abort(deadlineError(name));
       return;

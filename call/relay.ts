@@ -20,8 +20,6 @@ import type { CallObserver, OperationEntry } from "./router.ts";
 
 /** Where a relayed call goes: a connection's side of {@link RelayLink}. */
 export interface RelayConnection {
-  /** True once closed. */
-  readonly isClosed: boolean;
   /**
    * Sends `call` as a request for `name` (its id when free on this
    * connection, else a new one) and keeps it pending; returns the id used.
@@ -82,8 +80,8 @@ export class RelayedCall {
   readonly kind = "call" as const;
   readonly id: string;
   readonly name: string;
-  /** The deadline, epoch ms (read by both connections' sweeps). */
-  deadline: number;
+  /** The deadline, epoch ms (read by both connections' sweeps; cleared by the caller's once passed). */
+  deadline: number | undefined;
   /** Input, until sent. */
   input: unknown;
   /** `forwarded_for` of the request to the peer. */
@@ -150,10 +148,11 @@ export class RelayedCall {
 }
 
 /**
- * Starts relaying `req` to `link` for `server`: the checks and events the
- * dispatcher makes, the deadline, then the request to the peer. Returns the
- * call (for the caller's side to keep), or throws the {@link CallError} of
- * a failed check (reported to the observer as failed).
+ * Starts relaying `req` to `link` for `server`: the deadline, and the
+ * checks and events the dispatcher makes. Returns the call, which the
+ * caller's side keeps and then sends with {@link RelayedCall.start}, or
+ * throws the {@link CallError} of a failed check (reported to the observer
+ * as failed).
  */
 export function startRelay(
   server: RelayServer,
