@@ -13,7 +13,7 @@
  */
 
 import type { Principal } from "./access.ts";
-import { checkEntry, emitStep, mapRunError } from "./dispatch.ts";
+import { checkEntry, emitStep, mapRunError } from "./checks.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
 import type { ExpectedKind } from "./request.ts";
 import type { CallObserver, OperationEntry } from "./router.ts";

@@ -83,7 +83,7 @@ const STEP = Symbol.for("alknet.call.step");
 
 /**
  * An event's fields, in the order the dispatcher passes them through
- * {@link STEP} (`@alknet/call`'s dispatch.ts writes the same type: neither
+ * {@link STEP} (`@alknet/call`'s checks.ts writes the same type: neither
  * package imports the other), then `origin`: an object that is the same for
  * every event of one call and different for any other call (the dispatcher
  * passes its request object). Ids are chosen by callers, so two calls on
