@@ -8,6 +8,7 @@ import { CallRecorder, isTerminal } from "@alknet/flowgraph";
 import { CallConnection } from "./connection.ts";
 import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
+import { until } from "./testutil_test.ts";
 
 type Input = { depth: number; label: string; continueAt?: number };
 
@@ -39,14 +40,6 @@ function tree(recorder: CallRecorder, gate: Promise<void>) {
     },
   });
   return { registry, ids, aborted };
-}
-
-async function until(cond: () => boolean, what: () => string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function run(continueAt: number | undefined) {

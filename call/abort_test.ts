@@ -5,6 +5,7 @@ import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 import type { ChildPolicy } from "./context.ts";
 import type { CallEvent } from "./router.ts";
+import { until } from "./testutil_test.ts";
 
 type NodeInput = { depth: number; label: string; continueAt?: number };
 
@@ -61,16 +62,6 @@ function treeRegistry(gate: Promise<void>) {
 function labels(depth: number, prefix = "r"): string[] {
   if (depth === 0) return [prefix];
   return [prefix, ...labels(depth - 1, prefix + "a"), ...labels(depth - 1, prefix + "b")];
-}
-
-async function until(cond: () => boolean, what: string | (() => string), ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      assert.fail(`timed out waiting for ${typeof what === "string" ? what : what()}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function wire(reg: OperationRegistry) {

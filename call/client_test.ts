@@ -9,16 +9,9 @@ import { type CallError, SamePeerCollisionError } from "./errors.ts";
 import { OperationRegistry } from "./registry.ts";
 import { registerNodeOperations } from "./builtins.ts";
 import { memoryTransportPair } from "./transport.ts";
+import { until } from "./testutil_test.ts";
 
 const who = (id: string): Identity => ({ id, scopes: ["relay:connect"], resources: {} });
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 Deno.test("fromCall: A → B → C over loopback TCP — calls, subscriptions, aborts, forwarded_for", async () => {
   // C: the worker.

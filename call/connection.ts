@@ -57,14 +57,14 @@ export interface ConnectionOptions {
 
 type PendingSub = { kind: "sub"; deadline?: number; sub: Subscription };
 
-const relayPorts = new WeakMap<CallConnection, RelayConnection>();
+let portOf: (connection: CallConnection) => RelayConnection;
 
 /**
  * The side of `connection` that relays calls to its peer (internal: a mesh
  * head's forwarding entries use it).
  */
 export function relayPortOf(connection: CallConnection): RelayConnection {
-  return relayPorts.get(connection)!;
+  return portOf(connection);
 }
 
 /** The deadline a request tells its peer: only one the caller asked for. */
@@ -154,12 +154,15 @@ export class CallConnection implements Caller {
   #closedPromise: Promise<Error | undefined>;
   #resolveClosed!: (e: Error | undefined) => void;
 
+  static {
+    portOf = (c) => ({
+      relaySend: (name, input, forwardedFor, call) => c.#relaySend(name, input, forwardedFor, call),
+      relayAbandon: (id, call) => c.#relayAbandon(id, call),
+    });
+  }
+
   /** Starts serving `transport` at once. */
   constructor(transport: EnvelopeTransport, options: ConnectionOptions = {}) {
-    relayPorts.set(this, {
-      relaySend: (name, call) => this.#relaySend(name, call),
-      relayAbandon: (id, call) => this.#relayAbandon(id, call),
-    });
     this.id = options.id ?? newCallId();
     this.#t = transport;
     this.#authToken = options.authToken;
@@ -273,7 +276,12 @@ export class CallConnection implements Caller {
     });
   }
 
-  #relaySend(name: string, call: RelayedCall): string {
+  #relaySend(
+    name: string,
+    input: unknown,
+    forwardedFor: string | undefined,
+    call: RelayedCall,
+  ): string {
     if (this.#closed) {
       call.reject(new ConnectionClosedError());
       return "";
@@ -284,7 +292,7 @@ export class CallConnection implements Caller {
     this.#pending.set(id, call);
     this.#ensureSweep();
     try {
-      this.#request(name, call.input, call.deadline, call.forwardedFor, id, "call");
+      this.#request(name, input, call.deadline, forwardedFor, id, "call");
     } catch (e) {
       this.#pending.delete(id);
       call.reject(new CallError("INVALID_INPUT", `cannot send ${name}: ${(e as Error).message}`));

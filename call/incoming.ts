@@ -255,7 +255,8 @@ export class IncomingCalls {
     let name = payload.operationId;
     if (name.charCodeAt(0) === 47) name = name.slice(1); // "/"
     const entry = this.#router.lookup(name);
-    const link = entry === undefined ? undefined : relayLinkOf(entry);
+    // Only a peer's entries can be relayed (a local one has no peer).
+    const link = entry?.peer === undefined ? undefined : relayLinkOf(entry);
     if (link !== undefined) {
       this.#relay(id, name, payload, identity, entry!, link);
       return;
@@ -303,33 +304,24 @@ export class IncomingCalls {
   ): void {
     let call: RelayedCall;
     try {
+      const observer = this.#router.observer;
       call = startRelay(
         this,
-        {
-          id,
-          name,
-          input: payload.input,
-          expect: payload.expect,
-          principal: identity,
-          forwardedFor: payload.forwarded_for ?? identity?.id,
-          timeoutMs: payload.timeout_ms,
-          defaultTimeoutMs: this.#defaultTimeout,
-        },
         entry,
         link,
-        this.#router.observer,
+        observer,
+        id,
+        name,
+        payload,
+        identity,
+        this.#defaultTimeout,
       );
     } catch (e) {
       this.#sendError(id, e);
       return;
     }
     this.#running.set(id, call);
-    if (call.deadline !== undefined && call.deadline <= Date.now()) {
-      // timeout_ms 0: TIMEOUT at once, as the dispatcher does, without asking the worker
-      call.abort(deadlineError(name));
-      return;
-    }
-    call.start();
+    call.start(payload.input, payload.forwarded_for ?? identity?.id);
     if (this.#running.get(id) === call) this.#onDeadline();
   }
 

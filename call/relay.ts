@@ -12,19 +12,26 @@
  * @module
  */
 
-import type { Principal } from "./access.ts";
+import type { Identity } from "./access.ts";
 import { checkEntry, emitStep, mapRunError } from "./checks.ts";
 import { CallError, ConnectionClosedError } from "./errors.ts";
-import type { ExpectedKind } from "./request.ts";
+import { deadlineError } from "./request.ts";
 import type { CallObserver, OperationEntry } from "./router.ts";
+import type { RequestedPayload } from "./wire.ts";
 
 /** Where a relayed call goes: a connection's side of {@link RelayLink}. */
 export interface RelayConnection {
   /**
-   * Sends `call` as a request for `name` (its id when free on this
-   * connection, else a new one) and keeps it pending; returns the id used.
+   * Sends `call` as a request for `name` with `input` and `forwarded_for`
+   * (its id when free on this connection, else a new one) and keeps it
+   * pending; returns the id used.
    */
-  relaySend(name: string, call: RelayedCall): string;
+  relaySend(
+    name: string,
+    input: unknown,
+    forwardedFor: string | undefined,
+    call: RelayedCall,
+  ): string;
   /** Drops pending call `id` (when it is still `call`) and sends `call.aborted`. */
   relayAbandon(id: string, call: RelayedCall): void;
 }
@@ -59,18 +66,6 @@ export interface RelayServer {
   answerError(call: RelayedCall, error: unknown): void;
 }
 
-/** The fields of a request a relay needs. */
-export interface RelayRequest {
-  id: string;
-  name: string;
-  input: unknown;
-  expect: ExpectedKind | undefined;
-  principal: Principal | null;
-  forwardedFor: string | undefined;
-  timeoutMs: number | undefined;
-  defaultTimeoutMs: number;
-}
-
 /**
  * One call relayed to a peer: served for the caller (aborted, swept for
  * its deadline) and pending on the peer's connection (answered, failed, or
@@ -82,10 +77,6 @@ export class RelayedCall {
   readonly name: string;
   /** The deadline, epoch ms (read by both connections' sweeps; cleared by the caller's once passed). */
   deadline: number | undefined;
-  /** Input, until sent. */
-  input: unknown;
-  /** `forwarded_for` of the request to the peer. */
-  readonly forwardedFor: string | undefined;
   #peerId = "";
   #done = false;
   readonly #server: RelayServer;
@@ -95,17 +86,16 @@ export class RelayedCall {
 
   constructor(
     server: RelayServer,
-    req: RelayRequest,
+    id: string,
+    name: string,
     entry: OperationEntry,
     link: RelayLink,
     observer: CallObserver | undefined,
     deadline: number,
   ) {
     this.#server = server;
-    this.id = req.id;
-    this.name = req.name;
-    this.input = req.input;
-    this.forwardedFor = req.forwardedFor;
+    this.id = id;
+    this.name = name;
     this.deadline = deadline;
     this.#entry = entry;
     this.#link = link;
@@ -113,9 +103,8 @@ export class RelayedCall {
   }
 
   /** Sends the request on the peer's connection. */
-  start(): void {
-    this.#peerId = this.#link.connection.relaySend(this.#link.name, this);
-    this.input = undefined;
+  start(input: unknown, forwardedFor: string | undefined): void {
+    this.#peerId = this.#link.connection.relaySend(this.#link.name, input, forwardedFor, this);
   }
 
   #end(type: "completed" | "failed" | "aborted", err?: unknown): boolean {
@@ -148,36 +137,44 @@ export class RelayedCall {
 }
 
 /**
- * Starts relaying `req` to `link` for `server`: the deadline, and the
- * checks and events the dispatcher makes. Returns the call, which the
- * caller's side keeps and then sends with {@link RelayedCall.start}, or
- * throws the {@link CallError} of a failed check (reported to the observer
- * as failed).
+ * Starts relaying request `id` for `name` from `identity` to `link` for
+ * `server`: the deadline, and the checks and events the dispatcher makes
+ * (a deadline already passed fails as `TIMEOUT`, as it does there).
+ * Returns the call, which the caller's side keeps and then sends with
+ * {@link RelayedCall.start}, or throws the {@link CallError} of a failed
+ * check (reported to the observer as failed).
  */
 export function startRelay(
   server: RelayServer,
-  req: RelayRequest,
   entry: OperationEntry,
   link: RelayLink,
   observer: CallObserver | undefined,
+  id: string,
+  name: string,
+  payload: RequestedPayload,
+  identity: Identity | null,
+  defaultTimeoutMs: number,
 ): RelayedCall {
   const now = Date.now();
-  const def = req.defaultTimeoutMs;
-  const deadline = now + (req.timeoutMs === undefined ? def : Math.min(req.timeoutMs, def));
-  const call = new RelayedCall(server, req, entry, link, observer, deadline);
+  const t = payload.timeout_ms;
+  const ms = t === undefined ? defaultTimeoutMs : Math.min(t, defaultTimeoutMs);
+  const call = new RelayedCall(server, id, name, entry, link, observer, now + ms);
   if (observer !== undefined) {
-    emitStep(observer, "requested", req.id, req.name, now, undefined, undefined, call);
+    emitStep(observer, "requested", id, name, now, undefined, undefined, call);
   }
   try {
-    checkEntry(entry, req.name, true, req.expect, req.principal);
+    checkEntry(entry, name, true, payload.expect, identity);
   } catch (e) {
-    if (observer !== undefined) {
-      emitStep(observer, "failed", req.id, req.name, now, undefined, e, call);
-    }
+    if (observer !== undefined) emitStep(observer, "failed", id, name, now, undefined, e, call);
     throw e;
   }
   if (observer !== undefined) {
-    emitStep(observer, "running", req.id, req.name, now, undefined, undefined, call);
+    emitStep(observer, "running", id, name, now, undefined, undefined, call);
+  }
+  if (ms <= 0) {
+    const e = deadlineError(name);
+    if (observer !== undefined) emitStep(observer, "failed", id, name, now, undefined, e, call);
+    throw e;
   }
   return call;
 }

@@ -17,6 +17,7 @@ import { OperationRegistry } from "./registry.ts";
 import { memoryTransportPair } from "./transport.ts";
 import { decodeMessage, type Envelope } from "./wire.ts";
 import type { Identity } from "./access.ts";
+import { until } from "./testutil_test.ts";
 
 const WORKER: Identity = { id: "SHA256:worker", scopes: ["mesh:worker"], resources: {} };
 const CALLER: Identity = { id: "SHA256:caller", scopes: [], resources: {} };
@@ -108,11 +109,6 @@ type Expected = { ok: true; output: unknown } | { ok: false; code: string; gone:
 
 /** Lets queued microtasks and a timer turn run (memory transports deliver in microtasks). */
 const turn = () => new Promise((r) => setTimeout(r, 0));
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !done(); i++) await turn();
-  assert.ok(done(), `never: ${what}`);
-}
 
 async function hostileRun(n: number, actions: Action[]): Promise<boolean> {
   const head = new MeshHead();

@@ -13,15 +13,10 @@ import {
   OperationRegistry,
   registerWorker,
 } from "@alknet/call";
+import { until } from "./testutil_test.ts";
 
 const WORKER: Identity = { id: "SHA256:worker", scopes: ["mesh:worker"], resources: {} };
 const CALLER: Identity = { id: "SHA256:caller", scopes: ["relay:connect"], resources: {} };
-
-/** Polls `done` every 5 ms, at most 200 times. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(done(), `never: ${what}`);
-}
 
 /** A head with worker w1 serving `worker`, and a way to connect callers. */
 async function mesh(worker: OperationRegistry, headTimeoutMs?: number) {
